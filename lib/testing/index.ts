@@ -1,0 +1,17 @@
+// `proconnect-express/testing`: a local ProConnect for tests and offline development.
+export { startProConnectEmulator, type ProConnectEmulator } from "./emulator.js";
+export { TestBrowser, type NavigateOptions, type Page } from "./browser.js";
+export { DEFAULT_IDENTITIES } from "./identities.js";
+export { ACR_VALUES, CERTIFICATION_DIRIGEANT } from "./acr.js";
+export { PROCONNECT_AUTHORIZE_PARAMS } from "./authorize-params.js";
+export {
+  SIGNING_ALGS,
+  type ClaimsUse,
+  type EmulatorClient,
+  type EmulatorClientInput,
+  type EmulatorIdentity,
+  type EmulatorIdentityInput,
+  type EmulatorOptions,
+  type EmulatorTamper,
+  type SigningAlg,
+} from "./options.js";

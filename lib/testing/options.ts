@@ -1,0 +1,131 @@
+import { z } from "zod";
+import { ACR_VALUES } from "./acr.js";
+
+/** The signing algorithms ProConnect offers for the id_token and the userinfo response. */
+export const SIGNING_ALGS = ["ES256", "RS256", "HS256"] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+// ProConnect matches redirect URIs exactly (a trailing `/` counts) and refuses wildcards.
+const registeredUri = z
+  .url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" })
+  .refine((uri) => !uri.includes("*"), "must not contain a wildcard (*): ProConnect refuses them");
+
+const publicJwk = z.looseObject({ kty: z.string() }).refine((jwk) => !("d" in jwk), {
+  error: "must be a public key: remove the private parts (d, p, q…)",
+});
+
+/** A service provider (client) registered on the emulator, as ProConnect's registration form sets it. */
+export const emulatorClientSchema = z
+  .strictObject({
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(32, "must be at least 32 characters (HS256 signs with it)"),
+    redirectUris: z.array(registeredUri).min(1),
+    postLogoutRedirectUris: z.array(registeredUri).default([]),
+    idTokenSignedResponseAlg: z.enum(SIGNING_ALGS).default("ES256"),
+    userinfoSignedResponseAlg: z.enum(SIGNING_ALGS).default("ES256"),
+    tokenEndpointAuthMethod: z
+      .enum(["client_secret_post", "private_key_jwt"])
+      .default("client_secret_post"),
+    /** The client's public keys, for `private_key_jwt`. */
+    jwks: z.strictObject({ keys: z.array(publicJwk).min(1) }).optional(),
+  })
+  .refine((client) => client.tokenEndpointAuthMethod !== "private_key_jwt" || client.jwks, {
+    error: "private_key_jwt needs the client's public keys in `jwks`",
+    path: ["jwks"],
+  });
+
+export type EmulatorClientInput = z.input<typeof emulatorClientSchema>;
+export type EmulatorClient = z.output<typeof emulatorClientSchema>;
+
+const optionalText = z.string().optional();
+
+/**
+ * A person as an identity provider (FI) behind ProConnect sends it. Claim names are ProConnect's.
+ * Values are what the FI sends, unchecked: fixtures may be wrong on purpose.
+ */
+export const emulatorIdentitySchema = z.strictObject({
+  /** Shown on the emulator's login page. */
+  label: z.string().optional(),
+  sub: z.string().min(1).max(256),
+  idp_id: z.string().min(1),
+  /** The acr values this person's login can reach, the usual one first. */
+  acr: z.array(z.enum(ACR_VALUES)).min(1).default(["eidas1"]),
+  amr: z.array(z.string()).default(["pwd"]),
+  idp_acr: optionalText,
+  email: optionalText,
+  given_name: optionalText,
+  usual_name: optionalText,
+  uid: optionalText,
+  siret: optionalText,
+  siren: optionalText,
+  organizational_unit: optionalText,
+  belonging_population: optionalText,
+  phone_number: optionalText,
+  "chorusdt:matricule": optionalText,
+  "chorusdt:societe": optionalText,
+  custom: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type EmulatorIdentityInput = z.input<typeof emulatorIdentitySchema>;
+export type EmulatorIdentity = z.output<typeof emulatorIdentitySchema>;
+
+/** Where a tamper hook is called: the claims of the id_token or of the userinfo response. */
+export type ClaimsUse = "id_token" | "userinfo";
+
+/** Hooks to make the emulator misbehave on purpose, for tests of a client's error paths. */
+export interface EmulatorTamper {
+  /** Changes the claims of a person just before they are signed (return the claims to send). */
+  claims?: (
+    claims: Record<string, unknown>,
+    context: { use: ClaimsUse; identity: EmulatorIdentity; clientId: string },
+  ) => Record<string, unknown>;
+}
+
+const tamperSchema = z.custom<EmulatorTamper>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    Object.entries(value).every(([key, hook]) => key === "claims" && typeof hook === "function"),
+  { error: "must be an object whose only key, `claims`, is a function" },
+);
+
+export const emulatorOptionsSchema = z.strictObject({
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port: z.number().int().min(0).max(65535).default(0),
+  /** Interface to listen on. The emulator is a test tool: keep it on the loopback. */
+  host: z.string().min(1).default("127.0.0.1"),
+  /**
+   * Enforce ProConnect's documented authorize rules (state and nonce of 32+ characters, any unknown
+   * parameter refused with Y000400) instead of its server's laxer behaviour.
+   */
+  strict: z.boolean().default(false),
+  clients: z.array(emulatorClientSchema).default([]),
+  identities: z
+    .array(emulatorIdentitySchema)
+    .min(1)
+    .refine(
+      (ids) => new Set(ids.map((id) => id.sub)).size === ids.length,
+      "each `sub` must be unique",
+    )
+    .optional(),
+  tamper: tamperSchema.optional(),
+  /**
+   * Lifetimes in seconds. Code, access token and session default to ProConnect's; the id_token's is not
+   * documented, so it defaults to an hour.
+   */
+  ttl: z
+    .strictObject({
+      authorizationCode: z.number().int().positive().default(30),
+      accessToken: z.number().int().positive().default(60),
+      idToken: z.number().int().positive().default(3600),
+      session: z
+        .number()
+        .int()
+        .positive()
+        .default(12 * 3600),
+    })
+    .default({ authorizationCode: 30, accessToken: 60, idToken: 3600, session: 12 * 3600 }),
+});
+
+export type EmulatorOptions = z.input<typeof emulatorOptionsSchema>;
+export type ResolvedEmulatorOptions = z.output<typeof emulatorOptionsSchema>;

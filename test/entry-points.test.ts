@@ -1,0 +1,101 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** The modules a fresh Node.js process resolves when it imports `entry` and runs `then` on it. */
+async function modulesLoadedBy(entry: string, then = ""): Promise<string[]> {
+  const script = `
+    const entry = await import(${JSON.stringify(new URL(entry, `file://${root}`).href)});
+    ${then}
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    console.log(JSON.stringify(globalThis.resolvedModules));`;
+  const { stdout } = await run(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--import",
+      "./test/fixtures/trace-imports.mjs",
+      "--input-type=module",
+      "-e",
+      script,
+    ],
+    { cwd: root },
+  );
+  return JSON.parse(stdout.trim().split("\n").at(-1)!) as string[];
+}
+
+describe("package entry points", () => {
+  it("never loads oidc-provider from the main entry", async () => {
+    const loaded = await modulesLoadedBy("lib/index.ts");
+    expect(loaded.some((url) => url.endsWith("/lib/siret.ts"))).toBe(true);
+    expect(
+      loaded.filter((url) => url.includes("oidc-provider") || url.includes("/lib/testing/")),
+    ).toEqual([]);
+  });
+
+  it("loads oidc-provider only once an emulator starts (the check above can see it)", async () => {
+    const imported = await modulesLoadedBy("lib/testing/index.ts");
+    expect(imported.some((url) => url.endsWith("/lib/testing/emulator.ts"))).toBe(true);
+    expect(imported.filter((url) => url.includes("oidc-provider"))).toEqual([]);
+
+    const started = await modulesLoadedBy(
+      "lib/testing/index.ts",
+      "await (await entry.startProConnectEmulator()).close();",
+    );
+    expect(started.some((url) => url.includes("/node_modules/oidc-provider/"))).toBe(true);
+  });
+});
+
+describe("built package (dist/, as published)", () => {
+  it("resolves `proconnect-express` and `proconnect-express/testing` through its exports map", async () => {
+    // Plain Node.js, no TypeScript loader: what a user's app runs. `npm test` builds first.
+    const script = `
+      const main = await import("proconnect-express");
+      const testing = await import("proconnect-express/testing");
+      const emulator = await testing.startProConnectEmulator();
+      const metadata = await (await fetch(emulator.issuer + "/.well-known/openid-configuration")).json();
+      await emulator.close();
+      console.log(JSON.stringify({ siret: main.normalizeSiret("130 025 265 00013"), issuer: metadata.issuer === emulator.issuer }));`;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: root,
+    });
+    expect(JSON.parse(stdout.trim().split("\n").at(-1)!)).toEqual({
+      siret: "13002526500013",
+      issuer: true,
+    });
+  });
+
+  it("ships type declarations for both entry points", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const pkg = JSON.parse(await readFile(`${root}/package.json`, "utf8")) as {
+      exports: Record<string, { types: string; import: string }>;
+    };
+    for (const entry of [".", "./testing"]) {
+      const declarations = await readFile(`${root}/${pkg.exports[entry]!.types}`, "utf8");
+      expect(declarations).toMatch(/export \{/);
+    }
+    const emulator = await readFile(`${root}/dist/testing/emulator.d.ts`, "utf8");
+    expect(emulator).toContain("export declare function startProConnectEmulator");
+
+    // The public types must not need @types/oidc-provider in a user's project: walk every declaration
+    // file reachable from the testing entry and look for an import of it.
+    const seen = new Set<string>();
+    const queue = [`${root}/dist/testing/index.d.ts`];
+    for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const source = await readFile(file, "utf8");
+      for (const [, specifier] of source.matchAll(/from "([^"]+)"/g)) {
+        expect(specifier, `${file} imports ${specifier}`).not.toBe("oidc-provider");
+        if (specifier!.startsWith("."))
+          queue.push(new URL(specifier!.replace(/\.js$/, ".d.ts"), `file://${file}`).pathname);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(3);
+  });
+});
