@@ -1,5 +1,24 @@
 // The public surface of `proconnect-express`. Nothing here may load `oidc-provider`: the emulator lives
 // behind the `proconnect-express/testing` subpath only.
+export { proconnect } from "./middleware.js";
+export { requireAuth, type RequireAuthOptions } from "./require-auth.js";
+export { ProConnectError, PROCONNECT_ERROR_CODES, type ProConnectErrorCode } from "./errors.js";
+export {
+  DEFAULT_SCOPES,
+  type OnLogin,
+  type ProConnectLogger,
+  type ProConnectOptions,
+} from "./options.js";
+export type { ProConnectUser } from "./user.js";
+export type { ProConnectSessionData } from "./session.js";
+export { ACR_VALUES, CERTIFICATION_DIRIGEANT, type ProConnectAcr } from "./acr.js";
+export {
+  PROCONNECT_SCOPES,
+  PROCONNECT_SCOPE_CLAIMS,
+  SIGNING_ALGS,
+  type ProConnectScope,
+  type SigningAlg,
+} from "./scopes.js";
 export {
   PROCONNECT_ISSUERS,
   proconnectIssuer,

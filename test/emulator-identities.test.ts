@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { normalizeSiret } from "../lib/index.js";
 import { DEFAULT_IDENTITIES } from "../lib/testing/index.js";
-import { CERTIFICATION_DIRIGEANT } from "../lib/testing/acr.js";
+import { CERTIFICATION_DIRIGEANT } from "../lib/index.js";
 
 const byEmail = (email: string) => DEFAULT_IDENTITIES.find((identity) => identity.email === email);
 

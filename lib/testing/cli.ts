@@ -2,7 +2,7 @@
 // Runs the emulator on its own, for local development: `npm run emulator -- --help`.
 import { parseArgs } from "node:util";
 import { startProConnectEmulator } from "./emulator.js";
-import { SIGNING_ALGS, type SigningAlg } from "./options.js";
+import { SIGNING_ALGS, type SigningAlg } from "../scopes.js";
 
 const HELP = `Usage: proconnect-emulator [options]
 

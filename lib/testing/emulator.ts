@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { AdapterPayload, Configuration } from "oidc-provider";
 import { z } from "zod";
-import { ACR_VALUES } from "./acr.js";
+import { ACR_VALUES } from "../acr.js";
+import { SIGNING_ALGS } from "../scopes.js";
 import { checkAuthorizeParams } from "./authorize-params.js";
 import { identityClaims, PROCONNECT_CLAIMS } from "./claims.js";
 import { DEFAULT_IDENTITIES } from "./identities.js";
@@ -12,7 +13,6 @@ import { generateSigningKeys } from "./keys.js";
 import {
   emulatorClientSchema,
   emulatorOptionsSchema,
-  SIGNING_ALGS,
   type EmulatorClient,
   type EmulatorClientInput,
   type EmulatorIdentity,
@@ -105,7 +105,7 @@ export async function startProConnectEmulator(
       token_endpoint_auth_method: "client_secret_post",
     },
     clientAuthMethods: ["client_secret_post", "private_key_jwt"],
-    claims: structuredClone(PROCONNECT_CLAIMS) as unknown as Configuration["claims"],
+    claims: structuredClone(PROCONNECT_CLAIMS) as Configuration["claims"],
     scopes: ["openid"],
     acrValues: [...ACR_VALUES],
     responseTypes: ["code"],

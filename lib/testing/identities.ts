@@ -1,4 +1,4 @@
-import { CERTIFICATION_DIRIGEANT } from "./acr.js";
+import { CERTIFICATION_DIRIGEANT } from "../acr.js";
 import type { EmulatorIdentity } from "./options.js";
 
 /**

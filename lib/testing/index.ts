@@ -2,10 +2,10 @@
 export { startProConnectEmulator, type ProConnectEmulator } from "./emulator.js";
 export { TestBrowser, type NavigateOptions, type Page } from "./browser.js";
 export { DEFAULT_IDENTITIES } from "./identities.js";
-export { ACR_VALUES, CERTIFICATION_DIRIGEANT } from "./acr.js";
+export { ACR_VALUES, CERTIFICATION_DIRIGEANT } from "../acr.js";
 export { PROCONNECT_AUTHORIZE_PARAMS } from "./authorize-params.js";
+export { SIGNING_ALGS, type SigningAlg } from "../scopes.js";
 export {
-  SIGNING_ALGS,
   type ClaimsUse,
   type EmulatorClient,
   type EmulatorClientInput,
@@ -13,5 +13,4 @@ export {
   type EmulatorIdentityInput,
   type EmulatorOptions,
   type EmulatorTamper,
-  type SigningAlg,
 } from "./options.js";

@@ -1,9 +1,6 @@
 import { z } from "zod";
-import { ACR_VALUES } from "./acr.js";
-
-/** The signing algorithms ProConnect offers for the id_token and the userinfo response. */
-export const SIGNING_ALGS = ["ES256", "RS256", "HS256"] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];
+import { ACR_VALUES } from "../acr.js";
+import { SIGNING_ALGS } from "../scopes.js";
 
 // ProConnect matches redirect URIs exactly (a trailing `/` counts) and refuses wildcards.
 const registeredUri = z

@@ -14,3 +14,6 @@ export const ACR_VALUES = [
   "https://proconnect.gouv.fr/assurance/self-asserted-2fa",
   "https://proconnect.gouv.fr/assurance/consistency-checked-2fa",
 ] as const;
+
+/** An acr value ProConnect knows. */
+export type ProConnectAcr = (typeof ACR_VALUES)[number];

@@ -1,0 +1,316 @@
+// The only file that talks to openid-client: everything about ProConnect's back channel lives here.
+import { compactVerify, jwtVerify } from "jose";
+import * as oidc from "openid-client";
+import { ProConnectError, type ProConnectErrorCode } from "./errors.js";
+import type { ResolvedOptions } from "./options.js";
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+// The `code`s of openid-client's errors (oauth4webapi's, which openid-client does not re-export).
+const ISSUER_COMPARISON_FAILED = "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED";
+const NOT_JSON = "OAUTH_RESPONSE_IS_NOT_JSON";
+const NOT_CONFORM = "OAUTH_RESPONSE_IS_NOT_CONFORM";
+const INVALID_RESPONSE = "OAUTH_INVALID_RESPONSE";
+
+interface Discovered {
+  /** openid-client's non-repudiation checks on: it verifies ES256 and RS256 signatures itself. */
+  signed: oidc.Configuration;
+  /** The same metadata without them, for HS256, which they refuse: verified here with the secret. */
+  unsigned: oidc.Configuration;
+}
+
+/** What a successful callback yields, every signature and claim verified. */
+export interface VerifiedLogin {
+  idToken: string;
+  idTokenClaims: Record<string, unknown>;
+  userinfo: Record<string, unknown>;
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt?: number;
+}
+
+export interface AuthorizationChecks {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+/** ProConnect as seen by one `proconnect()` middleware: discovery once, then token and userinfo calls. */
+export class ProviderClient {
+  readonly #options: ResolvedOptions;
+  readonly #secret: Uint8Array;
+  #discovery: Promise<Discovered> | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.#secret = new TextEncoder().encode(options.clientSecret);
+  }
+
+  /**
+   * Discovery happens once per process, lazily, shared by concurrent first requests. A failure is not
+   * kept: the next request tries again.
+   */
+  discover(): Promise<Discovered> {
+    this.#discovery ??= this.#discover().catch((error: unknown) => {
+      this.#discovery = undefined;
+      throw error;
+    });
+    return this.#discovery;
+  }
+
+  /** A fresh state and nonce (43 characters each, above ProConnect's 32) and PKCE S256 pair. */
+  async newAttempt(): Promise<AuthorizationChecks & { codeChallenge: string }> {
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    return {
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      codeVerifier,
+      codeChallenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    };
+  }
+
+  /** A fresh random value for the logout's `state`. */
+  randomState(): string {
+    return oidc.randomState();
+  }
+
+  async authorizationUrl(parameters: Record<string, string>): Promise<URL> {
+    const { signed } = await this.discover();
+    return oidc.buildAuthorizationUrl(signed, parameters);
+  }
+
+  async endSessionUrl(parameters: Record<string, string>): Promise<URL> {
+    const { signed } = await this.discover();
+    return oidc.buildEndSessionUrl(signed, parameters);
+  }
+
+  /** Exchanges the code and fetches the userinfo, verifying both answers fully. */
+  async verifyCallback(callbackUrl: URL, checks: AuthorizationChecks): Promise<VerifiedLogin> {
+    const { signed, unsigned } = await this.discover();
+    const { idTokenSignedResponseAlg: idTokenAlg, userinfoSignedResponseAlg: userinfoAlg } =
+      this.#options;
+
+    const tokens = await oidc
+      .authorizationCodeGrant(idTokenAlg === "HS256" ? unsigned : signed, callbackUrl, {
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        pkceCodeVerifier: checks.codeVerifier,
+        idTokenExpected: true,
+      })
+      .catch((error: unknown) => {
+        throw toProConnectError(error, "token");
+      });
+    const idToken = tokens.id_token;
+    const idTokenClaims = tokens.claims();
+    if (!idToken || !idTokenClaims)
+      throw new ProConnectError("invalid_id_token", "ProConnect sent no id_token");
+    if (idTokenAlg === "HS256") {
+      await compactVerify(idToken, this.#secret, { algorithms: ["HS256"] }).catch(
+        (cause: unknown) => {
+          throw new ProConnectError(
+            "invalid_id_token",
+            "the id_token's HS256 signature is not valid",
+            { cause },
+          );
+        },
+      );
+    }
+
+    const userinfo =
+      userinfoAlg === "HS256"
+        ? await this.#hmacUserinfo(unsigned, tokens.access_token, idTokenClaims.sub)
+        : await oidc
+            .fetchUserInfo(signed, tokens.access_token, idTokenClaims.sub)
+            .catch((error: unknown) => {
+              throw toProConnectError(error, "userinfo");
+            });
+
+    return {
+      idToken,
+      idTokenClaims: { ...idTokenClaims },
+      userinfo: { ...userinfo },
+      accessToken: tokens.access_token,
+      ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
+      ...(tokens.expires_in
+        ? { expiresAt: Math.floor(Date.now() / 1000) + tokens.expires_in }
+        : {}),
+    };
+  }
+
+  async #discover(): Promise<Discovered> {
+    const options = this.#options;
+    const issuer = new URL(options.issuer);
+    // http is only ever allowed for a local emulator (the options refuse any other http issuer).
+    const insecure = issuer.protocol === "http:" && LOOPBACK.has(issuer.hostname);
+    const metadata: Partial<oidc.ClientMetadata> = {
+      id_token_signed_response_alg: options.idTokenSignedResponseAlg,
+      userinfo_signed_response_alg: options.userinfoSignedResponseAlg,
+      [oidc.clockTolerance]: options.clockTolerance,
+    };
+    const timeout = options.httpTimeout / 1000;
+    const signed = await oidc
+      .discovery(issuer, options.clientId, metadata, oidc.ClientSecretPost(options.clientSecret), {
+        timeout,
+        ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
+      })
+      .catch((error: unknown) => {
+        throw toProConnectError(error, "discovery");
+      });
+    const unsigned = new oidc.Configuration(
+      signed.serverMetadata(),
+      options.clientId,
+      metadata,
+      oidc.ClientSecretPost(options.clientSecret),
+    );
+    for (const config of [signed, unsigned]) {
+      config.timeout = timeout;
+      if (insecure) oidc.allowInsecureRequests(config);
+    }
+    oidc.enableNonRepudiationChecks(signed);
+    return { signed, unsigned };
+  }
+
+  /** The userinfo signed with HS256: fetched as a protected resource, verified with the client secret. */
+  async #hmacUserinfo(config: oidc.Configuration, accessToken: string, sub: string) {
+    const endpoint = config.serverMetadata().userinfo_endpoint;
+    if (!endpoint)
+      throw new ProConnectError(
+        "provider_error",
+        "ProConnect's discovery has no userinfo_endpoint",
+      );
+    const response = await oidc
+      .fetchProtectedResource(
+        config,
+        accessToken,
+        new URL(endpoint),
+        "GET",
+        undefined,
+        new Headers({ accept: "application/jwt" }),
+      )
+      .catch((error: unknown) => {
+        throw toProConnectError(error, "userinfo");
+      });
+    if (response.status !== 200) {
+      throw new ProConnectError(
+        "provider_error",
+        `ProConnect's userinfo answered HTTP ${response.status}`,
+      );
+    }
+    if (!/^application\/jwt\b/i.test(response.headers.get("content-type") ?? "")) {
+      throw new ProConnectError(
+        "invalid_userinfo",
+        "the userinfo is not a signed JWT (application/jwt)",
+      );
+    }
+    const { payload } = await jwtVerify(await response.text(), this.#secret, {
+      algorithms: ["HS256"],
+      issuer: this.#options.issuer,
+      audience: this.#options.clientId,
+      clockTolerance: this.#options.clockTolerance,
+    }).catch((cause: unknown) => {
+      throw new ProConnectError(
+        "invalid_userinfo",
+        "the userinfo's HS256 signature or claims are not valid",
+        {
+          cause,
+        },
+      );
+    });
+    if (payload.sub !== sub) {
+      throw new ProConnectError("invalid_userinfo", "the userinfo's sub is not the id_token's");
+    }
+    return payload;
+  }
+}
+
+type Stage = "discovery" | "token" | "userinfo";
+
+/** Turns what openid-client, fetch or the network throw into one precise ProConnectError. */
+export function toProConnectError(error: unknown, stage: Stage): ProConnectError {
+  if (error instanceof ProConnectError) return error;
+  const where = {
+    discovery: "discovery",
+    token: "the token endpoint",
+    userinfo: "the userinfo endpoint",
+  }[stage];
+  const fail = (code: ProConnectErrorCode, message: string) =>
+    new ProConnectError(code, message, { cause: error });
+
+  if (isTimeout(error)) return fail("timeout", `ProConnect did not answer in time (${where})`);
+  if (error instanceof oidc.AuthorizationResponseError) {
+    const code = ProConnectError.isCode(error.error) ? error.error : "provider_error";
+    return fail(
+      code,
+      `ProConnect answered ${error.error}: ${error.error_description ?? "no description"}`,
+    );
+  }
+  if (error instanceof oidc.ResponseBodyError) {
+    if (stage === "token" && error.error === "invalid_grant") {
+      return fail(
+        "code_rejected",
+        "ProConnect refused the code (expired, already used or for another client)",
+      );
+    }
+    if (error.error === "invalid_client") {
+      return fail(
+        "provider_error",
+        "ProConnect refused the client credentials: check clientId and clientSecret",
+      );
+    }
+    return fail(
+      "provider_error",
+      `ProConnect's ${where} answered ${error.error} (HTTP ${error.status})`,
+    );
+  }
+  if (error instanceof oidc.WWWAuthenticateChallengeError) {
+    return fail(
+      "provider_error",
+      `ProConnect's ${where} refused the access token (HTTP ${error.status})`,
+    );
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (stage === "discovery") {
+    if (code === ISSUER_COMPARISON_FAILED && /issuer/.test(message)) {
+      return fail(
+        "issuer_mismatch",
+        "ProConnect's discovery announces another issuer than the one configured",
+      );
+    }
+    return fail("provider_unavailable", `ProConnect's discovery failed: ${message}`);
+  }
+  if (isNetworkError(error))
+    return fail("provider_unavailable", `ProConnect cannot be reached (${where})`);
+  if (
+    code === NOT_JSON ||
+    code === NOT_CONFORM ||
+    (code === INVALID_RESPONSE && !/id_token|JWT|sub/i.test(message))
+  ) {
+    return fail("provider_error", `ProConnect's ${where} sent an invalid answer: ${message}`);
+  }
+  if (/"iss"/.test(message))
+    return fail("issuer_mismatch", `the callback's iss is not the issuer: ${message}`);
+  if (stage === "token") return fail("invalid_id_token", `the id_token is not valid: ${message}`);
+  return fail("invalid_userinfo", `the userinfo is not valid: ${message}`);
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (current.name === "TimeoutError") return true;
+  }
+  return false;
+}
+
+function isNetworkError(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (current instanceof TypeError && current.message === "fetch failed") return true;
+    if (
+      "code" in current &&
+      /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|UND_ERR)/.test(
+        String(current.code),
+      )
+    ) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,87 @@
+/**
+ * Every code a {@link ProConnectError} can carry, with its HTTP status. Stable: apps may switch on them.
+ * Errors ProConnect itself sends back (`error=` on the callback) keep ProConnect's code.
+ */
+export const PROCONNECT_ERROR_CODES = Object.freeze({
+  /** `proconnect()` was given a wrong option (thrown at start-up). */
+  invalid_options: 500,
+  /** `req.session` is missing: mount express-session before `proconnect()`. */
+  session_missing: 500,
+  /** `requireAuth()` runs where `proconnect()` was not mounted. */
+  not_configured: 500,
+  /** ProConnect cannot be reached (network error, discovery failure). Retried on the next request. */
+  provider_unavailable: 503,
+  /** ProConnect did not answer in time. */
+  timeout: 504,
+  /** ProConnect answered with something that is not a valid OpenID Connect answer (500, HTML, bad JSON). */
+  provider_error: 502,
+  /** The issuer ProConnect announces (discovery or the callback's `iss`) is not the one configured. */
+  issuer_mismatch: 502,
+  /** The id_token failed a check: signature, algorithm, `iss`, `aud`, `azp`, `exp`, `iat` or `nonce`. */
+  invalid_id_token: 502,
+  /** The userinfo failed a check: not a signed JWT, bad signature or algorithm, other `sub`. */
+  invalid_userinfo: 502,
+  /** A required claim is missing or invalid (SIRET, e-mail, names…): the login is refused. */
+  invalid_user_claims: 502,
+  /** The identity provider is not in `allowedIdps`. */
+  idp_not_allowed: 403,
+  /** The app's `onLogin` hook refused the login. */
+  login_rejected: 403,
+  /** The callback's `state` is missing, unknown, expired or already used. */
+  invalid_state: 400,
+  /** The callback is malformed (no code, repeated parameters…). */
+  invalid_callback: 400,
+  /** ProConnect refused to exchange the code (expired, replayed, issued to another client). */
+  code_rejected: 400,
+  /** `/login` was called with a parameter ProConnect would refuse. */
+  invalid_login_request: 400,
+  /** `/logout/callback` came back with a missing or wrong `state`. */
+  invalid_logout_state: 400,
+  /** Nobody is signed in (from `requireAuth()` on an API call). */
+  unauthenticated: 401,
+  /** The session's acr does not meet what the route requires (from `requireAuth()` on an API call). */
+  insufficient_acr: 403,
+  // Errors ProConnect sends on the callback, under their own name.
+  access_denied: 403,
+  login_required: 401,
+  interaction_required: 401,
+  consent_required: 403,
+  account_selection_required: 401,
+  invalid_request: 400,
+  invalid_scope: 400,
+  unauthorized_client: 400,
+  unsupported_response_type: 400,
+  server_error: 502,
+  temporarily_unavailable: 503,
+} as const);
+
+export type ProConnectErrorCode = keyof typeof PROCONNECT_ERROR_CODES;
+
+/**
+ * The one error class of proconnect-express: a stable `code`, the HTTP `status` to answer with, a message
+ * written for the developer (never containing a secret or a token), and the `cause` when there is one.
+ * Request-time errors are passed to `next(err)`: the app's error handler decides what the user sees.
+ *
+ * @example
+ * app.use((err, req, res, next) => {
+ *   if (err instanceof ProConnectError) {
+ *     res.status(err.status).render("login-error", { code: err.code });
+ *   } else next(err);
+ * });
+ */
+export class ProConnectError extends Error {
+  override readonly name = "ProConnectError";
+  readonly code: ProConnectErrorCode;
+  readonly status: number;
+
+  constructor(code: ProConnectErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.status = PROCONNECT_ERROR_CODES[code];
+  }
+
+  /** Whether `code` is one of {@link PROCONNECT_ERROR_CODES}. */
+  static isCode(code: string): code is ProConnectErrorCode {
+    return Object.hasOwn(PROCONNECT_ERROR_CODES, code);
+  }
+}

@@ -1,0 +1,62 @@
+import { Router } from "express";
+import { ProviderClient } from "./client.js";
+import { setContext, type Context } from "./context.js";
+import { resolveOptions, type ProConnectOptions } from "./options.js";
+import { callbackRoute } from "./routes/callback.js";
+import { loginRoute } from "./routes/login.js";
+import { logoutCallbackRoute, logoutRoute } from "./routes/logout.js";
+import type { AppSession } from "./session.js";
+import type { ProConnectUser } from "./user.js";
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The signed-in professional, validated by proconnect-express; undefined when nobody is. */
+      proconnectUser?: ProConnectUser;
+    }
+  }
+}
+
+/**
+ * Mounts ProConnect sign-in: `GET /login`, `GET /callback`, `POST /logout` and `GET /logout/callback`
+ * (paths configurable), and sets `req.proconnectUser` on every request. The options are validated now:
+ * a wrong one throws a `ProConnectError` (`invalid_options`) listing every problem. Mount express-session
+ * before it.
+ *
+ * @example
+ * import express from "express";
+ * import session from "express-session";
+ * import { proconnect, requireAuth } from "proconnect-express";
+ *
+ * const app = express();
+ * app.use(session({ secret: process.env.SESSION_SECRET!, resave: false, saveUninitialized: false }));
+ * app.use(
+ *   proconnect({
+ *     clientId: process.env.PROCONNECT_CLIENT_ID!,
+ *     clientSecret: process.env.PROCONNECT_CLIENT_SECRET!,
+ *     baseUrl: "https://my-service.gouv.fr",
+ *     environment: "production",
+ *   }),
+ * );
+ * app.get("/me", requireAuth(), (req, res) => res.json(req.proconnectUser));
+ */
+export function proconnect(options: ProConnectOptions): Router {
+  const resolved = resolveOptions(options);
+  const context: Context = {
+    options: resolved,
+    provider: new ProviderClient(resolved),
+    scopes: new Set(resolved.scope.split(" ")),
+  };
+  const router = Router();
+  router.use((req, _res, next) => {
+    setContext(req, context);
+    req.proconnectUser = (req as { session?: AppSession }).session?.proconnect?.user;
+    next();
+  });
+  router.get(resolved.routes.login, loginRoute(context));
+  router.get(resolved.routes.callback, callbackRoute(context));
+  router.post(resolved.routes.logout, logoutRoute(context));
+  router.get(resolved.routes.logoutCallback, logoutCallbackRoute(context));
+  return router;
+}

@@ -1,0 +1,111 @@
+import type { RequestHandler } from "express";
+import type { Context } from "../context.js";
+import { ProConnectError } from "../errors.js";
+import { prunePending, regenerateSession, saveSession, sessionOf } from "../session.js";
+import { normalizeUser } from "../user.js";
+
+const SINGLE = ["state", "code", "iss", "error", "error_description"];
+
+/**
+ * `GET /callback`: checks the state, exchanges the code, verifies the id_token and the signed userinfo,
+ * validates the claims, then writes the session under a new id. Any failure leaves no user behind.
+ */
+export function callbackRoute({ options, provider, scopes }: Context): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const session = sessionOf(req);
+      const query = new URL(req.originalUrl, "http://callback.invalid").searchParams;
+      for (const name of SINGLE) {
+        if (query.getAll(name).length > 1) {
+          throw new ProConnectError("invalid_callback", `the callback has ${name} more than once`);
+        }
+      }
+      const state = query.get("state");
+      if (!state) throw new ProConnectError("invalid_state", "the callback has no state");
+      const data = (session.proconnect ??= {});
+      const attempt = Object.hasOwn(data.pending ?? {}, state) ? data.pending?.[state] : undefined;
+      if (!attempt) {
+        throw new ProConnectError(
+          "invalid_state",
+          "the callback's state matches no login under way in this session (unknown, already used, or another browser)",
+        );
+      }
+      // Consumed before anything else: a replay of this callback finds nothing.
+      const { [state]: _consumed, ...others } = data.pending ?? {};
+      data.pending = prunePending(others, options.maxPendingLogins);
+      if (attempt.expiresAt <= Date.now()) {
+        throw new ProConnectError("invalid_state", "the login took too long: start again");
+      }
+      const iss = query.get("iss");
+      if (iss !== null && iss !== options.issuer) {
+        throw new ProConnectError(
+          "issuer_mismatch",
+          "the callback's iss is not the configured issuer",
+        );
+      }
+      const error = query.get("error");
+      if (error !== null) {
+        if (error === "login_required" && attempt.silent) {
+          // Silent login: nobody signed in at ProConnect; back where the user was, anonymous.
+          await saveSession(session);
+          res.redirect(303, attempt.returnTo);
+          return;
+        }
+        const description = query.get("error_description");
+        throw new ProConnectError(
+          ProConnectError.isCode(error) ? error : "provider_error",
+          `ProConnect answered ${error}${description ? `: ${description}` : ""}`,
+        );
+      }
+      if (!query.get("code"))
+        throw new ProConnectError("invalid_callback", "the callback has no code");
+
+      const callbackUrl = new URL(options.redirectUri);
+      callbackUrl.search = query.toString();
+      const login = await provider.verifyCallback(callbackUrl, {
+        state,
+        nonce: attempt.nonce,
+        codeVerifier: attempt.codeVerifier,
+      });
+      let user = normalizeUser(login.idTokenClaims, login.userinfo, scopes, options.logger);
+      if (options.allowedIdps && !options.allowedIdps.includes(user.idp_id)) {
+        throw new ProConnectError(
+          "idp_not_allowed",
+          `the identity provider ${user.idp_id} is not allowed here`,
+        );
+      }
+      if (options.onLogin) {
+        try {
+          user = await options.onLogin(user, req);
+        } catch (cause) {
+          if (cause instanceof ProConnectError) throw cause;
+          throw new ProConnectError("login_rejected", "the app's onLogin refused this login", {
+            cause,
+          });
+        }
+      }
+
+      // A new session id (no fixation); only the other tabs' logins under way are carried over.
+      const fresh = await regenerateSession(req, {});
+      fresh.proconnect = {
+        user,
+        idToken: login.idToken,
+        ...(Object.keys(data.pending).length > 0 ? { pending: data.pending } : {}),
+        ...(options.storeTokens
+          ? {
+              tokens: {
+                accessToken: login.accessToken,
+                ...(login.refreshToken ? { refreshToken: login.refreshToken } : {}),
+                ...(login.expiresAt ? { expiresAt: login.expiresAt } : {}),
+              },
+            }
+          : {}),
+      };
+      await saveSession(fresh);
+      req.proconnectUser = user;
+      res.redirect(303, attempt.returnTo);
+    } catch (error) {
+      next(error);
+    }
+  };
+}

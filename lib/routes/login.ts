@@ -1,0 +1,109 @@
+import type { RequestHandler } from "express";
+import { ACR_VALUES } from "../acr.js";
+import type { Context } from "../context.js";
+import { ProConnectError } from "../errors.js";
+import { safeReturnTo } from "../return-to.js";
+import { prunePending, saveSession, sessionOf } from "../session.js";
+
+const PROMPTS = new Set(["login", "consent", "none"]);
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const ACRS: ReadonlySet<string> = new Set(ACR_VALUES);
+
+/** The query of `/login`: only these are read, only ProConnect's parameters are forwarded. */
+interface LoginQuery {
+  returnTo?: string;
+  idp_hint?: string;
+  login_hint?: string;
+  siret_hint?: string;
+  prompt?: string;
+  /** Space-separated acr values to require (sent by `requireAuth({ acr })`). */
+  acr?: string;
+}
+
+function readQuery(query: unknown): LoginQuery {
+  const raw = (query ?? {}) as Record<string, unknown>;
+  const read: Record<string, string> = {};
+  for (const name of [
+    "returnTo",
+    "idp_hint",
+    "login_hint",
+    "siret_hint",
+    "prompt",
+    "acr",
+  ] as const) {
+    const value = raw[name];
+    if (value === undefined || value === "") continue;
+    if (typeof value !== "string") {
+      throw new ProConnectError(
+        "invalid_login_request",
+        `${name} must be given once, as a plain value`,
+      );
+    }
+    read[name] = value;
+  }
+  const bad = (message: string) => new ProConnectError("invalid_login_request", message);
+  if (read.login_hint !== undefined && !EMAIL.test(read.login_hint))
+    throw bad("login_hint must be an e-mail address");
+  if (read.siret_hint !== undefined && !/^\d{14}$/.test(read.siret_hint))
+    throw bad("siret_hint must be 14 digits");
+  if (read.idp_hint !== undefined && !/^[\x21-\x7e]{1,256}$/.test(read.idp_hint))
+    throw bad("idp_hint is not an idp_id");
+  if (read.prompt !== undefined && !PROMPTS.has(read.prompt))
+    throw bad("prompt must be login, consent or none");
+  if (read.acr !== undefined && !read.acr.split(" ").every((value) => ACRS.has(value))) {
+    throw bad("acr must be acr values ProConnect knows, separated by spaces");
+  }
+  return read;
+}
+
+/** `GET /login`: a fresh state, nonce and PKCE verifier for each attempt, then off to ProConnect. */
+export function loginRoute({ options, provider }: Context): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const session = sessionOf(req);
+      const query = readQuery(req.query);
+      const attempt = await provider.newAttempt();
+      const claims = structuredClone(options.claims ?? {});
+      if (query.acr)
+        claims.id_token = {
+          ...claims.id_token,
+          acr: { essential: true, values: query.acr.split(" ") },
+        };
+
+      const parameters: Record<string, string> = {
+        redirect_uri: options.redirectUri,
+        scope: options.scope,
+        state: attempt.state,
+        nonce: attempt.nonce,
+        code_challenge: attempt.codeChallenge,
+        code_challenge_method: "S256",
+      };
+      for (const name of ["idp_hint", "login_hint", "siret_hint", "prompt"] as const) {
+        if (query[name] !== undefined) parameters[name] = query[name];
+      }
+      if (options.acrValues) parameters.acr_values = options.acrValues.join(" ");
+      if (Object.keys(claims).length > 0) parameters.claims = JSON.stringify(claims);
+
+      // Discovery first: when ProConnect is down, nothing is written to the session.
+      const url = await provider.authorizationUrl(parameters);
+      const data = (session.proconnect ??= {});
+      data.pending = prunePending(
+        {
+          ...data.pending,
+          [attempt.state]: {
+            nonce: attempt.nonce,
+            codeVerifier: attempt.codeVerifier,
+            returnTo: safeReturnTo(query.returnTo) ?? options.postLoginRedirect,
+            expiresAt: Date.now() + options.loginTimeout * 1000,
+            ...(query.prompt === "none" ? { silent: true } : {}),
+          },
+        },
+        options.maxPendingLogins,
+      );
+      await saveSession(session);
+      res.redirect(303, url.href);
+    } catch (error) {
+      next(error);
+    }
+  };
+}

@@ -1,0 +1,56 @@
+import type { RequestHandler } from "express";
+import type { Context } from "../context.js";
+import { ProConnectError } from "../errors.js";
+import { regenerateSession, saveSession, sessionOf } from "../session.js";
+
+/**
+ * `POST /logout`: signs out of the app at once, then sends the browser to ProConnect's end_session
+ * with the id_token (ProConnect requires it), a fresh state and the registered post-logout URI.
+ */
+export function logoutRoute({ options, provider }: Context): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const session = sessionOf(req);
+      const idToken = session.proconnect?.idToken;
+      if (!session.proconnect?.user || !idToken) {
+        await regenerateSession(req, {});
+        res.redirect(303, options.postLogoutRedirect);
+        return;
+      }
+      const state = provider.randomState();
+      // Signed out of the app before ProConnect answers: a user who never comes back is still out.
+      session.proconnect = { logoutState: state };
+      req.proconnectUser = undefined;
+      await saveSession(session);
+      const url = await provider.endSessionUrl({
+        id_token_hint: idToken,
+        state,
+        post_logout_redirect_uri: options.postLogoutRedirectUri,
+      });
+      res.redirect(303, url.href);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** `GET /logout/callback`: ProConnect's redirect back; the state must be the one `/logout` sent. */
+export function logoutCallbackRoute({ options }: Context): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const session = sessionOf(req);
+      const states = new URL(req.originalUrl, "http://logout.invalid").searchParams.getAll("state");
+      const expected = session.proconnect?.logoutState;
+      if (!expected || states.length !== 1 || states[0] !== expected) {
+        throw new ProConnectError(
+          "invalid_logout_state",
+          "the logout callback's state is not the one this session sent",
+        );
+      }
+      await regenerateSession(req, {});
+      res.redirect(303, options.postLogoutRedirect);
+    } catch (error) {
+      next(error);
+    }
+  };
+}

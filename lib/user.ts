@@ -1,0 +1,159 @@
+import { z } from "zod";
+import { ProConnectError } from "./errors.js";
+import type { ProConnectLogger } from "./options.js";
+import type { ProConnectScope } from "./scopes.js";
+import { normalizeSiret } from "./siret.js";
+
+/**
+ * The signed-in professional, validated and normalized, with ProConnect's claim names.
+ * `sub`, `idp_id` and `siret` are always there; `email`, `given_name`, `usual_name` and `uid` are there
+ * whenever their scope is asked for (the default scopes ask for them); the rest when the identity
+ * provider sends them.
+ */
+export interface ProConnectUser {
+  /** ProConnect's identifier of the person at this identity provider: use it to reconcile accounts. */
+  sub: string;
+  /** The identity provider (FI) the person signed in with. */
+  idp_id: string;
+  /** The establishment, 14 digits (whitespace removed, Luhn-checked). */
+  siret: string;
+  email?: string;
+  given_name?: string;
+  usual_name?: string;
+  uid?: string;
+  /** The company, 9 digits: the first 9 of the SIRET. */
+  siren?: string;
+  organizational_unit?: string;
+  belonging_population?: string;
+  phone_number?: string;
+  chorusdt?: { matricule?: string; societe?: string };
+  /** The acr the identity provider gave ProConnect. */
+  idp_acr?: string;
+  /** The acr of this login, from the id_token. */
+  acr?: string;
+  /** The authentication methods of this login, from the id_token, when asked for. */
+  amr?: string[];
+  /** The identity provider's non-standard attributes. */
+  custom?: Record<string, unknown>;
+}
+
+const text = z.string().trim().min(1).max(256);
+const ascii = z.string().regex(/^[\x21-\x7e]{1,256}$/, "must be 1 to 256 ASCII characters");
+const siret = z.string().transform((value, ctx) => {
+  const normalized = normalizeSiret(value);
+  if (normalized === undefined) {
+    ctx.addIssue({ code: "custom", message: "must be 14 digits passing the Luhn check" });
+    return z.NEVER;
+  }
+  return normalized;
+});
+const email = z.string().trim().pipe(z.email("must be an e-mail address"));
+const phone = z
+  .string()
+  .trim()
+  .refine(
+    (value) => /^\+?[\d\s-]+$/.test(value) && /^(\D*\d){7,15}\D*$/.test(value),
+    "must be a phone number",
+  );
+
+/** Claims the login cannot go without (when their scope is asked for). */
+const REQUIRED = {
+  email: ["email", email],
+  given_name: ["given_name", text],
+  usual_name: ["usual_name", text],
+  uid: ["uid", ascii],
+} as const satisfies Partial<Record<ProConnectScope, readonly [string, z.ZodType]>>;
+
+/** Claims that are dropped, with a warning, when the identity provider sends them wrong. */
+const OPTIONAL: readonly (readonly [
+  keyof ProConnectUser | "chorusdt:matricule" | "chorusdt:societe",
+  z.ZodType,
+])[] = [
+  ["siren", z.string().regex(/^\d{9}$/, "must be 9 digits")],
+  ["organizational_unit", text],
+  ["belonging_population", text],
+  ["phone_number", phone],
+  ["chorusdt:matricule", text],
+  ["chorusdt:societe", text],
+  ["idp_acr", text],
+  ["custom", z.record(z.string(), z.unknown())],
+];
+
+/**
+ * Builds the user from the verified id_token and userinfo: required claims that fail their rule refuse
+ * the login (`invalid_user_claims`, every problem listed), optional ones are dropped with a warning.
+ */
+export function normalizeUser(
+  idToken: Record<string, unknown>,
+  userinfo: Record<string, unknown>,
+  scopes: ReadonlySet<string>,
+  logger: ProConnectLogger,
+): ProConnectUser {
+  const problems: string[] = [];
+  const required = <T>(name: string, schema: z.ZodType<T>, value: unknown): T | undefined => {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    problems.push(
+      value === undefined ? `${name} is missing` : `${name} ${result.error.issues[0]?.message}`,
+    );
+    return undefined;
+  };
+
+  const user = {
+    sub: required("sub", ascii, idToken.sub),
+    idp_id: required("idp_id", text, userinfo.idp_id),
+    siret: required("siret", siret, userinfo.siret),
+  } as ProConnectUser;
+  for (const [scope, [claim, schema]] of Object.entries(REQUIRED)) {
+    if (scopes.has(scope))
+      Object.assign(user, { [claim]: required(claim, schema, userinfo[claim]) });
+  }
+  if (problems.length > 0) {
+    // Values are not in the message: they are personal data, and messages end up in logs.
+    throw new ProConnectError(
+      "invalid_user_claims",
+      `ProConnect sent an identity this app cannot accept: ${problems.join("; ")}`,
+    );
+  }
+
+  const optional: Record<string, unknown> = {};
+  for (const [claim, schema] of OPTIONAL) {
+    if (userinfo[claim] === undefined) continue;
+    const result = schema.safeParse(userinfo[claim]);
+    if (result.success) optional[claim] = result.data;
+    else
+      logger.warn(`proconnect: dropped the invalid optional claim ${claim}`, {
+        claim,
+        sub: user.sub,
+      });
+  }
+  const derivedSiren = user.siret.slice(0, 9);
+  if (optional.siren !== undefined && optional.siren !== derivedSiren) {
+    logger.warn("proconnect: siren is not the start of the SIRET; using the SIRET's", {
+      sub: user.sub,
+    });
+  }
+  user.siren = derivedSiren;
+  for (const claim of [
+    "organizational_unit",
+    "belonging_population",
+    "phone_number",
+    "idp_acr",
+    "custom",
+  ] as const) {
+    if (optional[claim] !== undefined) Object.assign(user, { [claim]: optional[claim] });
+  }
+  const matricule = optional["chorusdt:matricule"] as string | undefined;
+  const societe = optional["chorusdt:societe"] as string | undefined;
+  if (matricule !== undefined || societe !== undefined) {
+    user.chorusdt = {
+      ...(matricule === undefined ? {} : { matricule }),
+      ...(societe === undefined ? {} : { societe }),
+    };
+  }
+  if (typeof idToken.acr === "string") user.acr = idToken.acr;
+  if (Array.isArray(idToken.amr) && idToken.amr.every((value) => typeof value === "string")) {
+    user.amr = idToken.amr as string[];
+  }
+  return user;
+}

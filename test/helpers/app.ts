@@ -1,0 +1,127 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import express, { type NextFunction, type Request, type Response } from "express";
+import session, { MemoryStore, type Store } from "express-session";
+import {
+  proconnect,
+  ProConnectError,
+  requireAuth,
+  type ProConnectOptions,
+} from "../../lib/index.js";
+import type { EmulatorClientInput, ProConnectEmulator } from "../../lib/testing/index.js";
+import { CLIENT_SECRET } from "./emulator.js";
+
+export interface TestApp {
+  url: string;
+  store: Store;
+  server: Server;
+  /** Warnings the middleware logged. */
+  warnings: { message: string; details?: Record<string, unknown> }[];
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  options?: Partial<ProConnectOptions>;
+  client?: Partial<EmulatorClientInput>;
+  store?: Store;
+  /** Register no client with the emulator (for misconfiguration tests). */
+  unregistered?: boolean;
+}
+
+/**
+ * A real Express app on a random port: express-session, `proconnect()` pointed at the emulator, a JSON
+ * error handler, `/me` (API), `/page` (HTML) and `/dirigeant` (certification-dirigeant acr) behind
+ * `requireAuth()`. Its client is registered with the emulator under a client id of its own.
+ */
+export async function startTestApp(
+  emulator: ProConnectEmulator,
+  setup: TestAppOptions = {},
+): Promise<TestApp> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clientId = `app-${(server.address() as AddressInfo).port}`;
+  const idTokenAlg = setup.options?.idTokenSignedResponseAlg ?? "ES256";
+  const userinfoAlg = setup.options?.userinfoSignedResponseAlg ?? "ES256";
+  if (!setup.unregistered) {
+    emulator.registerClient({
+      clientId,
+      clientSecret: CLIENT_SECRET,
+      redirectUris: [`${url}/callback`],
+      postLogoutRedirectUris: [`${url}/logout/callback`],
+      idTokenSignedResponseAlg: idTokenAlg,
+      userinfoSignedResponseAlg: userinfoAlg,
+      ...setup.client,
+    });
+  }
+
+  const warnings: TestApp["warnings"] = [];
+  const store = setup.store ?? new MemoryStore();
+  const app = express();
+  app.use(
+    session({
+      secret: "test-session-secret",
+      resave: false,
+      saveUninitialized: false,
+      store,
+      cookie: { httpOnly: true, sameSite: "lax" },
+    }),
+  );
+  app.use(
+    proconnect({
+      clientId,
+      clientSecret: CLIENT_SECRET,
+      baseUrl: url,
+      issuer: emulator.issuer,
+      logger: { warn: (message, details) => warnings.push({ message, details }) },
+      ...setup.options,
+    }),
+  );
+  app.get("/", (req, res) => {
+    res.json({ page: "home", user: req.proconnectUser ?? null });
+  });
+  app.get("/me", requireAuth(), (req, res) => {
+    res.json(req.proconnectUser);
+  });
+  app.get("/page", requireAuth(), (req, res) => {
+    res.type("html").send(`<p>Bonjour ${req.proconnectUser?.given_name}</p>`);
+  });
+  app.get(
+    "/dirigeant",
+    requireAuth({ acr: "https://proconnect.gouv.fr/assurance/certification-dirigeant" }),
+    (req, res) => {
+      res.json({ acr: req.proconnectUser?.acr });
+    },
+  );
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof ProConnectError) {
+      res.status(error.status).json({ code: error.code, message: error.message });
+    } else {
+      res.status(500).json({ code: "unexpected", message: String(error) });
+    }
+  });
+  server.on("request", app);
+
+  return {
+    url,
+    store,
+    server,
+    warnings,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The session ids held by a store, and their data. */
+export function storedSessions(store: Store): Promise<Record<string, Record<string, unknown>>> {
+  return new Promise((resolve, reject) =>
+    store.all?.((error, sessions) =>
+      error
+        ? reject(error)
+        : resolve((sessions ?? {}) as unknown as Record<string, Record<string, unknown>>),
+    ),
+  );
+}
