@@ -268,7 +268,8 @@ export function toProConnectError(error: unknown, stage: Stage): ProConnectError
     );
   }
   const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  // openid-client wraps the precise reason ("JWT signature verification failed"…) in its causes.
+  const message = causeMessages(error);
   if (stage === "discovery") {
     if (code === ISSUER_COMPARISON_FAILED && /issuer/.test(message)) {
       return fail(
@@ -283,7 +284,7 @@ export function toProConnectError(error: unknown, stage: Stage): ProConnectError
   if (
     code === NOT_JSON ||
     code === NOT_CONFORM ||
-    (code === INVALID_RESPONSE && !/id_token|JWT|sub/i.test(message))
+    (code === INVALID_RESPONSE && !/id_token|JWT|JWS|signature|sub|claim/i.test(message))
   ) {
     return fail("provider_error", `ProConnect's ${where} sent an invalid answer: ${message}`);
   }
@@ -291,6 +292,20 @@ export function toProConnectError(error: unknown, stage: Stage): ProConnectError
     return fail("issuer_mismatch", `the callback's iss is not the issuer: ${message}`);
   if (stage === "token") return fail("invalid_id_token", `the id_token is not valid: ${message}`);
   return fail("invalid_userinfo", `the userinfo is not valid: ${message}`);
+}
+
+function causeMessages(error: unknown): string {
+  const messages: string[] = [];
+  for (
+    let current = error;
+    current !== undefined && messages.length < 5;
+    current = (current as Error).cause
+  ) {
+    const message = current instanceof Error ? current.message : String(current);
+    if (!messages.includes(message)) messages.push(message);
+    if (!(current instanceof Error)) break;
+  }
+  return messages.join(": ");
 }
 
 function isTimeout(error: unknown): boolean {

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { importJWK, SignJWT, type JWK } from "jose";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { AdapterPayload, Configuration } from "oidc-provider";
 import { z } from "zod";
 import { ACR_VALUES } from "../acr.js";
-import { SIGNING_ALGS } from "../scopes.js";
+import { SIGNING_ALGS, type SigningAlg } from "../scopes.js";
 import { checkAuthorizeParams } from "./authorize-params.js";
 import { identityClaims, PROCONNECT_CLAIMS } from "./claims.js";
 import { DEFAULT_IDENTITIES } from "./identities.js";
@@ -38,6 +39,20 @@ export interface ProConnectEmulator {
   setTamper(tamper: EmulatorTamper | undefined): void;
   /** Live entries of its store per kind (sessions, codes, tokens…), to check that state stays bounded. */
   storeSize(): Record<string, number>;
+  /**
+   * Requests received so far, per path (`/api/v2/token`, `/api/v2/userinfo`…): lets a test count a
+   * client's back-channel calls.
+   */
+  requestCounts(): Record<string, number>;
+  /**
+   * Signs `payload` as the emulator signs its id_tokens and userinfo: with its own ES256 or RS256 key
+   * (its `kid` in the header), or for HS256 with the secret of `clientId`. For tamper hooks that need a
+   * genuine signature over wrong claims.
+   */
+  sign(
+    payload: Record<string, unknown>,
+    options: { alg: SigningAlg; clientId?: string },
+  ): Promise<string>;
   /** Stops the server and drops every session. */
   close(): Promise<void>;
 }
@@ -180,6 +195,24 @@ export async function startProConnectEmulator(
     },
   };
   const provider = new Provider(issuer, configuration);
+  // Tamper hooks that replace whole signed answers run after oidc-provider has built them.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (!tamper || ctx.status !== 200) return;
+    const context = { clientId: ctx.oidc?.client?.clientId ?? "" };
+    const body: unknown = ctx.body;
+    if (ctx.path === "/token" && tamper.idToken && isTokenResponse(body)) {
+      ctx.body = { ...body, id_token: await tamper.idToken(body.id_token, context) };
+    } else if (ctx.path === "/userinfo" && tamper.userinfo && typeof body === "string") {
+      const replaced = await tamper.userinfo(body, context);
+      const { body: text, contentType } =
+        typeof replaced === "string"
+          ? { body: replaced, contentType: "application/jwt; charset=utf-8" }
+          : replaced;
+      ctx.body = text;
+      ctx.type = contentType;
+    }
+  });
   // ProConnect shows its own page, code Y000404, for unknown routes under /api/v2.
   provider.use(async (ctx, next) => {
     await next();
@@ -192,6 +225,11 @@ export async function startProConnectEmulator(
 
   const app = express();
   app.disable("x-powered-by");
+  const counts = new Map<string, number>();
+  app.use((req, _res, next) => {
+    counts.set(req.path, (counts.get(req.path) ?? 0) + 1);
+    next();
+  });
   const form = express.urlencoded({ extended: false, limit: "64kb" });
 
   // ProConnect validates authorize parameters itself before oidc-provider sees them.
@@ -362,12 +400,36 @@ export async function startProConnectEmulator(
       tamper = next;
     },
     storeSize: () => store.size(),
+    requestCounts: () => Object.fromEntries(counts),
+    async sign(payload, { alg, clientId }) {
+      if (alg === "HS256") {
+        const client = clientId === undefined ? undefined : await clients.find(clientId);
+        if (typeof client?.client_secret !== "string")
+          throw new Error(`sign(): no client ${clientId} for HS256`);
+        return new SignJWT(payload)
+          .setProtectedHeader({ alg })
+          .sign(new TextEncoder().encode(client.client_secret));
+      }
+      const jwk = keys.find((key) => key.alg === alg);
+      if (!jwk) throw new Error(`sign(): the emulator has no ${alg} key`);
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg, kid: jwk.kid as string })
+        .sign(await importJWK(jwk as JWK, alg));
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
   };
+}
+
+function isTokenResponse(body: unknown): body is { id_token: string } {
+  return (
+    typeof body === "object" &&
+    body !== null &&
+    typeof (body as { id_token?: unknown }).id_token === "string"
+  );
 }
 
 async function loadProvider() {

@@ -13,4 +13,6 @@ export {
   type EmulatorIdentityInput,
   type EmulatorOptions,
   type EmulatorTamper,
+  type TamperContext,
+  type TamperedBody,
 } from "./options.js";

@@ -69,21 +69,40 @@ export type EmulatorIdentity = z.output<typeof emulatorIdentitySchema>;
 /** Where a tamper hook is called: the claims of the id_token or of the userinfo response. */
 export type ClaimsUse = "id_token" | "userinfo";
 
+/** What a tamper hook knows of the request it changes. */
+export interface TamperContext {
+  clientId: string;
+}
+
 /** Hooks to make the emulator misbehave on purpose, for tests of a client's error paths. */
 export interface EmulatorTamper {
   /** Changes the claims of a person just before they are signed (return the claims to send). */
   claims?: (
     claims: Record<string, unknown>,
-    context: { use: ClaimsUse; identity: EmulatorIdentity; clientId: string },
+    context: TamperContext & { use: ClaimsUse; identity: EmulatorIdentity },
   ) => Record<string, unknown>;
+  /** Replaces the signed id_token in the token endpoint's answer (e.g. to forge its signature). */
+  idToken?: (idToken: string, context: TamperContext) => string;
+  /** Replaces the userinfo answer (a JWS by default): return a new JWS, or a body and its content type. */
+  userinfo?: (
+    jws: string,
+    context: TamperContext,
+  ) => string | { body: string; contentType: string };
 }
+
+/** A replacement userinfo: a JWS, or any body with its content type. */
+export type TamperedBody = string | { body: string; contentType: string };
+
+const TAMPER_HOOKS = new Set(["claims", "idToken", "userinfo"]);
 
 const tamperSchema = z.custom<EmulatorTamper>(
   (value) =>
     typeof value === "object" &&
     value !== null &&
-    Object.entries(value).every(([key, hook]) => key === "claims" && typeof hook === "function"),
-  { error: "must be an object whose only key, `claims`, is a function" },
+    Object.entries(value).every(
+      ([key, hook]) => TAMPER_HOOKS.has(key) && typeof hook === "function",
+    ),
+  { error: "must be an object of functions among claims, idToken and userinfo" },
 );
 
 export const emulatorOptionsSchema = z.strictObject({

@@ -8,7 +8,11 @@ import {
   requireAuth,
   type ProConnectOptions,
 } from "../../lib/index.js";
-import type { EmulatorClientInput, ProConnectEmulator } from "../../lib/testing/index.js";
+import type {
+  EmulatorClientInput,
+  ProConnectEmulator,
+  TestBrowser,
+} from "../../lib/testing/index.js";
 import { CLIENT_SECRET } from "./emulator.js";
 
 export interface TestApp {
@@ -124,4 +128,26 @@ export function storedSessions(store: Store): Promise<Record<string, Record<stri
         : resolve((sessions ?? {}) as unknown as Record<string, Record<string, unknown>>),
     ),
   );
+}
+
+/** The JSON body an error ended on ({ code, message } from the test app's error handler). */
+export function errorOf(page: { body: string }): { code?: string; message?: string } {
+  try {
+    return JSON.parse(page.body) as { code?: string; message?: string };
+  } catch {
+    return {};
+  }
+}
+
+/** The one session in the store (the tests' apps serve one browser at a time). */
+export async function onlySession(store: Store): Promise<[string, Record<string, unknown>]> {
+  const sessions = Object.entries(await storedSessions(store));
+  if (sessions.length !== 1) throw new Error(`expected one session, found ${sessions.length}`);
+  return sessions[0]!;
+}
+
+/** The id of the express-session session a browser holds for an app (from its signed cookie). */
+export function sessionIdOf(browser: TestBrowser, app: TestApp): string | undefined {
+  const cookie = /(?:^|; )connect\.sid=([^;]+)/.exec(browser.cookieHeader(app.url))?.[1];
+  return cookie ? /^s:([^.]+)\./.exec(decodeURIComponent(cookie))?.[1] : undefined;
 }

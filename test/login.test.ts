@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
+import { errorOf, onlySession, startTestApp, storedSessions, type TestApp } from "./helpers/app.js";
+import { startTestEmulator } from "./helpers/emulator.js";
+
+let emulator: ProConnectEmulator;
+let app: TestApp;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator(); // strict: ProConnect's documented rules
+  app = await startTestApp(emulator);
+});
+afterAll(async () => {
+  await app.close();
+  await emulator.close();
+});
+
+const toEmulator = (url: URL) => url.origin === emulator.url;
+
+async function authorizeUrl(query = "", browser = new TestBrowser()): Promise<URL> {
+  const page = await browser.navigate(`${app.url}/login${query}`, { stopAt: toEmulator });
+  expect(page.status).toBe(303);
+  return page.location!;
+}
+
+describe("GET /login", () => {
+  it("sends the browser to ProConnect's authorize endpoint with state, nonce (32+ characters) and PKCE S256", async () => {
+    const url = await authorizeUrl();
+    expect(url.origin + url.pathname).toBe(`${emulator.issuer}/authorize`);
+    const params = Object.fromEntries(url.searchParams);
+    expect(params.response_type).toBe("code");
+    expect(params.redirect_uri).toBe(`${app.url}/callback`);
+    expect(params.state!.length).toBeGreaterThanOrEqual(32);
+    expect(params.nonce!.length).toBeGreaterThanOrEqual(32);
+    expect(params.code_challenge_method).toBe("S256");
+    expect(params.code_challenge).toMatch(/^[\w-]{43}$/);
+    expect(params.scope!.split(" ").sort()).toEqual(
+      ["email", "given_name", "idp_id", "openid", "siret", "uid", "usual_name"].sort(),
+    );
+  });
+
+  it("uses fresh values for every attempt", async () => {
+    const [first, second] = [await authorizeUrl(), await authorizeUrl()];
+    for (const name of ["state", "nonce", "code_challenge"]) {
+      expect(first.searchParams.get(name)).not.toBe(second.searchParams.get(name));
+    }
+  });
+
+  it("forwards ProConnect's hints and prompt, and nothing else", async () => {
+    const url = await authorizeUrl(
+      "?idp_hint=fia1v2&login_hint=test%40fia1.fr&siret_hint=13002526500013&prompt=login&foo=bar&max_age=0&scope=admin",
+    );
+    expect(url.searchParams.get("idp_hint")).toBe("fia1v2");
+    expect(url.searchParams.get("login_hint")).toBe("test@fia1.fr");
+    expect(url.searchParams.get("siret_hint")).toBe("13002526500013");
+    expect(url.searchParams.get("prompt")).toBe("login");
+    expect([...url.searchParams.keys()].sort()).toEqual(
+      [
+        "client_id",
+        "code_challenge",
+        "code_challenge_method",
+        "idp_hint",
+        "login_hint",
+        "nonce",
+        "prompt",
+        "redirect_uri",
+        "response_type",
+        "scope",
+        "siret_hint",
+        "state",
+      ].sort(),
+    );
+    expect(url.searchParams.get("scope")).not.toContain("admin");
+  });
+
+  it("refuses a hint ProConnect would refuse, before going there (invalid_login_request, 400)", async () => {
+    for (const query of [
+      "?login_hint=not-an-email",
+      "?siret_hint=123",
+      "?prompt=select_account",
+      "?acr=eidas9",
+    ]) {
+      const page = await new TestBrowser().navigate(`${app.url}/login${query}`, {
+        stopAt: toEmulator,
+      });
+      expect([page.status, errorOf(page).code]).toEqual([400, "invalid_login_request"]);
+    }
+  });
+
+  it("refuses a repeated parameter (invalid_login_request, 400)", async () => {
+    const page = await new TestBrowser().navigate(`${app.url}/login?idp_hint=a&idp_hint=b`, {
+      stopAt: toEmulator,
+    });
+    expect([page.status, errorOf(page).code]).toEqual([400, "invalid_login_request"]);
+  });
+
+  it("turns acr into an essential acr claim", async () => {
+    const url = await authorizeUrl(`?acr=${encodeURIComponent("eidas2 eidas3")}`);
+    expect(JSON.parse(url.searchParams.get("claims")!)).toEqual({
+      id_token: { acr: { essential: true, values: ["eidas2", "eidas3"] } },
+    });
+  });
+
+  it("keeps several attempts per session, at most maxPendingLogins, the newest", async () => {
+    const small = await startTestApp(emulator, { options: { maxPendingLogins: 3 } });
+    try {
+      const browser = new TestBrowser();
+      const states: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const page = await browser.navigate(`${small.url}/login`, { stopAt: toEmulator });
+        states.push(page.location!.searchParams.get("state")!);
+      }
+      const [, data] = await onlySession(small.store);
+      const pending = (data.proconnect as { pending: Record<string, unknown> }).pending;
+      expect(Object.keys(pending).sort()).toEqual(states.slice(-3).sort());
+      expect(JSON.stringify(data).length).toBeLessThan(2048);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("writes nothing when ProConnect cannot be reached (provider_unavailable, 503)", async () => {
+    const down = await startTestApp(emulator, {
+      options: { issuer: "http://127.0.0.1:9/api/v2", httpTimeout: 2000 },
+    });
+    try {
+      const page = await new TestBrowser().navigate(`${down.url}/login`, { stopAt: toEmulator });
+      expect([page.status, errorOf(page).code]).toEqual([503, "provider_unavailable"]);
+      expect(await storedSessions(down.store)).toEqual({});
+    } finally {
+      await down.close();
+    }
+  });
+});
