@@ -82,12 +82,9 @@ export interface EmulatorTamper {
     context: TamperContext & { use: ClaimsUse; identity: EmulatorIdentity },
   ) => Record<string, unknown>;
   /** Replaces the signed id_token in the token endpoint's answer (e.g. to forge its signature). */
-  idToken?: (idToken: string, context: TamperContext) => string;
+  idToken?: (idToken: string, context: TamperContext) => string | Promise<string>;
   /** Replaces the userinfo answer (a JWS by default): return a new JWS, or a body and its content type. */
-  userinfo?: (
-    jws: string,
-    context: TamperContext,
-  ) => string | { body: string; contentType: string };
+  userinfo?: (jws: string, context: TamperContext) => TamperedBody | Promise<TamperedBody>;
 }
 
 /** A replacement userinfo: a JWS, or any body with its content type. */
