@@ -153,7 +153,7 @@ export class ProviderClient {
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       })
       .catch((error: unknown) => {
-        throw toProConnectError(error, "discovery");
+        throw discoveryError(error, options.issuer);
       });
     const unsigned = new oidc.Configuration(
       signed.serverMetadata(),
@@ -222,20 +222,16 @@ export class ProviderClient {
   }
 }
 
-type Stage = "discovery" | "token" | "userinfo";
+type Stage = "token" | "userinfo";
 
 /** Turns what openid-client, fetch or the network throw into one precise ProConnectError. */
 export function toProConnectError(error: unknown, stage: Stage): ProConnectError {
   if (error instanceof ProConnectError) return error;
-  const where = {
-    discovery: "discovery",
-    token: "the token endpoint",
-    userinfo: "the userinfo endpoint",
-  }[stage];
+  const where = stage === "token" ? "token endpoint" : "userinfo endpoint";
   const fail = (code: ProConnectErrorCode, message: string) =>
     new ProConnectError(code, message, { cause: error });
 
-  if (isTimeout(error)) return fail("timeout", `ProConnect did not answer in time (${where})`);
+  if (isTimeout(error)) return fail("timeout", `ProConnect's ${where} did not answer in time`);
   if (error instanceof oidc.AuthorizationResponseError) {
     const code = ProConnectError.isCode(error.error) ? error.error : "provider_error";
     return fail(
@@ -267,20 +263,12 @@ export function toProConnectError(error: unknown, stage: Stage): ProConnectError
       `ProConnect's ${where} refused the access token (HTTP ${error.status})`,
     );
   }
+  if (isNetworkError(error))
+    return fail("provider_unavailable", `ProConnect's ${where} cannot be reached`);
+
   const code = (error as { code?: unknown } | null)?.code;
   // openid-client wraps the precise reason ("JWT signature verification failed"…) in its causes.
   const message = causeMessages(error);
-  if (stage === "discovery") {
-    if (code === ISSUER_COMPARISON_FAILED && /issuer/.test(message)) {
-      return fail(
-        "issuer_mismatch",
-        "ProConnect's discovery announces another issuer than the one configured",
-      );
-    }
-    return fail("provider_unavailable", `ProConnect's discovery failed: ${message}`);
-  }
-  if (isNetworkError(error))
-    return fail("provider_unavailable", `ProConnect cannot be reached (${where})`);
   if (
     code === NOT_JSON ||
     code === NOT_CONFORM ||
@@ -292,6 +280,31 @@ export function toProConnectError(error: unknown, stage: Stage): ProConnectError
     return fail("issuer_mismatch", `the callback's iss is not the issuer: ${message}`);
   if (stage === "token") return fail("invalid_id_token", `the id_token is not valid: ${message}`);
   return fail("invalid_userinfo", `the userinfo is not valid: ${message}`);
+}
+
+/** Any discovery failure is `provider_unavailable` (retried on the next request), but a wrong issuer. */
+function discoveryError(error: unknown, issuer: string): ProConnectError {
+  const message = causeMessages(error);
+  if (
+    (error as { code?: unknown } | null)?.code === ISSUER_COMPARISON_FAILED &&
+    /issuer/.test(message)
+  ) {
+    return new ProConnectError(
+      "issuer_mismatch",
+      `ProConnect's discovery at ${issuer} announces another issuer`,
+      { cause: error },
+    );
+  }
+  const reason = isTimeout(error)
+    ? "no answer in time (on the RIE, check that ProConnect opened your server's IP range)"
+    : message;
+  return new ProConnectError(
+    "provider_unavailable",
+    `ProConnect's discovery at ${issuer} failed: ${reason}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function causeMessages(error: unknown): string {

@@ -79,6 +79,12 @@ describe("built package (dist/, as published)", () => {
       const declarations = await readFile(`${root}/${pkg.exports[entry]!.types}`, "utf8");
       expect(declarations).toMatch(/export \{/);
     }
+    // Declaration merging reaches users of the built package: req.proconnectUser is typed for them.
+    const middleware = await readFile(`${root}/dist/middleware.d.ts`, "utf8");
+    expect(middleware).toMatch(
+      /declare global[\s\S]*interface Request[\s\S]*proconnectUser\?: ProConnectUser/,
+    );
+
     const emulator = await readFile(`${root}/dist/testing/emulator.d.ts`, "utf8");
     expect(emulator).toContain("export declare function startProConnectEmulator");
 

@@ -132,3 +132,36 @@ describe("GET /login", () => {
     }
   });
 });
+
+describe("GET /login: returnTo", () => {
+  it.each([
+    "//evil.example/path",
+    "/\\evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/\r\nLocation: https://evil.example",
+    "/\t/evil.example",
+    "evil",
+  ])("ignores %j and goes to postLoginRedirect after login", async (returnTo) => {
+    const browser = new TestBrowser();
+    const page = await browser.navigate(
+      `${app.url}/login?returnTo=${encodeURIComponent(returnTo)}`,
+      {
+        email: "test@fia1.fr",
+      },
+    );
+    expect(page.url.origin).toBe(app.url);
+    expect(page.url.pathname).toBe("/");
+  });
+
+  it("keeps a same-origin path with its query (encoded characters stay on the app)", async () => {
+    const browser = new TestBrowser();
+    const page = await browser.navigate(
+      `${app.url}/login?returnTo=${encodeURIComponent("/me?x=1")}`,
+      {
+        email: "test@fia1.fr",
+      },
+    );
+    expect(page.url.href).toBe(`${app.url}/me?x=1`);
+  });
+});

@@ -17,6 +17,7 @@ import { CLIENT_SECRET } from "./emulator.js";
 
 export interface TestApp {
   url: string;
+  clientId: string;
   store: Store;
   server: Server;
   /** Warnings the middleware logged. */
@@ -38,7 +39,7 @@ export interface TestAppOptions {
  * `requireAuth()`. Its client is registered with the emulator under a client id of its own.
  */
 export async function startTestApp(
-  emulator: ProConnectEmulator,
+  emulator: ProConnectEmulator | undefined,
   setup: TestAppOptions = {},
 ): Promise<TestApp> {
   const server = createServer();
@@ -47,7 +48,7 @@ export async function startTestApp(
   const clientId = `app-${(server.address() as AddressInfo).port}`;
   const idTokenAlg = setup.options?.idTokenSignedResponseAlg ?? "ES256";
   const userinfoAlg = setup.options?.userinfoSignedResponseAlg ?? "ES256";
-  if (!setup.unregistered) {
+  if (emulator && !setup.unregistered) {
     emulator.registerClient({
       clientId,
       clientSecret: CLIENT_SECRET,
@@ -76,7 +77,7 @@ export async function startTestApp(
       clientId,
       clientSecret: CLIENT_SECRET,
       baseUrl: url,
-      issuer: emulator.issuer,
+      ...(emulator ? { issuer: emulator.issuer } : {}),
       logger: { warn: (message, details) => warnings.push({ message, details }) },
       ...setup.options,
     }),
@@ -89,6 +90,9 @@ export async function startTestApp(
   });
   app.get("/page", requireAuth(), (req, res) => {
     res.type("html").send(`<p>Bonjour ${req.proconnectUser?.given_name}</p>`);
+  });
+  app.post("/api/action", requireAuth(), (_req, res) => {
+    res.json({ done: true });
   });
   app.get(
     "/dirigeant",
@@ -108,6 +112,7 @@ export async function startTestApp(
 
   return {
     url,
+    clientId,
     store,
     server,
     warnings,

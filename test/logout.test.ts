@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
+import { errorOf, sessionIdOf, startTestApp, type TestApp } from "./helpers/app.js";
+import { startTestEmulator } from "./helpers/emulator.js";
+
+let emulator: ProConnectEmulator;
+let app: TestApp;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  app = await startTestApp(emulator);
+});
+afterAll(async () => {
+  await app.close();
+  await emulator.close();
+});
+
+const toEmulator = (url: URL) => url.origin === emulator.url;
+const home = async (browser: TestBrowser) =>
+  JSON.parse((await browser.navigate(`${app.url}/`)).body) as object;
+
+async function signedIn() {
+  const browser = new TestBrowser();
+  const page = await browser.navigate(`${app.url}/login?returnTo=/me`, { email: "test@fia1.fr" });
+  expect(page.url.pathname).toBe("/me");
+  return browser;
+}
+
+describe("POST /logout", () => {
+  it("sends the browser to end_session with the id_token, a fresh state and the post-logout URI", async () => {
+    const browser = await signedIn();
+    const page = await browser.navigate(`${app.url}/logout`, {
+      method: "POST",
+      stopAt: toEmulator,
+    });
+    expect(page.status).toBe(303);
+    const url = page.location!;
+    expect(url.origin + url.pathname).toBe(`${emulator.issuer}/session/end`);
+    expect(url.searchParams.get("post_logout_redirect_uri")).toBe(`${app.url}/logout/callback`);
+    expect(url.searchParams.get("state")!.length).toBeGreaterThanOrEqual(32);
+    expect(url.searchParams.get("id_token_hint")!.split(".")).toHaveLength(3);
+    // Signed out of the app already, before ProConnect answers.
+    expect(await home(browser)).toEqual({ page: "home", user: null });
+  });
+
+  it("comes back anonymous through ProConnect, whose session is over too", async () => {
+    const browser = await signedIn();
+    const before = sessionIdOf(browser, app);
+    const page = await browser.navigate(`${app.url}/logout`, { method: "POST" });
+    expect(page.url.href).toBe(`${app.url}/`);
+    expect(JSON.parse(page.body)).toEqual({ page: "home", user: null });
+    expect(sessionIdOf(browser, app)).not.toBe(before);
+    // No ProConnect session left: a silent login comes back anonymous.
+    const silent = await browser.navigate(`${app.url}/login?prompt=none&returnTo=/`);
+    expect(JSON.parse(silent.body)).toEqual({ page: "home", user: null });
+  });
+
+  it("just clears and goes home when nobody is signed in, without going to ProConnect", async () => {
+    const browser = new TestBrowser();
+    const endSessionsBefore = emulator.requestCounts()["/api/v2/session/end"] ?? 0;
+    const page = await browser.navigate(`${app.url}/logout`, { method: "POST" });
+    expect(page.url.href).toBe(`${app.url}/`);
+    expect(JSON.parse(page.body)).toEqual({ page: "home", user: null });
+    expect(emulator.requestCounts()["/api/v2/session/end"] ?? 0).toBe(endSessionsBefore);
+  });
+});
+
+describe("GET /logout/callback", () => {
+  it("refuses a missing, forged or repeated state (invalid_logout_state, 400)", async () => {
+    const browser = await signedIn();
+    const stopped = await browser.navigate(`${app.url}/logout`, {
+      method: "POST",
+      stopAt: toEmulator,
+    });
+    const state = stopped.location!.searchParams.get("state")!;
+    for (const query of ["", "?state=forged", `?state=${state}&state=${state}`]) {
+      const page = await browser.navigate(`${app.url}/logout/callback${query}`);
+      expect([page.status, errorOf(page).code]).toEqual([400, "invalid_logout_state"]);
+    }
+    // The genuine state still works once.
+    const done = await browser.navigate(`${app.url}/logout/callback?state=${state}`);
+    expect(done.url.href).toBe(`${app.url}/`);
+    const again = await browser.navigate(`${app.url}/logout/callback?state=${state}`);
+    expect([again.status, errorOf(again).code]).toEqual([400, "invalid_logout_state"]);
+  });
+
+  it("refuses a logout callback that no logout started", async () => {
+    const browser = await signedIn();
+    const page = await browser.navigate(`${app.url}/logout/callback?state=anything`);
+    expect([page.status, errorOf(page).code]).toEqual([400, "invalid_logout_state"]);
+    // A forged logout link does not sign anyone out.
+    expect(await home(browser)).toMatchObject({ user: { email: "test@fia1.fr" } });
+  });
+});

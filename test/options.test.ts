@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { proconnect, ProConnectError, type ProConnectOptions } from "../lib/index.js";
+import { TestBrowser } from "../lib/testing/index.js";
+import { errorOf, startTestApp } from "./helpers/app.js";
+
+const valid: ProConnectOptions = {
+  clientId: "my-app",
+  clientSecret: "my-secret",
+  baseUrl: "https://mon-service.gouv.fr",
+};
+
+function problems(options: unknown): string {
+  try {
+    proconnect(options as ProConnectOptions);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProConnectError);
+    expect((error as ProConnectError).code).toBe("invalid_options");
+    return (error as Error).message;
+  }
+  throw new Error("proconnect() accepted the options");
+}
+
+describe("proconnect(options)", () => {
+  it("accepts the minimal options", () => {
+    expect(typeof proconnect(valid)).toBe("function");
+  });
+
+  it("lists every wrong option in one start-up error", () => {
+    const message = problems({
+      clientId: "my-app",
+      baseUrl: "mon-service.gouv.fr",
+      scopes: ["openid", "admin"],
+      idTokenSignedResponseAlg: "none",
+      routes: { login: "/login*" },
+      httpTimeout: -1,
+      colour: "blue",
+    });
+    for (const field of [
+      "clientSecret",
+      "baseUrl",
+      "scopes[1]",
+      "idTokenSignedResponseAlg",
+      "routes.login",
+      "httpTimeout",
+    ]) {
+      expect(message).toContain(`→ at ${field}`);
+    }
+    expect(message).toContain("colour");
+    expect(message).toContain("the client_secret ProConnect gave you");
+  });
+
+  it("refuses http and localhost in production (ProConnect's Y04A586)", () => {
+    expect(
+      problems({ ...valid, environment: "production", baseUrl: "http://mon-service.gouv.fr" }),
+    ).toMatch(/https:\/\/ in production[\s\S]*Y04A586[\s\S]*→ at baseUrl/);
+    expect(
+      problems({ ...valid, environment: "production", baseUrl: "https://localhost:3000" }),
+    ).toMatch(/localhost in production/);
+    expect(typeof proconnect({ ...valid, baseUrl: "http://localhost:3000" })).toBe("function");
+  });
+
+  it("refuses a wildcard, a query or a fragment in baseUrl", () => {
+    expect(problems({ ...valid, baseUrl: "https://*.gouv.fr" })).toContain("→ at baseUrl");
+    expect(problems({ ...valid, baseUrl: "https://mon-service.gouv.fr/?a=1" })).toContain(
+      "→ at baseUrl",
+    );
+  });
+
+  it("allows an http issuer only on the loopback (the local emulator)", () => {
+    expect(problems({ ...valid, issuer: "http://proconnect.example/api/v2" })).toContain(
+      "→ at issuer",
+    );
+    expect(typeof proconnect({ ...valid, issuer: "http://127.0.0.1:4000/api/v2" })).toBe(
+      "function",
+    );
+  });
+
+  it("refuses the same path for two routes and a postLoginRedirect leaving the app", () => {
+    expect(problems({ ...valid, routes: { login: "/auth", callback: "/auth" } })).toContain(
+      "→ at routes",
+    );
+    expect(problems({ ...valid, postLoginRedirect: "//evil.example" })).toContain(
+      "→ at postLoginRedirect",
+    );
+  });
+
+  it("refuses hooks that are not functions and a logger without warn", () => {
+    const message = problems({ ...valid, onLogin: "yes", logger: {} });
+    expect(message).toContain("→ at onLogin");
+    expect(message).toContain("→ at logger");
+  });
+
+  it.each([
+    ["integration", "internet", "fca.integ01.dev-agentconnect.fr"],
+    ["integration", "rie", "fca.integ02.agentconnect.rie.gouv.fr"],
+    ["production", "internet", "auth.agentconnect.gouv.fr"],
+    ["production", "rie", "auth.agentconnect.rie.gouv.fr"],
+  ] as const)("talks to ProConnect's %s %s issuer", async (environment, network, host) => {
+    // No network here: discovery fails fast, and its error names the issuer it tried.
+    const app = await startTestApp(undefined, {
+      options: { environment, network, baseUrl: "https://mon-service.gouv.fr", httpTimeout: 1500 },
+    });
+    try {
+      const page = await new TestBrowser().navigate(`${app.url}/login`);
+      expect([page.status, errorOf(page).code]).toEqual([503, "provider_unavailable"]);
+      expect(errorOf(page).message).toContain(`https://${host}/api/v2`);
+    } finally {
+      await app.close();
+    }
+  });
+});

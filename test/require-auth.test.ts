@@ -1,0 +1,95 @@
+import express from "express";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CERTIFICATION_DIRIGEANT, ProConnectError, requireAuth } from "../lib/index.js";
+import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
+import { errorOf, startTestApp, type TestApp } from "./helpers/app.js";
+import { startTestEmulator } from "./helpers/emulator.js";
+
+let emulator: ProConnectEmulator;
+let app: TestApp;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  app = await startTestApp(emulator);
+});
+afterAll(async () => {
+  await app.close();
+  await emulator.close();
+});
+
+describe("requireAuth()", () => {
+  it("sends an anonymous browser to login with a returnTo, and back to the page after", async () => {
+    const browser = new TestBrowser();
+    const first = await browser.navigate(`${app.url}/page?tab=2`, { stopAt: () => true });
+    expect(first.status).toBe(303);
+    expect(first.location?.pathname).toBe("/login");
+    expect(first.location?.searchParams.get("returnTo")).toBe("/page?tab=2");
+
+    const page = await browser.navigate(`${app.url}/page?tab=2`, { email: "test@fia1.fr" });
+    expect(page.url.href).toBe(`${app.url}/page?tab=2`);
+    expect(page.body).toContain("Bonjour Angela Claire Louise");
+  });
+
+  it("answers an anonymous API call with 401 JSON (JSON Accept, or not a GET)", async () => {
+    const json = await request(app.url).get("/me").set("accept", "application/json");
+    expect([json.status, json.body.error]).toEqual([401, "unauthenticated"]);
+    const post = await request(app.url).post("/api/action").set("accept", "text/html");
+    expect([post.status, post.body.error]).toEqual([401, "unauthenticated"]);
+  });
+
+  it("lets a signed-in user through", async () => {
+    const browser = new TestBrowser();
+    await browser.navigate(`${app.url}/login`, { email: "test@fia1.fr" });
+    const me = await browser.navigate(`${app.url}/me`, { headers: { accept: "application/json" } });
+    expect(JSON.parse(me.body)).toMatchObject({ siret: "13002526500013" });
+  });
+
+  it("steps up to the certification-dirigeant acr through login when the session lacks it", async () => {
+    const browser = new TestBrowser();
+    const signedIn = await browser.navigate(`${app.url}/login?returnTo=/me`, {
+      email: "marie.lefevre@yopmail.com",
+    });
+    expect(JSON.parse(signedIn.body)).toMatchObject({ acr: "eidas1" });
+
+    const api = await browser.navigate(`${app.url}/dirigeant`, {
+      headers: { accept: "application/json" },
+    });
+    expect([api.status, JSON.parse(api.body).error]).toEqual([403, "insufficient_acr"]);
+
+    const redirect = await browser.navigate(`${app.url}/dirigeant`, { stopAt: () => true });
+    expect(redirect.location?.searchParams.get("acr")).toBe(CERTIFICATION_DIRIGEANT);
+    const page = await browser.navigate(`${app.url}/dirigeant`, {
+      email: "marie.lefevre@yopmail.com",
+    });
+    expect(JSON.parse(page.body)).toEqual({ acr: CERTIFICATION_DIRIGEANT });
+  });
+
+  it("ends on ProConnect's access_denied when the identity cannot reach the acr (no loop)", async () => {
+    const browser = new TestBrowser();
+    const page = await browser.navigate(`${app.url}/dirigeant`, { email: "test@fia1.fr" });
+    expect([page.status, errorOf(page).code]).toEqual([403, "access_denied"]);
+  });
+
+  it("refuses an unknown acr when it is created (invalid_options)", () => {
+    expect(() => requireAuth({ acr: "eidas9" as never })).toThrow(ProConnectError);
+    expect(() => requireAuth({ acr: [] })).toThrow(/acr must be one or more of/);
+  });
+
+  it("passes not_configured to the app when proconnect() is not mounted before it", async () => {
+    const bare = express();
+    bare.get("/me", requireAuth(), (_req, res) => res.json({}));
+    bare.use(
+      (
+        error: ProConnectError,
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        res.status(error.status).json({ code: error.code });
+      },
+    );
+    const response = await request(bare).get("/me");
+    expect([response.status, response.body.code]).toEqual([500, "not_configured"]);
+  });
+});

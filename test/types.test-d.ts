@@ -1,0 +1,42 @@
+import type { Request } from "express";
+import { describe, expectTypeOf, it } from "vitest";
+import {
+  proconnect,
+  requireAuth,
+  type ProConnectOptions,
+  type ProConnectUser,
+} from "../lib/index.js";
+
+describe("types for a consuming app", () => {
+  it("types req.proconnectUser on every Express request", () => {
+    expectTypeOf<Request["proconnectUser"]>().toEqualTypeOf<ProConnectUser | undefined>();
+    const handler = (req: Request) => {
+      if (req.proconnectUser) {
+        expectTypeOf(req.proconnectUser.sub).toEqualTypeOf<string>();
+        expectTypeOf(req.proconnectUser.siret).toEqualTypeOf<string>();
+        expectTypeOf(req.proconnectUser.idp_id).toEqualTypeOf<string>();
+        expectTypeOf(req.proconnectUser.email).toEqualTypeOf<string | undefined>();
+        expectTypeOf(req.proconnectUser.chorusdt).toEqualTypeOf<
+          { matricule?: string; societe?: string } | undefined
+        >();
+      }
+    };
+    expectTypeOf(handler).parameter(0).toEqualTypeOf<Request>();
+  });
+
+  it("types the options from the schema: required fields, enums, defaults optional", () => {
+    expectTypeOf<ProConnectOptions["clientId"]>().toEqualTypeOf<string>();
+    expectTypeOf<ProConnectOptions["environment"]>().toEqualTypeOf<
+      "integration" | "production" | undefined
+    >();
+    const base = { clientId: "x", clientSecret: "y", baseUrl: "https://a.fr" };
+    // @ts-expect-error: clientSecret and baseUrl are required
+    proconnect({ clientId: "x" });
+    // @ts-expect-error: not a scope ProConnect knows
+    proconnect({ ...base, scopes: ["admin"] });
+    // @ts-expect-error: not an algorithm ProConnect offers
+    proconnect({ ...base, idTokenSignedResponseAlg: "none" });
+    // @ts-expect-error: not an acr value ProConnect knows
+    requireAuth({ acr: "eidas9" });
+  });
+});
