@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { CERTIFICATION_DIRIGEANT, ProConnectError, type ProConnectUser } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import {
@@ -10,21 +10,18 @@ import {
   storedSessions,
   type TestApp,
   type TestAppOptions,
+  useTestApp,
 } from "./helpers/app.js";
-import { CLIENT_SECRET, startTestEmulator } from "./helpers/emulator.js";
+import { CLIENT_SECRET } from "./helpers/emulator.js";
 
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-beforeAll(async () => {
-  emulator = await startTestEmulator(); // strict: ProConnect's documented rules
-  app = await startTestApp(emulator);
+useTestApp((started, startedApp) => {
+  emulator = started;
+  app = startedApp;
 });
 afterEach(() => emulator.setTamper(undefined));
-afterAll(async () => {
-  await app.close();
-  await emulator.close();
-});
 
 const toEmulator = (url: URL) => url.origin === emulator.url;
 

@@ -1,18 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
-import { errorOf, onlySession, startTestApp, storedSessions, type TestApp } from "./helpers/app.js";
-import { startTestEmulator } from "./helpers/emulator.js";
+import {
+  errorOf,
+  onlySession,
+  startTestApp,
+  storedSessions,
+  type TestApp,
+  useTestApp,
+} from "./helpers/app.js";
 
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-beforeAll(async () => {
-  emulator = await startTestEmulator(); // strict: ProConnect's documented rules
-  app = await startTestApp(emulator);
-});
-afterAll(async () => {
-  await app.close();
-  await emulator.close();
+useTestApp((started, startedApp) => {
+  emulator = started;
+  app = startedApp;
 });
 
 const toEmulator = (url: URL) => url.origin === emulator.url;

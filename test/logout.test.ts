@@ -1,21 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
-import { errorOf, sessionIdOf, startTestApp, type TestApp } from "./helpers/app.js";
-import { startTestEmulator } from "./helpers/emulator.js";
+import { errorOf, sessionIdOf, type TestApp, useTestApp } from "./helpers/app.js";
 
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  app = await startTestApp(emulator);
-});
-afterAll(async () => {
-  await app.close();
-  await emulator.close();
+useTestApp((started, startedApp) => {
+  emulator = started;
+  app = startedApp;
 });
 
 const toEmulator = (url: URL) => url.origin === emulator.url;
+const startLogout = (browser: TestBrowser) =>
+  browser.navigate(`${app.url}/logout`, { method: "POST", stopAt: toEmulator });
 const home = async (browser: TestBrowser) =>
   JSON.parse((await browser.navigate(`${app.url}/`)).body) as object;
 
@@ -29,10 +26,7 @@ async function signedIn() {
 describe("POST /logout", () => {
   it("sends the browser to end_session with the id_token, a fresh state and the post-logout URI", async () => {
     const browser = await signedIn();
-    const page = await browser.navigate(`${app.url}/logout`, {
-      method: "POST",
-      stopAt: toEmulator,
-    });
+    const page = await startLogout(browser);
     expect(page.status).toBe(303);
     const url = page.location!;
     expect(url.origin + url.pathname).toBe(`${emulator.issuer}/session/end`);
@@ -68,10 +62,7 @@ describe("POST /logout", () => {
 describe("GET /logout/callback", () => {
   it("refuses a missing, forged or repeated state (invalid_logout_state, 400)", async () => {
     const browser = await signedIn();
-    const stopped = await browser.navigate(`${app.url}/logout`, {
-      method: "POST",
-      stopAt: toEmulator,
-    });
+    const stopped = await startLogout(browser);
     const state = stopped.location!.searchParams.get("state")!;
     for (const query of ["", "?state=forged", `?state=${state}&state=${state}`]) {
       const page = await browser.navigate(`${app.url}/logout/callback${query}`);

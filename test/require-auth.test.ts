@@ -1,21 +1,14 @@
 import express from "express";
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CERTIFICATION_DIRIGEANT, ProConnectError, requireAuth } from "../lib/index.js";
-import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
-import { errorOf, startTestApp, type TestApp } from "./helpers/app.js";
-import { startTestEmulator } from "./helpers/emulator.js";
+import { TestBrowser } from "../lib/testing/index.js";
+import { errorOf, type TestApp, useTestApp } from "./helpers/app.js";
 
-let emulator: ProConnectEmulator;
 let app: TestApp;
 
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-  app = await startTestApp(emulator);
-});
-afterAll(async () => {
-  await app.close();
-  await emulator.close();
+useTestApp((_emulator, startedApp) => {
+  app = startedApp;
 });
 
 describe("requireAuth()", () => {

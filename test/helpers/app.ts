@@ -13,7 +13,8 @@ import type {
   ProConnectEmulator,
   TestBrowser,
 } from "../../lib/testing/index.js";
-import { CLIENT_SECRET } from "./emulator.js";
+import { afterAll, beforeAll } from "vitest";
+import { CLIENT_SECRET, startTestEmulator } from "./emulator.js";
 
 export interface TestApp {
   url: string;
@@ -155,4 +156,22 @@ export async function onlySession(store: Store): Promise<[string, Record<string,
 export function sessionIdOf(browser: TestBrowser, app: TestApp): string | undefined {
   const cookie = /(?:^|; )connect\.sid=([^;]+)/.exec(browser.cookieHeader(app.url))?.[1];
   return cookie ? /^s:([^.]+)\./.exec(decodeURIComponent(cookie))?.[1] : undefined;
+}
+
+/**
+ * The usual setup of a test file: a strict emulator and one app registered with it, started before the
+ * file's tests and closed after them. `ready` receives both.
+ */
+export function useTestApp(ready: (emulator: ProConnectEmulator, app: TestApp) => void): void {
+  let emulator: ProConnectEmulator | undefined;
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    emulator = await startTestEmulator(); // strict: ProConnect's documented rules
+    app = await startTestApp(emulator);
+    ready(emulator, app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await emulator?.close();
+  });
 }
