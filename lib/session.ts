@@ -66,14 +66,11 @@ export function saveSession(session: AppSession): Promise<void> {
   );
 }
 
-/** A new session id (no fixation), keeping what `keep` says of the old session. */
-export function regenerateSession(req: Request, keep: Partial<SessionData>): Promise<AppSession> {
+/** A new, empty session under a new id (no fixation); the old one is destroyed in the store. */
+export function regenerateSession(req: Request): Promise<AppSession> {
   return new Promise((resolve, reject) =>
-    sessionOf(req).regenerate((error?: unknown) => {
-      if (error) return reject(error);
-      const session = sessionOf(req);
-      Object.assign(session, keep);
-      resolve(session);
-    }),
+    sessionOf(req).regenerate((error?: unknown) =>
+      error ? reject(error) : resolve(sessionOf(req)),
+    ),
   );
 }

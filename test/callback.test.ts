@@ -306,6 +306,14 @@ describe("GET /callback: refusals leave nobody signed in", () => {
       expect([page.status, errorOf(page).code]).toEqual([400, code]);
     }
     await expectNobodySignedIn(app, browser);
+
+    // A forged callback from a browser without a session does not even create one.
+    const sessions = Object.keys(await storedSessions(app.store)).length;
+    const stranger = new TestBrowser();
+    const forged = await stranger.navigate(`${app.url}/callback?state=forged&code=abc`);
+    expect([forged.status, errorOf(forged).code]).toEqual([400, "invalid_state"]);
+    expect(stranger.cookieHeader(app.url)).toBe("");
+    expect(Object.keys(await storedSessions(app.store))).toHaveLength(sessions);
   });
 
   it("refuses a replayed callback (invalid_state), in the same browser or another", async () => {

@@ -22,16 +22,18 @@ export function callbackRoute({ options, provider, scopes }: Context): RequestHa
       }
       const state = query.get("state");
       if (!state) throw new ProConnectError("invalid_state", "the callback has no state");
-      const data = (session.proconnect ??= {});
-      const attempt = Object.hasOwn(data.pending ?? {}, state) ? data.pending?.[state] : undefined;
-      if (!attempt) {
+      // Read without writing: a forged callback must not even create a session.
+      const pending = session.proconnect?.pending ?? {};
+      const attempt = Object.hasOwn(pending, state) ? pending[state] : undefined;
+      const data = session.proconnect;
+      if (!attempt || !data) {
         throw new ProConnectError(
           "invalid_state",
           "the callback's state matches no login under way in this session (unknown, already used, or another browser)",
         );
       }
       // Consumed before anything else: a replay of this callback finds nothing.
-      const { [state]: _consumed, ...others } = data.pending ?? {};
+      const { [state]: _consumed, ...others } = pending;
       data.pending = prunePending(others, options.maxPendingLogins);
       if (attempt.expiresAt <= Date.now()) {
         throw new ProConnectError("invalid_state", "the login took too long: start again");
@@ -86,7 +88,7 @@ export function callbackRoute({ options, provider, scopes }: Context): RequestHa
       }
 
       // A new session id (no fixation); only the other tabs' logins under way are carried over.
-      const fresh = await regenerateSession(req, {});
+      const fresh = await regenerateSession(req);
       fresh.proconnect = {
         user,
         idToken: login.idToken,

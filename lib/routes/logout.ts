@@ -13,7 +13,7 @@ export function logoutRoute({ options, provider }: Context): RequestHandler {
       const session = sessionOf(req);
       const idToken = session.proconnect?.idToken;
       if (!session.proconnect?.user || !idToken) {
-        await regenerateSession(req, {});
+        await regenerateSession(req);
         res.redirect(303, options.postLogoutRedirect);
         return;
       }
@@ -47,7 +47,7 @@ export function logoutCallbackRoute({ options }: Context): RequestHandler {
           "the logout callback's state is not the one this session sent",
         );
       }
-      await regenerateSession(req, {});
+      await regenerateSession(req);
       res.redirect(303, options.postLogoutRedirect);
     } catch (error) {
       next(error);
