@@ -17,3 +17,10 @@ export const ACR_VALUES = [
 
 /** An acr value ProConnect knows. */
 export type ProConnectAcr = (typeof ACR_VALUES)[number];
+
+const KNOWN: ReadonlySet<string> = new Set(ACR_VALUES);
+
+/** Whether `value` is an acr value ProConnect knows. */
+export function isProConnectAcr(value: string): value is ProConnectAcr {
+  return KNOWN.has(value);
+}

@@ -2,9 +2,9 @@
 import { compactVerify, jwtVerify } from "jose";
 import * as oidc from "openid-client";
 import { ProConnectError, type ProConnectErrorCode } from "./errors.js";
+import { isLoopback } from "./hosts.js";
 import type { ResolvedOptions } from "./options.js";
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 // The `code`s of openid-client's errors (oauth4webapi's, which openid-client does not re-export).
 const ISSUER_COMPARISON_FAILED = "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED";
 const NOT_JSON = "OAUTH_RESPONSE_IS_NOT_JSON";
@@ -140,7 +140,7 @@ export class ProviderClient {
     const options = this.#options;
     const issuer = new URL(options.issuer);
     // http is only ever allowed for a local emulator (the options refuse any other http issuer).
-    const insecure = issuer.protocol === "http:" && LOOPBACK.has(issuer.hostname);
+    const insecure = issuer.protocol === "http:" && isLoopback(issuer.hostname);
     const metadata: Partial<oidc.ClientMetadata> = {
       id_token_signed_response_alg: options.idTokenSignedResponseAlg,
       userinfo_signed_response_alg: options.userinfoSignedResponseAlg,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ACR_VALUES } from "./acr.js";
 import { ProConnectError } from "./errors.js";
+import { isLoopback } from "./hosts.js";
 import { proconnectIssuer } from "./issuers.js";
 import { PROCONNECT_SCOPES, SIGNING_ALGS, type ProConnectScope } from "./scopes.js";
 import type { ProConnectUser } from "./user.js";
@@ -18,8 +19,6 @@ export const DEFAULT_SCOPES: readonly ProConnectScope[] = Object.freeze([
 ]);
 /** Always asked for, whatever `scopes` says: `req.proconnectUser` always has `sub`, `siret` and `idp_id`. */
 const ALWAYS_ASKED: readonly ProConnectScope[] = ["openid", "siret", "idp_id"];
-
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** Something that receives the warnings of the middleware (an invalid optional claim dropped…). */
 export interface ProConnectLogger {
@@ -150,7 +149,7 @@ export const optionsSchema = z
             "must use https:// in production: ProConnect refuses http redirect URIs (Y04A586)",
         });
       }
-      if (LOOPBACK.has(base.hostname)) {
+      if (isLoopback(base.hostname)) {
         ctx.addIssue({
           code: "custom",
           path: ["baseUrl"],
@@ -160,7 +159,7 @@ export const optionsSchema = z
     }
     if (options.issuer) {
       const issuer = new URL(options.issuer);
-      if (issuer.protocol === "http:" && !LOOPBACK.has(issuer.hostname)) {
+      if (issuer.protocol === "http:" && !isLoopback(issuer.hostname)) {
         ctx.addIssue({
           code: "custom",
           path: ["issuer"],

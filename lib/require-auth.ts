@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import { ACR_VALUES, type ProConnectAcr } from "./acr.js";
+import { ACR_VALUES, isProConnectAcr, type ProConnectAcr } from "./acr.js";
 import { getContext } from "./context.js";
 import { ProConnectError } from "./errors.js";
 
@@ -7,8 +7,6 @@ export interface RequireAuthOptions {
   /** The acr the session must have (any of them, for a list), e.g. `CERTIFICATION_DIRIGEANT`. */
   acr?: ProConnectAcr | readonly ProConnectAcr[];
 }
-
-const ACRS: ReadonlySet<string> = new Set(ACR_VALUES);
 
 /**
  * Lets signed-in users through. Anyone else: a browser GET is sent to the login route with a `returnTo`
@@ -27,7 +25,7 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
       : typeof options.acr === "string"
         ? [options.acr]
         : options.acr;
-  const unknown = wanted?.filter((value) => !ACRS.has(value)) ?? [];
+  const unknown = wanted?.filter((value) => !isProConnectAcr(value)) ?? [];
   if ((wanted && wanted.length === 0) || unknown.length > 0) {
     throw new ProConnectError(
       "invalid_options",

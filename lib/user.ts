@@ -56,13 +56,13 @@ const phone = z
     "must be a phone number",
   );
 
-/** Claims the login cannot go without (when their scope is asked for). */
+/** Claims the login cannot go without when their scope (of the same name) is asked for. */
 const REQUIRED = {
-  email: ["email", email],
-  given_name: ["given_name", text],
-  usual_name: ["usual_name", text],
-  uid: ["uid", ascii],
-} as const satisfies Partial<Record<ProConnectScope, readonly [string, z.ZodType]>>;
+  email,
+  given_name: text,
+  usual_name: text,
+  uid: ascii,
+} as const satisfies Partial<Record<ProConnectScope, z.ZodType>>;
 
 /** Claims that are dropped, with a warning, when the identity provider sends them wrong. */
 const OPTIONAL: readonly (readonly [
@@ -104,8 +104,8 @@ export function normalizeUser(
     idp_id: required("idp_id", text, userinfo.idp_id),
     siret: required("siret", siret, userinfo.siret),
   } as ProConnectUser;
-  for (const [scope, [claim, schema]] of Object.entries(REQUIRED)) {
-    if (scopes.has(scope))
+  for (const [claim, schema] of Object.entries(REQUIRED)) {
+    if (scopes.has(claim))
       Object.assign(user, { [claim]: required(claim, schema, userinfo[claim]) });
   }
   if (problems.length > 0) {
@@ -127,24 +127,22 @@ export function normalizeUser(
         sub: user.sub,
       });
   }
-  const derivedSiren = user.siret.slice(0, 9);
-  if (optional.siren !== undefined && optional.siren !== derivedSiren) {
+  const {
+    siren,
+    "chorusdt:matricule": matricule,
+    "chorusdt:societe": societe,
+    ...direct
+  } = optional as Record<string, unknown> & {
+    "chorusdt:matricule"?: string;
+    "chorusdt:societe"?: string;
+  };
+  Object.assign(user, direct);
+  user.siren = user.siret.slice(0, 9);
+  if (siren !== undefined && siren !== user.siren) {
     logger.warn("proconnect: siren is not the start of the SIRET; using the SIRET's", {
       sub: user.sub,
     });
   }
-  user.siren = derivedSiren;
-  for (const claim of [
-    "organizational_unit",
-    "belonging_population",
-    "phone_number",
-    "idp_acr",
-    "custom",
-  ] as const) {
-    if (optional[claim] !== undefined) Object.assign(user, { [claim]: optional[claim] });
-  }
-  const matricule = optional["chorusdt:matricule"] as string | undefined;
-  const societe = optional["chorusdt:societe"] as string | undefined;
   if (matricule !== undefined || societe !== undefined) {
     user.chorusdt = {
       ...(matricule === undefined ? {} : { matricule }),

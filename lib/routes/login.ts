@@ -1,13 +1,12 @@
 import type { RequestHandler } from "express";
-import { ACR_VALUES } from "../acr.js";
+import { isProConnectAcr } from "../acr.js";
 import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
+import { isLoginHint } from "../login-hint.js";
 import { safeReturnTo } from "../return-to.js";
 import { prunePending, saveSession, sessionOf } from "../session.js";
 
 const PROMPTS = new Set(["login", "consent", "none"]);
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const ACRS: ReadonlySet<string> = new Set(ACR_VALUES);
 
 /** The query of `/login`: only these are read, only ProConnect's parameters are forwarded. */
 interface LoginQuery {
@@ -42,7 +41,7 @@ function readQuery(query: unknown): LoginQuery {
     read[name] = value;
   }
   const bad = (message: string) => new ProConnectError("invalid_login_request", message);
-  if (read.login_hint !== undefined && !EMAIL.test(read.login_hint))
+  if (read.login_hint !== undefined && !isLoginHint(read.login_hint))
     throw bad("login_hint must be an e-mail address");
   if (read.siret_hint !== undefined && !/^\d{14}$/.test(read.siret_hint))
     throw bad("siret_hint must be 14 digits");
@@ -50,7 +49,7 @@ function readQuery(query: unknown): LoginQuery {
     throw bad("idp_hint is not an idp_id");
   if (read.prompt !== undefined && !PROMPTS.has(read.prompt))
     throw bad("prompt must be login, consent or none");
-  if (read.acr !== undefined && !read.acr.split(" ").every((value) => ACRS.has(value))) {
+  if (read.acr !== undefined && !read.acr.split(" ").every(isProConnectAcr)) {
     throw bad("acr must be acr values ProConnect knows, separated by spaces");
   }
   return read;

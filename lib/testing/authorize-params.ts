@@ -1,3 +1,5 @@
+import { isLoginHint } from "../login-hint.js";
+
 /** The parameters ProConnect's authorize endpoint knows; anything else is dropped, or refused in strict mode. */
 export const PROCONNECT_AUTHORIZE_PARAMS: ReadonlySet<string> = new Set([
   "response_type",
@@ -19,8 +21,6 @@ export const PROCONNECT_AUTHORIZE_PARAMS: ReadonlySet<string> = new Set([
 // The documentation's minimum for state and nonce; the server itself accepts shorter values.
 const DOCUMENTED_MIN_LENGTH = 32;
 const PRINTABLE_ASCII = /^[\x20-\x7e]{1,512}$/;
-// The shape ProConnect's validator accepts for login_hint (an e-mail address).
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export type AuthorizeCheck =
   { ok: true; params: URLSearchParams } | { ok: false; description: string };
@@ -54,7 +54,7 @@ export function checkAuthorizeParams(raw: URLSearchParams, strict: boolean): Aut
   }
 
   const loginHint = params.get("login_hint");
-  if (loginHint !== null && !EMAIL.test(loginHint))
+  if (loginHint !== null && !isLoginHint(loginHint))
     return refuse("login_hint must be an e-mail address");
   const siretHint = params.get("siret_hint");
   if (siretHint !== null && siretHint.length !== 14)

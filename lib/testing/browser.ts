@@ -1,3 +1,5 @@
+import { isLoopback } from "../hosts.js";
+
 interface Cookie {
   name: string;
   value: string;
@@ -36,7 +38,6 @@ export interface NavigateOptions {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 // What a browser sends for a navigation: servers pick HTML pages over JSON on it.
 const NAVIGATION_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /**
  * A cookie-keeping HTTP client that goes through ProConnect logins the way a browser does: it follows
@@ -119,7 +120,7 @@ export class TestBrowser {
       .filter((cookie) => {
         if (cookie.expiresAt <= now) return false;
         if (cookie.host !== target.hostname) return false;
-        if (cookie.secure && target.protocol !== "https:" && !LOOPBACK.has(target.hostname))
+        if (cookie.secure && target.protocol !== "https:" && !isLoopback(target.hostname))
           return false;
         return pathMatches(target.pathname, cookie.path);
       })
