@@ -12,9 +12,8 @@ import {
   random,
   testClient,
   toRp,
+  errorCode,
 } from "./helpers/emulator.js";
-
-const errorCode = (html: string) => /data-error-code="([^"]+)"/.exec(html)?.[1];
 
 let lax: ProConnectEmulator;
 let strict: ProConnectEmulator;

@@ -22,6 +22,7 @@ import {
   startTestEmulator,
   testClient,
   toRp,
+  errorCode,
 } from "./helpers/emulator.js";
 
 let emulator: ProConnectEmulator;
@@ -33,8 +34,6 @@ beforeAll(async () => {
   client.enableNonRepudiationChecks(config);
 });
 afterAll(() => emulator.close());
-
-const errorCode = (html: string) => /data-error-code="([^"]+)"/.exec(html)?.[1];
 
 describe("/.well-known/openid-configuration", () => {
   it("publishes ProConnect's endpoints under /api/v2", () => {

@@ -113,3 +113,7 @@ export const rejection = (promise: Promise<unknown>): Promise<unknown> =>
     () => undefined,
     (error: unknown) => error,
   );
+
+/** The ProConnect error code (Y000400…) an emulator error page shows. */
+export const errorCode = (html: string): string | undefined =>
+  /data-error-code="([^"]+)"/.exec(html)?.[1];
