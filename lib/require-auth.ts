@@ -6,6 +6,11 @@ import { ProConnectError } from "./errors.js";
 export interface RequireAuthOptions {
   /** The acr the session must have (any of them, for a list), e.g. `CERTIFICATION_DIRIGEANT`. */
   acr?: ProConnectAcr | readonly ProConnectAcr[];
+  /**
+   * Always answer 401/403 JSON, never redirect: for routes only scripts call. A plain `fetch()` accepts
+   * any type, so without this it would get the login redirect meant for pages.
+   */
+  api?: boolean;
 }
 
 /**
@@ -17,6 +22,7 @@ export interface RequireAuthOptions {
  * @example
  * app.get("/profil", requireAuth(), (req, res) => res.render("profil", { user: req.proconnectUser }));
  * app.get("/entreprise", requireAuth({ acr: CERTIFICATION_DIRIGEANT }), showCompany);
+ * app.get("/api/me", requireAuth({ api: true }), (req, res) => res.json(req.proconnectUser));
  */
 export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
   const wanted: readonly string[] | undefined =
@@ -50,7 +56,9 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
       return;
     }
     const api =
-      (req.method !== "GET" && req.method !== "HEAD") || req.accepts(["html", "json"]) === "json";
+      options.api === true ||
+      (req.method !== "GET" && req.method !== "HEAD") ||
+      req.accepts(["html", "json"]) === "json";
     if (api) {
       const error = user
         ? new ProConnectError(

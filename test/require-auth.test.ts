@@ -31,6 +31,18 @@ describe("requireAuth()", () => {
     expect([post.status, post.body.error]).toEqual([401, "unauthenticated"]);
   });
 
+  it("answers 401 JSON on an API route ({ api: true }) whatever the Accept, and lets a user through", async () => {
+    for (const accept of ["*/*", "text/html"]) {
+      const anonymous = await request(app.url).get("/api/me").set("accept", accept);
+      expect([anonymous.status, anonymous.body.error]).toEqual([401, "unauthenticated"]);
+      expect(anonymous.headers.location).toBeUndefined();
+    }
+    const browser = new TestBrowser();
+    await browser.navigate(`${app.url}/login`, { email: "test@fia1.fr" });
+    const me = await browser.navigate(`${app.url}/api/me`);
+    expect([me.status, JSON.parse(me.body).siret]).toEqual([200, "13002526500013"]);
+  });
+
   it("lets a signed-in user through", async () => {
     const browser = new TestBrowser();
     await browser.navigate(`${app.url}/login`, { email: "test@fia1.fr" });

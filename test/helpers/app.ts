@@ -92,6 +92,9 @@ export async function startTestApp(
   app.get("/page", requireAuth(), (req, res) => {
     res.type("html").send(`<p>Bonjour ${req.proconnectUser?.given_name}</p>`);
   });
+  app.get("/api/me", requireAuth({ api: true }), (req, res) => {
+    res.json(req.proconnectUser);
+  });
   app.post("/api/action", requireAuth(), (_req, res) => {
     res.json({ done: true });
   });

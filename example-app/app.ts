@@ -1,0 +1,186 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type RequestHandler,
+} from "express";
+import session, { type Store } from "express-session";
+import helmet from "helmet";
+import {
+  CERTIFICATION_DIRIGEANT,
+  DEFAULT_SCOPES,
+  proconnect,
+  ProConnectError,
+  proconnectIssuer,
+  requireAuth,
+  type ProConnectOptions,
+  type ProConnectUser,
+} from "proconnect-express";
+import { ERROR_MESSAGES } from "./error-messages.js";
+import {
+  dirigeantPage,
+  errorPage,
+  homePage,
+  notFoundPage,
+  profilePage,
+  unexpectedErrorPage,
+  type PageContext,
+} from "./pages.js";
+
+export interface ExampleAppSettings {
+  /** Passed to `proconnect()` as is. */
+  proconnect: ProConnectOptions;
+  /** Signs the session cookie: the same on every instance. */
+  sessionSecret: string;
+  /** Express's `trust proxy`, for an app behind a reverse proxy that terminates HTTPS. */
+  trustProxy?: boolean | number | string;
+  /** The session store (the default, in memory, holds sessions of one process only). */
+  store?: Store;
+  /** The local emulator's address, when ProConnect is the emulator: the pages say so. */
+  emulatorUrl?: string;
+  /** Where errors are logged (default: the console). */
+  logger?: Pick<Console, "warn" | "error">;
+}
+
+/** The example asks for more than the default scopes, so that the profile page shows what exists. */
+export const EXAMPLE_SCOPES = [
+  ...DEFAULT_SCOPES,
+  "siren",
+  "organizational_unit",
+  "belonging_population",
+  "phone",
+  "idp_acr",
+] as const;
+
+const DSFR = join(
+  dirname(createRequire(import.meta.url).resolve("@gouvfr/dsfr/package.json")),
+  "dist",
+);
+const PUBLIC = fileURLToPath(new URL("public", import.meta.url));
+
+/** A working day: after it the person signs in again (and in-memory sessions are reclaimed). */
+const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
+
+/** The user on a route behind `requireAuth()`, typed as present. */
+function signedInUser(req: Request): ProConnectUser {
+  if (!req.proconnectUser) {
+    throw new ProConnectError("not_configured", "this route must be behind requireAuth()");
+  }
+  return req.proconnectUser;
+}
+
+/**
+ * The example relying party: an Express app that signs professionals in with ProConnect through
+ * proconnect-express, with the security settings a production service needs. It does not listen:
+ * see `server.ts`.
+ */
+export function createExampleApp(settings: ExampleAppSettings): Express {
+  const options = settings.proconnect;
+  const https = new URL(options.baseUrl).protocol === "https:";
+  const issuer =
+    options.issuer ??
+    proconnectIssuer(options.environment ?? "integration", options.network ?? "internet");
+
+  const logger = settings.logger ?? console;
+  const app = express();
+  app.disable("x-powered-by");
+  if (settings.trustProxy !== undefined) app.set("trust proxy", settings.trustProxy);
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          "default-src": ["'self'"],
+          "script-src": ["'self'"],
+          "style-src": ["'self'"],
+          "font-src": ["'self'"],
+          "img-src": ["'self'", "data:"],
+          "connect-src": ["'self'"],
+          "frame-ancestors": ["'none'"],
+          // The logout form's redirect chain goes through ProConnect, then the identity provider's own
+          // logout (an origin we cannot list), and browsers check form-action on every redirect.
+          "form-action": ["'self'", new URL(issuer).origin, "https:"],
+          "upgrade-insecure-requests": https ? [] : null,
+        },
+      },
+      // HSTS over plain HTTP would be ignored anyway, and would pin localhost to HTTPS in some browsers.
+      strictTransportSecurity: https,
+    }),
+  );
+
+  app.use("/dsfr", express.static(DSFR, { index: false, maxAge: "1d" }));
+  app.use("/static", express.static(PUBLIC, { index: false, maxAge: "1h" }));
+
+  app.use(
+    session({
+      secret: settings.sessionSecret,
+      resave: false,
+      saveUninitialized: false,
+      ...(settings.store ? { store: settings.store } : {}),
+      // The __Host- prefix makes the browser refuse the cookie unless it is Secure, host-only and for /.
+      name: https ? "__Host-session" : "session",
+      cookie: { httpOnly: true, sameSite: "lax", secure: https, maxAge: SESSION_MAX_AGE_MS },
+    }),
+  );
+  app.use(proconnect({ logger, ...options }));
+
+  // Pages with someone's data must not be kept by the browser or a proxy after logout.
+  app.use(((req, res, next) => {
+    if (req.proconnectUser) res.set("cache-control", "no-store");
+    next();
+  }) satisfies RequestHandler);
+
+  const context = (req: Request): PageContext => ({
+    user: req.proconnectUser,
+    emulatorUrl: settings.emulatorUrl,
+  });
+
+  app.get("/", (req, res) => {
+    res.type("html").send(homePage(context(req)));
+  });
+
+  app.get("/profil", requireAuth(), (req, res) => {
+    res.type("html").send(profilePage({ ...context(req), user: signedInUser(req) }));
+  });
+
+  app.get("/dirigeant", requireAuth({ acr: CERTIFICATION_DIRIGEANT }), (req, res) => {
+    res.type("html").send(dirigeantPage({ ...context(req), user: signedInUser(req) }));
+  });
+
+  app.get("/api/me", requireAuth({ api: true }), (req, res) => {
+    res.json(req.proconnectUser);
+  });
+
+  app.use((req, res) => {
+    res
+      .status(404)
+      .type("html")
+      .send(notFoundPage(context(req)));
+  });
+
+  app.use(((error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    if (error instanceof ProConnectError) {
+      // The message is written for developers and never holds a secret or a token: log it, show the code.
+      logger.warn(`[proconnect] ${error.code} (${error.status}): ${error.message}`);
+      res
+        .status(error.status)
+        .type("html")
+        .send(errorPage(context(req), error.code, ERROR_MESSAGES[error.code]));
+      return;
+    }
+    logger.error(error);
+    res
+      .status(500)
+      .type("html")
+      .send(unexpectedErrorPage(context(req)));
+  }) satisfies ErrorRequestHandler);
+
+  return app;
+}

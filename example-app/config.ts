@@ -1,0 +1,140 @@
+import { z } from "zod";
+
+/** Where the example app gets its ProConnect: the local emulator, or the real one with credentials. */
+export type ExampleConfig = z.output<typeof envSchema>;
+
+/** Thrown when the environment is wrong: its message lists every problem and how to fix it. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+// An empty variable (`FOO=` in a .env file) means "not set", not "set to the empty string".
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
+const port = (fallback: number) =>
+  z.preprocess(
+    (value) => (value === "" || value === undefined ? String(fallback) : value),
+    z
+      .string()
+      .regex(/^\d{1,5}$/, "must be a port number, 0 to 65535")
+      .transform(Number)
+      .pipe(z.number().max(65535, "must be a port number, 0 to 65535")),
+  );
+
+/** TRUST_PROXY as Express's `trust proxy` takes it: a hop count, true/false, or addresses and subnets. */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value): boolean | number | string =>
+    /^\d+$/.test(value)
+      ? Number(value)
+      : value === "true"
+        ? true
+        : value === "false"
+          ? false
+          : value,
+  );
+
+const envSchema = z.object({
+  PROCONNECT_CLIENT_ID: optional(z.string().trim().min(1)),
+  PROCONNECT_CLIENT_SECRET: optional(z.string().min(1)),
+  PROCONNECT_ENVIRONMENT: optional(
+    z.enum(["integration", "production"], { error: "must be integration or production" }),
+  ),
+  PROCONNECT_NETWORK: optional(z.enum(["internet", "rie"], { error: "must be internet or rie" })),
+  PROCONNECT_ISSUER: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
+  APP_BASE_URL: optional(
+    z
+      .url({
+        protocol: /^https?$/,
+        error: "must be an http(s) URL, e.g. https://mon-service.gouv.fr",
+      })
+      .transform((value) => value.replace(/\/$/, "")),
+  ),
+  SESSION_SECRET: optional(
+    z.string().min(32, "must be at least 32 characters (e.g. openssl rand -base64 32)"),
+  ),
+  TRUST_PROXY: optional(trustProxy),
+  PORT: port(3000),
+  EMULATOR_PORT: port(4000),
+});
+
+type RawEnv = Record<string, string | undefined>;
+
+/**
+ * Rules between variables, on the raw strings: they must be reported with the per-variable problems,
+ * and zod skips an object's own checks once one of its fields has failed.
+ */
+function crossVariableProblems(raw: RawEnv): z.core.$ZodIssue[] {
+  const env = (name: string) => (raw[name] === "" ? undefined : raw[name]);
+  const issues: z.core.$ZodIssue[] = [];
+  const problem = (path: string, message: string) =>
+    issues.push({ code: "custom", path: [path], message, input: env(path) });
+  const hasId = env("PROCONNECT_CLIENT_ID") !== undefined;
+  const hasSecret = env("PROCONNECT_CLIENT_SECRET") !== undefined;
+  if (hasId !== hasSecret) {
+    problem(
+      hasId ? "PROCONNECT_CLIENT_SECRET" : "PROCONNECT_CLIENT_ID",
+      "set PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET together (or neither, for the local emulator)",
+    );
+  }
+  if (hasId && hasSecret) {
+    if (env("PROCONNECT_ENVIRONMENT") === undefined) {
+      problem("PROCONNECT_ENVIRONMENT", "required with credentials: integration or production");
+    }
+    if (env("PROCONNECT_NETWORK") === undefined) {
+      problem("PROCONNECT_NETWORK", "required with credentials: internet or rie");
+    }
+  }
+  if (!hasId && !hasSecret) {
+    // Without credentials the app uses the emulator: a ProConnect setting here is a forgotten credential.
+    for (const name of ["PROCONNECT_ENVIRONMENT", "PROCONNECT_NETWORK", "PROCONNECT_ISSUER"]) {
+      if (env(name) !== undefined) {
+        problem(
+          name,
+          "is set but the credentials are not: set PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET, or unset it to use the local emulator",
+        );
+      }
+    }
+  }
+  if (env("PROCONNECT_ENVIRONMENT") === "production" && env("SESSION_SECRET") === undefined) {
+    problem(
+      "SESSION_SECRET",
+      "required in production: every instance must sign session cookies with the same secret",
+    );
+  }
+  const baseUrl = env("APP_BASE_URL");
+  if (baseUrl !== undefined && URL.canParse(baseUrl) && !/^https?:\/\/[^/?#]+\/?$/.test(baseUrl)) {
+    problem("APP_BASE_URL", "must be an origin without a path: the example app serves from /");
+  }
+  if (baseUrl?.startsWith("https:") && env("TRUST_PROXY") === undefined) {
+    problem(
+      "TRUST_PROXY",
+      "required when APP_BASE_URL is https://: this app serves plain HTTP behind your reverse proxy, so set how many proxies to trust (e.g. 1) or their addresses (e.g. loopback)",
+    );
+  }
+  return issues;
+}
+
+/**
+ * Reads the example app's settings from environment variables (only those; the rest is ignored).
+ * Throws a {@link ConfigError} listing every wrong variable.
+ */
+export function parseEnv(env: RawEnv): ExampleConfig {
+  const result = envSchema.safeParse(env);
+  const issues = [...(result.error?.issues ?? []), ...crossVariableProblems(env)];
+  if (!result.success || issues.length > 0) {
+    const error = new z.ZodError(issues);
+    throw new ConfigError(`invalid environment variables\n${z.prettifyError(error)}`);
+  }
+  return result.data;
+}
+
+/** The credentials, when the app talks to the real ProConnect; undefined for the local emulator. */
+export function credentialsOf(config: ExampleConfig) {
+  const { PROCONNECT_CLIENT_ID: clientId, PROCONNECT_CLIENT_SECRET: clientSecret } = config;
+  return clientId !== undefined && clientSecret !== undefined
+    ? { clientId, clientSecret }
+    : undefined;
+}

@@ -1,0 +1,244 @@
+import type { ProConnectErrorCode } from "proconnect-express";
+
+/** What the error page tells the person, in French, for one `ProConnectError` code. */
+export interface ErrorMessage {
+  title: string;
+  /** What happened, for the person signing in. */
+  explanation: string;
+  /** What they can do now. */
+  nextStep: string;
+  /** What the service's technical team should check, when it is on their side. */
+  forTechnicalTeam?: string;
+  /** Offer to start the login again. */
+  retry: boolean;
+}
+
+const CONFIGURATION =
+  "Ce service est mal configuré : la connexion ne peut pas aboutir tant qu'il n'est pas corrigé.";
+const CONTACT_SERVICE = "Contactez le support de ce service en lui indiquant le code technique.";
+const RETRY_LATER = "Réessayez dans quelques minutes.";
+
+/** One French message per code: the `Record` type makes the compiler check that none is missing. */
+export const ERROR_MESSAGES: Readonly<Record<ProConnectErrorCode, ErrorMessage>> = {
+  invalid_options: {
+    title: "Service mal configuré",
+    explanation: CONFIGURATION,
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam:
+      "Le message d'erreur au démarrage liste chaque option de proconnect() à corriger.",
+    retry: false,
+  },
+  session_missing: {
+    title: "Service mal configuré",
+    explanation: CONFIGURATION,
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam: "Montez express-session avant proconnect().",
+    retry: false,
+  },
+  not_configured: {
+    title: "Service mal configuré",
+    explanation: CONFIGURATION,
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam: "Montez proconnect() avant les routes protégées par requireAuth().",
+    retry: false,
+  },
+  provider_unavailable: {
+    title: "ProConnect est injoignable",
+    explanation: "Ce service n'a pas réussi à joindre ProConnect.",
+    nextStep: `${RETRY_LATER} Si le problème continue, prévenez le support de ce service.`,
+    forTechnicalTeam:
+      "Vérifiez que le serveur atteint l'adresse de ProConnect (issuer). Sur le RIE, ProConnect doit avoir ouvert les adresses IP du serveur : demandez-le par le formulaire de ProConnect.",
+    retry: true,
+  },
+  timeout: {
+    title: "ProConnect n'a pas répondu à temps",
+    explanation: "ProConnect n'a pas répondu assez vite pour terminer votre connexion.",
+    nextStep: RETRY_LATER,
+    forTechnicalTeam:
+      "Le délai est l'option httpTimeout (5 secondes par défaut). Vérifiez le réseau entre le serveur et ProConnect.",
+    retry: true,
+  },
+  provider_error: {
+    title: "Réponse inattendue de ProConnect",
+    explanation:
+      "ProConnect a renvoyé une réponse que ce service ne comprend pas, ou a refusé ses identifiants.",
+    nextStep: `${RETRY_LATER} ${CONTACT_SERVICE}`,
+    forTechnicalTeam:
+      "Vérifiez le client_id et le client_secret de l'environnement utilisé (intégration ou production).",
+    retry: true,
+  },
+  issuer_mismatch: {
+    title: "ProConnect ne s'est pas présenté comme prévu",
+    explanation:
+      "La réponse ne vient pas de l'instance de ProConnect que ce service attend : la connexion a été arrêtée par sécurité.",
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam:
+      "Vérifiez l'environnement (intégration ou production) et le réseau (Internet ou RIE) configurés : ils déterminent l'issuer attendu.",
+    retry: false,
+  },
+  invalid_id_token: {
+    title: "Connexion non vérifiable",
+    explanation:
+      "La preuve de connexion envoyée par ProConnect n'a pas passé les contrôles de sécurité (signature, validité, destinataire).",
+    nextStep: `Réessayez. ${CONTACT_SERVICE}`,
+    forTechnicalTeam:
+      "Vérifiez l'horloge du serveur et que l'algorithme de signature enregistré chez ProConnect est celui configuré (ES256 par défaut).",
+    retry: true,
+  },
+  invalid_userinfo: {
+    title: "Informations de compte non vérifiables",
+    explanation:
+      "Les informations de votre compte envoyées par ProConnect n'ont pas passé les contrôles de sécurité.",
+    nextStep: `Réessayez. ${CONTACT_SERVICE}`,
+    forTechnicalTeam:
+      "Vérifiez que l'algorithme de signature de userinfo enregistré chez ProConnect est celui configuré (ES256 par défaut).",
+    retry: true,
+  },
+  invalid_user_claims: {
+    title: "Il manque des informations à votre compte",
+    explanation:
+      "Votre fournisseur d'identité (votre administration ou votre entreprise) n'a pas transmis une information obligatoire, ou l'a transmise invalide : numéro SIRET, adresse e-mail, nom ou prénom.",
+    nextStep:
+      "Contactez le support de votre fournisseur d'identité pour faire compléter ou corriger votre compte, puis réessayez.",
+    retry: true,
+  },
+  idp_not_allowed: {
+    title: "Compte non accepté par ce service",
+    explanation:
+      "Ce service n'accepte que les comptes de certaines organisations, et pas celui avec lequel vous vous êtes connecté.",
+    nextStep:
+      "Connectez-vous avec le compte de votre organisation, ou contactez le support de ce service pour demander un accès.",
+    retry: true,
+  },
+  login_rejected: {
+    title: "Accès refusé",
+    explanation: "Votre identité a bien été vérifiée, mais ce service ne vous donne pas accès.",
+    nextStep: "Contactez le support de ce service pour demander un accès.",
+    retry: false,
+  },
+  invalid_state: {
+    title: "Cette connexion a expiré",
+    explanation:
+      "Le retour de ProConnect ne correspond à aucune connexion en cours dans ce navigateur : elle a expiré, a déjà abouti, ou a été commencée dans un autre navigateur.",
+    nextStep: "Recommencez la connexion.",
+    retry: true,
+  },
+  invalid_callback: {
+    title: "Retour de ProConnect incomplet",
+    explanation: "L'adresse de retour de ProConnect est incomplète ou a été modifiée.",
+    nextStep: "Recommencez la connexion.",
+    retry: true,
+  },
+  code_rejected: {
+    title: "ProConnect a refusé de finaliser la connexion",
+    explanation:
+      "La connexion a pris trop de temps, ou la page de retour a été rechargée : ProConnect ne l'accepte qu'une fois.",
+    nextStep: "Recommencez la connexion.",
+    forTechnicalTeam:
+      "Si cela se répète, vérifiez que l'URL de retour enregistrée chez ProConnect est exactement celle du service (APP_BASE_URL suivie de /callback).",
+    retry: true,
+  },
+  invalid_login_request: {
+    title: "Demande de connexion invalide",
+    explanation:
+      "Le lien de connexion contient un paramètre que ProConnect refuserait (fournisseur, e-mail ou SIRET suggéré).",
+    nextStep: "Recommencez la connexion depuis la page d'accueil.",
+    retry: true,
+  },
+  invalid_logout_state: {
+    title: "Déconnexion non confirmée",
+    explanation:
+      "Vous êtes bien déconnecté de ce service, mais le retour de ProConnect n'a pas pu être vérifié.",
+    nextStep: "Vous pouvez fermer cette page ou revenir à l'accueil.",
+    retry: false,
+  },
+  unauthenticated: {
+    title: "Connexion requise",
+    explanation: "Cette page est réservée aux personnes connectées.",
+    nextStep: "Connectez-vous avec ProConnect.",
+    retry: true,
+  },
+  insufficient_acr: {
+    title: "Niveau de garantie insuffisant",
+    explanation:
+      "Cette page demande une connexion d'un niveau de garantie plus élevé (par exemple la certification dirigeant).",
+    nextStep: "Reconnectez-vous avec un compte qui offre ce niveau.",
+    retry: true,
+  },
+  access_denied: {
+    title: "Connexion refusée",
+    explanation:
+      "La connexion a été annulée, ou votre fournisseur d'identité ne peut pas offrir le niveau de garantie demandé (par exemple la certification dirigeant).",
+    nextStep:
+      "Réessayez, ou connectez-vous avec un compte qui offre ce niveau (pour la certification dirigeant : un compte ProConnect Identité de dirigeant).",
+    retry: true,
+  },
+  login_required: {
+    title: "Connexion requise",
+    explanation: "ProConnect demande que vous vous connectiez de nouveau.",
+    nextStep: "Recommencez la connexion.",
+    retry: true,
+  },
+  interaction_required: {
+    title: "Action requise sur ProConnect",
+    explanation: "ProConnect a besoin que vous confirmiez votre connexion.",
+    nextStep: "Recommencez la connexion.",
+    retry: true,
+  },
+  consent_required: {
+    title: "Consentement requis",
+    explanation:
+      "ProConnect a besoin de votre accord pour transmettre vos informations à ce service.",
+    nextStep: "Recommencez la connexion et donnez votre accord.",
+    retry: true,
+  },
+  account_selection_required: {
+    title: "Choix du compte requis",
+    explanation: "ProConnect a besoin que vous choisissiez le compte à utiliser.",
+    nextStep: "Recommencez la connexion.",
+    retry: true,
+  },
+  invalid_request: {
+    title: "Demande refusée par ProConnect",
+    explanation: "ProConnect a refusé la demande de connexion de ce service.",
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam:
+      "Vérifiez les paramètres de connexion et que les URL de retour enregistrées chez ProConnect sont exactement celles du service (sinon ProConnect affiche Y030031 ou Y030111).",
+    retry: false,
+  },
+  invalid_scope: {
+    title: "Informations demandées non autorisées",
+    explanation: "Ce service demande des informations que ProConnect ne lui permet pas d'obtenir.",
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam:
+      "Vérifiez les scopes demandés (option scopes) et ceux autorisés pour ce service.",
+    retry: false,
+  },
+  unauthorized_client: {
+    title: "Service non autorisé",
+    explanation: "ProConnect n'autorise pas ce service à se connecter de cette façon.",
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam:
+      "Vérifiez l'enregistrement du service chez ProConnect (client_id, environnement, réseau, type de public accepté : Y500015 pour un service qui n'accepte pas le secteur privé).",
+    retry: false,
+  },
+  unsupported_response_type: {
+    title: "Service mal configuré",
+    explanation: CONFIGURATION,
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam: "ProConnect n'accepte que le flux « code » (response_type=code).",
+    retry: false,
+  },
+  server_error: {
+    title: "Erreur chez ProConnect",
+    explanation: "ProConnect a rencontré une erreur pendant votre connexion.",
+    nextStep: RETRY_LATER,
+    retry: true,
+  },
+  temporarily_unavailable: {
+    title: "ProConnect est momentanément indisponible",
+    explanation: "ProConnect ne peut pas traiter de connexion pour le moment.",
+    nextStep: RETRY_LATER,
+    retry: true,
+  },
+};

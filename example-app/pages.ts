@@ -1,0 +1,304 @@
+import type { ProConnectErrorCode, ProConnectUser } from "proconnect-express";
+import type { ErrorMessage } from "./error-messages.js";
+import { html, type Html } from "./html.js";
+
+const SERVICE = "Exemple ProConnect";
+
+/** What every page needs to know about the request. */
+export interface PageContext {
+  user: ProConnectUser | undefined;
+  /** Set when ProConnect is the local emulator: shown in a banner with the test account. */
+  emulatorUrl: string | undefined;
+}
+
+function displayName(user: ProConnectUser): string {
+  return [user.given_name, user.usual_name].filter(Boolean).join(" ") || user.email || user.sub;
+}
+
+/** The logout button: a POST, so that a link on another site cannot sign people out. */
+function logoutForm(buttonClass: string): Html {
+  return html`<form method="post" action="/logout">
+  <button type="submit" class="${buttonClass}">Se déconnecter</button>
+</form>`;
+}
+
+function header(context: PageContext): Html {
+  const tools = context.user
+    ? html`<ul class="fr-btns-group">
+            <li><a class="fr-btn fr-icon-account-circle-line" href="/profil">Mon profil</a></li>
+            <li>${logoutForm("fr-btn fr-icon-logout-box-r-line")}</li>
+          </ul>`
+    : html``;
+  return html`<header role="banner" class="fr-header">
+  <div class="fr-header__body">
+    <div class="fr-container">
+      <div class="fr-header__body-row">
+        <div class="fr-header__brand fr-enlarge-link">
+          <div class="fr-header__brand-top">
+            <div class="fr-header__logo"><p class="fr-logo">République<br>Française</p></div>
+            <div class="fr-header__navbar">
+              <button class="fr-btn--menu fr-btn" data-fr-opened="false" aria-controls="menu" id="menu-button" title="Menu" type="button">Menu</button>
+            </div>
+          </div>
+          <div class="fr-header__service">
+            <a href="/" title="Accueil – ${SERVICE}"><p class="fr-header__service-title">${SERVICE}</p></a>
+            <p class="fr-header__service-tagline">Se connecter avec ProConnect grâce à proconnect-express</p>
+          </div>
+        </div>
+        <div class="fr-header__tools">
+          <div class="fr-header__tools-links">
+          ${tools}
+          </div>
+        </div>
+      </div>
+    </div>
+  </div>
+  <div class="fr-header__menu fr-modal" id="menu" aria-labelledby="menu-button">
+    <div class="fr-container">
+      <button class="fr-btn--close fr-btn" aria-controls="menu" title="Fermer" type="button">Fermer</button>
+      <div class="fr-header__menu-links"></div>
+    </div>
+  </div>
+</header>`;
+}
+
+function emulatorNotice(context: PageContext): Html {
+  if (context.emulatorUrl === undefined) return html``;
+  return html`<div class="fr-notice fr-notice--info">
+  <div class="fr-container">
+    <div class="fr-notice__body">
+      <p>
+        <span class="fr-notice__title">Démonstration locale :</span>
+        <span class="fr-notice__desc">ProConnect est simulé par l'émulateur de proconnect-express
+          (<a href="${context.emulatorUrl}/.well-known/openid-configuration">${context.emulatorUrl}</a>).
+          Compte de test : <strong>test@fia1.fr</strong>.</span>
+      </p>
+    </div>
+  </div>
+</div>`;
+}
+
+function layout(title: string, context: PageContext, main: Html): string {
+  return html`<!doctype html>
+<html lang="fr" data-fr-scheme="system">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} – ${SERVICE}</title>
+<link rel="stylesheet" href="/dsfr/dsfr.min.css">
+<link rel="stylesheet" href="/dsfr/utility/icons/icons.min.css">
+<link rel="stylesheet" href="/static/app.css">
+<link rel="icon" href="/dsfr/favicon/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+<div class="fr-skiplinks">
+  <nav class="fr-container" role="navigation" aria-label="Accès rapide">
+    <ul class="fr-skiplinks__list">
+      <li><a class="fr-link" href="#contenu">Contenu</a></li>
+      <li><a class="fr-link" href="#pied-de-page">Pied de page</a></li>
+    </ul>
+  </nav>
+</div>
+${header(context)}
+${emulatorNotice(context)}
+<main id="contenu" role="main" tabindex="-1" class="fr-container fr-my-6w">
+${main}
+</main>
+<footer class="fr-footer" role="contentinfo" id="pied-de-page">
+  <div class="fr-container">
+    <div class="fr-footer__body">
+      <div class="fr-footer__brand fr-enlarge-link">
+        <a href="/" title="Retour à l'accueil – ${SERVICE}"><p class="fr-logo">République<br>Française</p></a>
+      </div>
+      <div class="fr-footer__content">
+        <p class="fr-footer__content-desc">Application d'exemple de proconnect-express : le code à reprendre pour connecter un service Express à ProConnect.</p>
+        <ul class="fr-footer__content-list">
+          <li class="fr-footer__content-item"><a class="fr-footer__content-link" href="https://www.proconnect.gouv.fr/" target="_blank" rel="noopener" title="proconnect.gouv.fr – nouvelle fenêtre">proconnect.gouv.fr</a></li>
+        </ul>
+      </div>
+    </div>
+  </div>
+</footer>
+<script type="module" src="/dsfr/dsfr.module.min.js"></script>
+<script nomodule src="/dsfr/dsfr.nomodule.min.js"></script>
+</body>
+</html>
+`.value;
+}
+
+/**
+ * ProConnect's button as its documentation asks for it (the DSFR "connect" component, ProConnect variant)
+ * and the "Qu'est-ce que ProConnect ?" link, opening in a new window.
+ */
+function proconnectButton(): Html {
+  return html`<div class="fr-connect-group">
+  <form method="get" action="/login">
+    <button type="submit" class="fr-connect fr-connect--pro">
+      <span class="fr-connect__login">S’identifier avec</span>
+      <span class="fr-connect__brand">ProConnect</span>
+    </button>
+  </form>
+  <p>
+    <a href="https://www.proconnect.gouv.fr/" target="_blank" rel="noopener" title="Qu’est-ce que ProConnect ? – nouvelle fenêtre">Qu’est-ce que ProConnect ?</a>
+  </p>
+</div>`;
+}
+
+export function homePage(context: PageContext): string {
+  const { user } = context;
+  if (!user) {
+    return layout(
+      "Accueil",
+      context,
+      html`<h1>Bienvenue sur le service d'exemple</h1>
+<p class="fr-text--lead">Les professionnels s'y connectent avec ProConnect : le compte de leur administration ou de leur entreprise, sans nouveau mot de passe.</p>
+<h2 class="fr-h4">Se connecter</h2>
+${proconnectButton()}`,
+    );
+  }
+  return layout(
+    "Accueil",
+    context,
+    html`<h1>Bonjour ${displayName(user)}</h1>
+<p class="fr-text--lead">Vous êtes connecté avec ProConnect, par le fournisseur d'identité <strong>${user.idp_id}</strong>, pour l'établissement dont le SIRET est <strong>${user.siret}</strong>.</p>
+<ul class="fr-links-group">
+  <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/profil">Mon profil : ce que ProConnect a transmis</a></li>
+  <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/dirigeant">Espace dirigeant : une page qui exige la certification dirigeant</a></li>
+  <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/api/me">/api/me : le même utilisateur, côté API (JSON)</a></li>
+</ul>
+${logoutForm("fr-btn fr-btn--secondary fr-mt-4w")}`,
+  );
+}
+
+/** The profile table: every field ProConnect can send, in this order, with what it is. */
+const PROFILE_FIELDS: readonly (readonly [keyof ProConnectUser, string])[] = [
+  ["sub", "Identifiant ProConnect de la personne"],
+  ["idp_id", "Fournisseur d'identité utilisé"],
+  ["siret", "SIRET de l'établissement"],
+  ["siren", "SIREN de l'entreprise ou de l'administration"],
+  ["email", "Adresse e-mail professionnelle"],
+  ["given_name", "Prénoms"],
+  ["usual_name", "Nom d'usage"],
+  ["uid", "Identifiant chez le fournisseur d'identité"],
+  ["organizational_unit", "Service ou unité"],
+  ["belonging_population", "Population d'appartenance"],
+  ["phone_number", "Téléphone professionnel"],
+  ["chorusdt", "Chorus DT (matricule, société)"],
+  ["acr", "Niveau de garantie de cette connexion"],
+  ["amr", "Méthodes d'authentification utilisées"],
+  ["idp_acr", "Niveau de garantie donné par le fournisseur d'identité"],
+  ["custom", "Attributs propres au fournisseur d'identité"],
+];
+
+function fieldValue(value: unknown): Html {
+  if (value === undefined) return html`<span class="fr-hint-text">non transmis</span>`;
+  if (Array.isArray(value)) return html`${value.join(", ")}`;
+  if (typeof value === "object" && value !== null)
+    return html`<code>${JSON.stringify(value)}</code>`;
+  return html`${String(value)}`;
+}
+
+export function profilePage(context: PageContext & { user: ProConnectUser }): string {
+  const user: Record<string, unknown> = { ...context.user };
+  const known = new Set<string>(PROFILE_FIELDS.map(([key]) => key));
+  // Fields an app adds in onLogin (its own account id…) are shown too, after ProConnect's.
+  const rows: (readonly [string, string])[] = [
+    ...PROFILE_FIELDS,
+    ...Object.keys(user)
+      .filter((key) => !known.has(key))
+      .map((key) => [key, "Ajouté par l'application"] as const),
+  ];
+  return layout(
+    "Mon profil",
+    context,
+    html`<h1>Mon profil</h1>
+<p class="fr-text--lead">Ce que ProConnect a transmis à ce service, vérifié et normalisé par proconnect-express (<code>req.proconnectUser</code>).</p>
+<div class="fr-callout">
+  <h2 class="fr-callout__title fr-h5">Quel champ utiliser pour reconnaître la personne ?</h2>
+  <p class="fr-callout__text fr-text--md"><strong><code>sub</code></strong> : pour rattacher la personne à un compte de votre service. ProConnect lui donne le même <code>sub</code> à chaque connexion par le même fournisseur d'identité. N'utilisez pas l'adresse e-mail, qui peut changer.</p>
+  <p class="fr-callout__text fr-text--md"><strong><code>idp_id</code></strong> : le fournisseur d'identité qui a authentifié la personne (son administration, son entreprise…). Si elle se connecte un jour par un autre fournisseur, elle aura un autre <code>sub</code> : c'est à votre service de décider s'il s'agit du même compte.</p>
+</div>
+<div class="fr-table fr-mt-4w">
+  <div class="fr-table__wrapper">
+    <div class="fr-table__container">
+      <div class="fr-table__content">
+        <table>
+          <caption>Informations transmises par ProConnect</caption>
+          <thead><tr><th scope="col">Information</th><th scope="col">Champ</th><th scope="col">Valeur</th></tr></thead>
+          <tbody>
+${rows.map(
+  ([
+    key,
+    label,
+  ]) => html`            <tr data-field="${key}"><th scope="row">${label}</th><td><code>${key}</code></td><td>${fieldValue(user[key])}</td></tr>
+`,
+)}          </tbody>
+        </table>
+      </div>
+    </div>
+  </div>
+</div>
+<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`,
+  );
+}
+
+export function dirigeantPage(context: PageContext & { user: ProConnectUser }): string {
+  const { user } = context;
+  return layout(
+    "Espace dirigeant",
+    context,
+    html`<h1>Espace dirigeant</h1>
+<p class="fr-text--lead">ProConnect certifie que vous dirigez l'entreprise dont le SIREN est <strong>${user.siren ?? user.siret.slice(0, 9)}</strong>.</p>
+<p>Cette page est protégée par <code>requireAuth({ acr: CERTIFICATION_DIRIGEANT })</code> : une session d'un niveau plus faible repasse par ProConnect en demandant ce niveau de garantie (<code>${user.acr}</code>). Si le fournisseur d'identité ne peut pas l'offrir, ProConnect refuse la connexion (<code>access_denied</code>).</p>
+<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`,
+  );
+}
+
+export function errorPage(
+  context: PageContext,
+  code: ProConnectErrorCode,
+  message: ErrorMessage,
+): string {
+  const technical = message.forTechnicalTeam
+    ? html`<p class="fr-text--sm">Pour l'équipe technique du service : ${message.forTechnicalTeam}</p>`
+    : html``;
+  const retry = message.retry
+    ? html`<li><a class="fr-btn" href="/login">Réessayer la connexion</a></li>`
+    : html``;
+  return layout(
+    message.title,
+    context,
+    html`<div class="fr-alert fr-alert--error fr-mb-4w" data-error-code="${code}">
+  <h1 class="fr-alert__title">${message.title}</h1>
+  <p>${message.explanation}</p>
+</div>
+<p>${message.nextStep}</p>
+${technical}
+<p class="fr-text--sm">Code technique : <code>${code}</code></p>
+<ul class="fr-btns-group fr-btns-group--inline-md">
+  ${retry}
+  <li><a class="fr-btn fr-btn--secondary" href="/">Retour à l'accueil</a></li>
+</ul>`,
+  );
+}
+
+/** Anything that is not a ProConnectError: no detail for the visitor, the server log has it. */
+export function unexpectedErrorPage(context: PageContext): string {
+  return layout(
+    "Erreur inattendue",
+    context,
+    html`<h1>Une erreur inattendue est survenue</h1>
+<p>Le service n'a pas pu traiter votre demande. Réessayez dans quelques minutes ; si le problème continue, contactez le support de ce service.</p>
+<p><a class="fr-btn fr-btn--secondary" href="/">Retour à l'accueil</a></p>`,
+  );
+}
+
+export function notFoundPage(context: PageContext): string {
+  return layout(
+    "Page non trouvée",
+    context,
+    html`<h1>Page non trouvée</h1>
+<p>La page que vous cherchez n'existe pas ou a été déplacée.</p>
+<p><a class="fr-btn fr-btn--secondary" href="/">Retour à l'accueil</a></p>`,
+  );
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Store } from "express-session";
+import { ProConnectError, proconnectIssuer, type ProConnectOptions } from "proconnect-express";
+import { startProConnectEmulator, type ProConnectEmulator } from "proconnect-express/testing";
+import { createExampleApp, EXAMPLE_SCOPES } from "./app.js";
+import { ConfigError, credentialsOf, parseEnv } from "./config.js";
+
+/** The client the example registers with its own emulator. */
+const EMULATOR_CLIENT_ID = "proconnect-express-example";
+
+export interface RunningExample {
+  /** Where the app is: `APP_BASE_URL`, or http://localhost:PORT. */
+  url: string;
+  /** Where the server listens, seen from this machine (differs from `url` behind a proxy). */
+  localUrl: string;
+  mode: "emulator" | "proconnect";
+  issuer: string;
+  /** The local emulator, in emulator mode. */
+  emulator?: ProConnectEmulator;
+  /** What to print at start-up: the mode, the addresses and the test account. */
+  banner: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Interface to listen on (default: all, as Express does). */
+  host?: string;
+  /** A shared session store; the default keeps sessions in this process. */
+  store?: Store;
+  /** Where errors are logged (default: the console). */
+  logger?: Pick<Console, "warn" | "error">;
+}
+
+async function listen(server: Server, port: number, host: string | undefined, what: string) {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new ConfigError(
+              `${what}: port ${port} is already in use; stop the other program or set ${what === "app" ? "PORT" : "EMULATOR_PORT"}`,
+            )
+          : error,
+      ),
+    );
+    server.listen(port, host, resolve);
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Starts the example app from environment variables: against the real ProConnect when
+ * `PROCONNECT_CLIENT_ID` and `PROCONNECT_CLIENT_SECRET` are set, else against a local emulator started
+ * beside it. A wrong setting rejects with a {@link ConfigError} naming every wrong variable.
+ */
+export async function startExample(
+  env: Record<string, string | undefined>,
+  options: StartOptions = {},
+): Promise<RunningExample> {
+  const config = parseEnv(env);
+  const credentials = credentialsOf(config);
+
+  // Listen first: with PORT=0 the address, and so the redirect URIs, are known only now.
+  const server = createServer();
+  await listen(server, config.PORT, options.host, "app");
+  const localUrl = `http://localhost:${(server.address() as AddressInfo).port}`;
+  const url = config.APP_BASE_URL ?? localUrl;
+
+  let emulator: ProConnectEmulator | undefined;
+  try {
+    let proconnectOptions: ProConnectOptions;
+    if (credentials) {
+      proconnectOptions = {
+        ...credentials,
+        baseUrl: url,
+        environment: config.PROCONNECT_ENVIRONMENT,
+        network: config.PROCONNECT_NETWORK,
+        issuer: config.PROCONNECT_ISSUER,
+      };
+    } else {
+      // A fresh secret each start: only this process and its emulator ever need it.
+      const clientSecret = randomBytes(32).toString("base64url");
+      emulator = await startProConnectEmulator({
+        port: config.EMULATOR_PORT,
+        strict: true,
+        clients: [
+          {
+            clientId: EMULATOR_CLIENT_ID,
+            clientSecret,
+            redirectUris: [`${url}/callback`],
+            postLogoutRedirectUris: [`${url}/logout/callback`],
+          },
+        ],
+      }).catch((error: unknown) => {
+        throw (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+          ? new ConfigError(
+              `emulator: port ${config.EMULATOR_PORT} is already in use; stop the other program or set EMULATOR_PORT`,
+            )
+          : error;
+      });
+      proconnectOptions = {
+        clientId: EMULATOR_CLIENT_ID,
+        clientSecret,
+        baseUrl: url,
+        issuer: emulator.issuer,
+      };
+    }
+
+    let app;
+    try {
+      app = createExampleApp({
+        proconnect: {
+          ...proconnectOptions,
+          scopes: [...EXAMPLE_SCOPES],
+          claims: { id_token: { amr: { essential: true } } },
+        },
+        sessionSecret: config.SESSION_SECRET ?? randomBytes(32).toString("base64url"),
+        trustProxy: config.TRUST_PROXY,
+        store: options.store,
+        logger: options.logger,
+        emulatorUrl: emulator?.issuer,
+      });
+    } catch (error) {
+      if (error instanceof ProConnectError && error.code === "invalid_options") {
+        throw new ConfigError(
+          `${error.message}\n(baseUrl is APP_BASE_URL, clientId PROCONNECT_CLIENT_ID, issuer PROCONNECT_ISSUER)`,
+        );
+      }
+      throw error;
+    }
+    server.on("request", app);
+
+    const issuer =
+      emulator?.issuer ??
+      config.PROCONNECT_ISSUER ??
+      proconnectIssuer(
+        config.PROCONNECT_ENVIRONMENT ?? "integration",
+        config.PROCONNECT_NETWORK ?? "internet",
+      );
+    const lines = emulator
+      ? [
+          `Example app: ${url}`,
+          `Mode: local ProConnect emulator (no credentials configured), ${emulator.issuer}`,
+          "Sign in as test@fia1.fr (the emulator's login page lists the other test identities).",
+          "To use the real ProConnect, set PROCONNECT_CLIENT_ID, PROCONNECT_CLIENT_SECRET, PROCONNECT_ENVIRONMENT and PROCONNECT_NETWORK.",
+        ]
+      : [
+          `Example app: ${url}`,
+          `Mode: ProConnect ${config.PROCONNECT_ENVIRONMENT}, ${config.PROCONNECT_NETWORK} network, ${issuer}`,
+          config.PROCONNECT_ENVIRONMENT === "integration"
+            ? "Sign in as test@fia1.fr (ProConnect's test identity provider; the password is the same)."
+            : "Sign in with a real professional account.",
+          `Register with ProConnect: redirect URI ${url}/callback, post-logout redirect URI ${url}/logout/callback`,
+        ];
+    if (config.SESSION_SECRET === undefined) {
+      lines.push(
+        "SESSION_SECRET is not set: a random one is used, so sessions end when the app stops.",
+      );
+    }
+
+    return {
+      url,
+      localUrl,
+      mode: emulator ? "emulator" : "proconnect",
+      issuer,
+      emulator,
+      banner: lines.join("\n"),
+      async close() {
+        await close(server);
+        await emulator?.close();
+      },
+    };
+  } catch (error) {
+    await close(server);
+    await emulator?.close();
+    throw error;
+  }
+}

@@ -1,0 +1,355 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Store, type SessionData } from "express-session";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROCONNECT_ERROR_CODES, type ProConnectErrorCode } from "../lib/index.js";
+import { TestBrowser } from "../lib/testing/index.js";
+import { ConfigError, parseEnv } from "../example-app/config.js";
+import { ERROR_MESSAGES } from "../example-app/error-messages.js";
+import { startExample, type RunningExample } from "../example-app/server.js";
+import { CLIENT_SECRET, errorCode, startTestEmulator } from "./helpers/emulator.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const LOCAL = { PORT: "0", EMULATOR_PORT: "0" };
+
+/** What the example logged, instead of the console. */
+function recordingLogger() {
+  const lines: string[] = [];
+  return {
+    lines,
+    warn: (...args: unknown[]) => void lines.push(args.map(String).join(" ")),
+    error: (...args: unknown[]) => void lines.push(args.map(String).join(" ")),
+  };
+}
+
+function sessionCookie(response: { headers: Record<string, unknown> }): string | undefined {
+  const cookies = (response.headers["set-cookie"] as string[] | undefined) ?? [];
+  return cookies.find((cookie) => /^(__Host-)?session=/.test(cookie));
+}
+
+describe("example app, with the local emulator", () => {
+  let example: RunningExample;
+  const logger = recordingLogger();
+
+  beforeAll(async () => {
+    example = await startExample(LOCAL, { logger });
+  });
+  afterAll(() => example?.close());
+
+  it("says at start-up that it runs on the emulator, and which account to use", () => {
+    expect(example.mode).toBe("emulator");
+    expect(example.issuer).toBe(example.emulator?.issuer);
+    expect(example.banner).toContain(`Example app: ${example.url}`);
+    expect(example.banner).toContain("local ProConnect emulator");
+    expect(example.banner).toContain("test@fia1.fr");
+  });
+
+  it("sends a strict Content-Security-Policy and no x-powered-by", async () => {
+    const response = await request(example.url).get("/");
+    expect(response.status).toBe(200);
+    expect(response.headers["x-powered-by"]).toBeUndefined();
+    const csp = Object.fromEntries(
+      String(response.headers["content-security-policy"])
+        .split(";")
+        .map((directive) => directive.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
+    expect(csp["default-src"]).toEqual(["'self'"]);
+    expect(csp["script-src"]).toEqual(["'self'"]);
+    expect(csp["style-src"]).toEqual(["'self'"]);
+    expect(csp["script-src-attr"]).toEqual(["'none'"]);
+    expect(csp["object-src"]).toEqual(["'none'"]);
+    expect(csp["frame-ancestors"]).toEqual(["'none'"]);
+    expect(csp["form-action"]).toContain(new URL(example.issuer).origin);
+    // Plain HTTP on localhost: no HSTS, no upgrade of the emulator's http:// address.
+    expect(csp["upgrade-insecure-requests"]).toBeUndefined();
+    expect(response.headers["strict-transport-security"]).toBeUndefined();
+    expect(response.headers["x-content-type-options"]).toBe("nosniff");
+    expect(response.headers["referrer-policy"]).toBe("no-referrer");
+  });
+
+  it("serves pages with no inline script or style and the DSFR from node_modules, not a CDN", async () => {
+    const page = (await request(example.url).get("/")).text;
+    expect(page).toMatch(/^<!doctype html>\s*<html lang="fr"/);
+    const scripts = [...page.matchAll(/<script\b[^>]*>/g)].map(([tag]) => tag);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const tag of scripts) expect(tag).toMatch(/ src="\/dsfr\//);
+    expect(page).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    const assets = [...page.matchAll(/(?:src|href)="([^"]+\.(?:css|js))"/g)].map(([, url]) => url);
+    expect(assets).toContain("/dsfr/dsfr.min.css");
+    for (const asset of assets) {
+      expect(asset).toMatch(/^\//);
+      const served = await request(example.url).get(asset!);
+      expect([asset, served.status]).toEqual([asset, 200]);
+    }
+  });
+
+  it("shows ProConnect's button and its « Qu'est-ce que ProConnect ? » link when anonymous", async () => {
+    const page = (await request(example.url).get("/")).text;
+    expect(page).toMatch(/<button type="submit" class="fr-connect fr-connect--pro">/);
+    expect(page).toMatch(/S’identifier avec<\/span>\s*<span class="fr-connect__brand">ProConnect/);
+    expect(page).toMatch(
+      /<a\s+href="https:\/\/www\.proconnect\.gouv\.fr\/"\s+target="_blank"\s+rel="noopener"\s+title="Qu’est-ce que ProConnect \? – nouvelle fenêtre"\s*>Qu’est-ce que ProConnect \?<\/a>/,
+    );
+  });
+
+  it("sets the session cookie httpOnly and SameSite=Lax (not Secure over plain HTTP)", async () => {
+    const login = await request(example.url).get("/login");
+    expect(login.status).toBe(303);
+    const cookie = sessionCookie(login);
+    expect(cookie).toMatch(/^session=/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(cookie).not.toMatch(/; Secure/);
+  });
+
+  it("answers /api/me with 401 JSON when anonymous, whatever the Accept header", async () => {
+    for (const accept of ["application/json", "*/*", "text/html"]) {
+      const response = await request(example.url).get("/api/me").set("accept", accept);
+      expect([response.status, response.body.error]).toEqual([401, "unauthenticated"]);
+      expect(response.type).toBe("application/json");
+    }
+  });
+
+  it("answers /api/me with the user, and marks personal pages no-store, once signed in", async () => {
+    const browser = new TestBrowser();
+    const home = await browser.navigate(`${example.url}/login`, { email: "test@fia1.fr" });
+    expect(home.url.pathname).toBe("/");
+    expect(home.body).toContain("Bonjour Angela Claire Louise");
+    const me = await browser.navigate(`${example.url}/api/me`);
+    expect(me.status).toBe(200);
+    expect(JSON.parse(me.body)).toMatchObject({
+      siret: "13002526500013",
+      idp_id: "fia1v2",
+      email: "test@fia1.fr",
+    });
+    const profile = await browser.fetch(`${example.url}/profil`);
+    expect(profile.status).toBe(200);
+    expect(profile.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("sends an anonymous visitor of « Mon profil » to login, with the way back", async () => {
+    const response = await request(example.url).get("/profil");
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toBe("/login?returnTo=%2Fprofil");
+  });
+
+  it("turns a ProConnectError into the French error page with its code and status", async () => {
+    const response = await request(example.url).get("/callback?state=forged&code=forged");
+    expect(response.status).toBe(400);
+    expect(errorCode(response.text)).toBe("invalid_state");
+    expect(response.text).toContain("Cette connexion a expiré");
+    expect(response.text).toContain("Code technique : <code>invalid_state</code>");
+    expect(response.text).toContain('href="/login">Réessayer la connexion');
+    expect(response.text).not.toMatch(/at \S+ \(|node_modules/);
+    expect(logger.lines.some((line) => line.includes("invalid_state"))).toBe(true);
+  });
+
+  it("answers an unknown page with the French 404 page", async () => {
+    const missing = await request(example.url).get("/nulle-part");
+    expect(missing.status).toBe(404);
+    expect(missing.text).toContain("<h1>Page non trouvée</h1>");
+  });
+});
+
+describe("example app when the session store fails", () => {
+  /** A store that cannot be reached, as Redis during an outage: every call fails. */
+  class UnreachableStore extends Store {
+    override get(_sid: string, callback: (error: unknown) => void) {
+      callback(new Error("connect ECONNREFUSED 10.0.0.1:6379"));
+    }
+    override set(_sid: string, _session: SessionData, callback?: (error?: unknown) => void) {
+      callback?.(new Error("connect ECONNREFUSED 10.0.0.1:6379"));
+    }
+    override destroy(_sid: string, callback?: (error?: unknown) => void) {
+      callback?.(new Error("connect ECONNREFUSED 10.0.0.1:6379"));
+    }
+  }
+
+  it("shows the French generic error page, without a stack, and logs the cause", async () => {
+    const logger = recordingLogger();
+    const example = await startExample(LOCAL, { logger, store: new UnreachableStore() });
+    try {
+      // /login writes the pending login attempt to the session before redirecting to ProConnect.
+      const login = await request(example.url).get("/login");
+      expect(login.status).toBe(500);
+      expect(login.headers.location).toBeUndefined();
+      expect(login.text).toContain("Une erreur inattendue est survenue");
+      expect(login.text).not.toMatch(/ECONNREFUSED|at \S+ \(/);
+      expect(logger.lines.some((line) => line.includes("ECONNREFUSED"))).toBe(true);
+    } finally {
+      await example.close();
+    }
+  });
+});
+
+describe("example app behind an HTTPS reverse proxy", () => {
+  let example: RunningExample;
+
+  beforeAll(async () => {
+    example = await startExample(
+      { ...LOCAL, APP_BASE_URL: "https://exemple.localhost", TRUST_PROXY: "loopback" },
+      { logger: recordingLogger() },
+    );
+  });
+  afterAll(() => example?.close());
+
+  it("sets a Secure __Host- cookie, HSTS and upgrade-insecure-requests", async () => {
+    expect(example.url).toBe("https://exemple.localhost");
+    const login = await request(example.localUrl).get("/login").set("x-forwarded-proto", "https");
+    expect(login.status).toBe(303);
+    const cookie = sessionCookie(login);
+    expect(cookie).toMatch(/^__Host-session=/);
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+    expect(login.headers["strict-transport-security"]).toMatch(/max-age=\d+/);
+    expect(login.headers["content-security-policy"]).toContain("upgrade-insecure-requests");
+  });
+});
+
+describe("example app with credentials (the real ProConnect's path, here pointed at an emulator)", () => {
+  it("signs in through the configured issuer and says which mode it runs in", async () => {
+    const emulator = await startTestEmulator();
+    const example = await startExample(
+      {
+        ...LOCAL,
+        PROCONNECT_CLIENT_ID: "registered-app",
+        PROCONNECT_CLIENT_SECRET: CLIENT_SECRET,
+        PROCONNECT_ENVIRONMENT: "integration",
+        PROCONNECT_NETWORK: "internet",
+        PROCONNECT_ISSUER: emulator.issuer,
+      },
+      { logger: recordingLogger() },
+    );
+    try {
+      expect(example.mode).toBe("proconnect");
+      expect(example.emulator).toBeUndefined();
+      expect(example.banner).toContain(
+        `Mode: ProConnect integration, internet network, ${emulator.issuer}`,
+      );
+      expect(example.banner).toContain(`redirect URI ${example.url}/callback`);
+      expect(example.banner).not.toContain(CLIENT_SECRET);
+      emulator.registerClient({
+        clientId: "registered-app",
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${example.url}/callback`],
+        postLogoutRedirectUris: [`${example.url}/logout/callback`],
+      });
+      const home = await new TestBrowser().navigate(`${example.url}/login`, {
+        email: "test@fia1.fr",
+      });
+      expect(home.body).toContain("Bonjour Angela Claire Louise");
+    } finally {
+      await example.close();
+      await emulator.close();
+    }
+  });
+});
+
+describe("example app configuration", () => {
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      parseEnv(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).message;
+    }
+    throw new Error("expected a ConfigError");
+  };
+
+  it("stops `npm start`'s entry with exit code 1 and one clear message on a bad variable", async () => {
+    const run = promisify(execFile);
+    const failure = await run(process.execPath, ["--import", "tsx", "example-app/main.ts"], {
+      cwd: root,
+      env: { ...process.env, PORT: "trois-mille", PROCONNECT_NETWORK: "intranet" },
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toMatch(/^The example app cannot start: invalid environment variables/);
+    expect(failure?.stderr).toContain("must be a port number, 0 to 65535");
+    expect(failure?.stderr).toMatch(/→ at PORT/);
+    expect(failure?.stderr).toMatch(/must be internet or rie\s+→ at PROCONNECT_NETWORK/);
+    expect(failure?.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("lists every wrong variable at once, with how to fix it", () => {
+    const message = problemsOf({
+      PROCONNECT_CLIENT_ID: "mon-service",
+      PROCONNECT_ENVIRONMENT: "prod",
+      APP_BASE_URL: "https://mon-service.gouv.fr/app",
+      SESSION_SECRET: "court",
+    });
+    expect(message).toMatch(
+      /set PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET together.*\n.*→ at PROCONNECT_CLIENT_SECRET/,
+    );
+    expect(message).toMatch(/must be integration or production\s+→ at PROCONNECT_ENVIRONMENT/);
+    expect(message).toMatch(/must be an origin without a path.*\n.*→ at APP_BASE_URL/);
+    expect(message).toMatch(/at least 32 characters.*\n.*→ at SESSION_SECRET/);
+    expect(message).toMatch(/set how many proxies to trust.*\n.*→ at TRUST_PROXY/);
+  });
+
+  it("requires the environment and network with credentials, and a session secret in production", () => {
+    const message = problemsOf({ PROCONNECT_CLIENT_ID: "a", PROCONNECT_CLIENT_SECRET: "b" });
+    expect(message).toMatch(
+      /required with credentials: integration or production\s+→ at PROCONNECT_ENVIRONMENT/,
+    );
+    expect(message).toMatch(/required with credentials: internet or rie\s+→ at PROCONNECT_NETWORK/);
+    const production = problemsOf({
+      PROCONNECT_CLIENT_ID: "a",
+      PROCONNECT_CLIENT_SECRET: "b",
+      PROCONNECT_ENVIRONMENT: "production",
+      PROCONNECT_NETWORK: "rie",
+    });
+    expect(production).toMatch(/required in production.*\n.*→ at SESSION_SECRET/);
+  });
+
+  it("refuses a ProConnect setting without credentials instead of silently using the emulator", () => {
+    expect(problemsOf({ PROCONNECT_ENVIRONMENT: "production" })).toMatch(
+      /is set but the credentials are not.*\n.*→ at PROCONNECT_ENVIRONMENT/,
+    );
+  });
+
+  it("treats an empty variable as unset and ignores the rest of the environment", () => {
+    expect(parseEnv({ PORT: "", PROCONNECT_CLIENT_ID: "", HOME: "/root" })).toMatchObject({
+      PORT: 3000,
+      EMULATOR_PORT: 4000,
+      PROCONNECT_CLIENT_ID: undefined,
+    });
+    expect(parseEnv({ TRUST_PROXY: "2" }).TRUST_PROXY).toBe(2);
+    expect(parseEnv({ TRUST_PROXY: "loopback, 10.0.0.0/8" }).TRUST_PROXY).toBe(
+      "loopback, 10.0.0.0/8",
+    );
+  });
+
+  it("reports the middleware's own refusal (http in production) as a start-up error naming the variable", async () => {
+    const failure = await startExample({
+      ...LOCAL,
+      PROCONNECT_CLIENT_ID: "mon-service",
+      PROCONNECT_CLIENT_SECRET: "s".repeat(40),
+      PROCONNECT_ENVIRONMENT: "production",
+      PROCONNECT_NETWORK: "internet",
+      SESSION_SECRET: "x".repeat(40),
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as Error).message).toMatch(/https:\/\/.*→ at baseUrl/s);
+    expect((failure as Error).message).toContain("baseUrl is APP_BASE_URL");
+  });
+
+  it("has a French message for every ProConnectError code", () => {
+    for (const code of Object.keys(PROCONNECT_ERROR_CODES) as ProConnectErrorCode[]) {
+      const message = ERROR_MESSAGES[code];
+      expect([code, message?.title.length]).toEqual([code, expect.any(Number)]);
+      expect(message.explanation.length).toBeGreaterThan(10);
+      expect(message.nextStep.length).toBeGreaterThan(10);
+    }
+  });
+});
