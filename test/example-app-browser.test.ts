@@ -1,0 +1,151 @@
+import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startExample, type RunningExample } from "../example-app/server.js";
+import { chromiumAvailable, launchChromium, type Chromium } from "./helpers/chromium.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const SCREENSHOT = `${root}test-results/profile-page.png`;
+/** The README's image: refreshed when UPDATE_SCREENSHOTS=1. */
+const README_SCREENSHOT = `${root}docs/profile-page.png`;
+
+describe.runIf(chromiumAvailable())("example app in a real browser (chromium)", () => {
+  let example: RunningExample;
+  let chromium: Chromium;
+  let page: Page;
+  let emulatorOrigin: string;
+  const warnings: string[] = [];
+  /** CSP violations, script errors and app assets that failed to load, as the browser saw them. */
+  const browserProblems: string[] = [];
+
+  beforeAll(async () => {
+    example = await startExample(
+      { PORT: "0", EMULATOR_PORT: "0" },
+      { logger: { warn: (line: string) => warnings.push(line), error: console.error } },
+    );
+    emulatorOrigin = new URL(example.issuer).origin;
+    chromium = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await chromium?.close();
+    await example?.close();
+  });
+  beforeEach(async () => {
+    await chromium.context.clearCookies();
+    page = await chromium.context.newPage();
+    browserProblems.length = 0;
+    page.on("console", (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) browserProblems.push(message.text());
+    });
+    // The app's own assets (DSFR, CSS, scripts) must all load; error pages are documents, expected.
+    page.on("response", (response) => {
+      const { url, status } = { url: response.url(), status: response.status() };
+      if (
+        url.startsWith(example.url) &&
+        status >= 400 &&
+        response.request().resourceType() !== "document"
+      ) {
+        browserProblems.push(`${status} ${url}`);
+      }
+    });
+    page.on("requestfailed", (request) => browserProblems.push(`failed: ${request.url()}`));
+    page.on("pageerror", (error) => browserProblems.push(String(error)));
+    return () => page.close();
+  });
+
+  const onEmulatorLogin = (url: URL) =>
+    url.origin === emulatorOrigin && url.pathname.includes("/interaction/");
+
+  /** Fills the emulator's login page, as a person would. */
+  async function signInOnEmulator(email: string) {
+    await page.waitForURL(onEmulatorLogin);
+    await page.getByLabel("Adresse e-mail professionnelle").fill(email);
+    await page.getByRole("button", { name: "Se connecter", exact: true }).click();
+  }
+
+  it("home → ProConnect button → login as test@fia1.fr → profile → logout through ProConnect → anonymous", async () => {
+    await page.goto(example.url);
+    await expect(page.getByRole("heading", { level: 1 }).textContent()).resolves.toBe(
+      "Bienvenue sur le service d'exemple",
+    );
+    const about = page.getByRole("link", { name: "Qu’est-ce que ProConnect ?" });
+    expect(await about.getAttribute("href")).toBe("https://www.proconnect.gouv.fr/");
+    expect(await about.getAttribute("target")).toBe("_blank");
+
+    await page.getByRole("button", { name: "S’identifier avec ProConnect" }).click();
+    await signInOnEmulator("test@fia1.fr");
+    await page.waitForURL(`${example.url}/`);
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toMatch(
+      /^Bonjour Angela Claire Louise/,
+    );
+
+    await page.getByRole("link", { name: "Mon profil", exact: true }).click();
+    await page.waitForURL(`${example.url}/profil`);
+    const value = (field: string) =>
+      page.locator(`tr[data-field="${field}"] td`).last().textContent();
+    const identity = example.emulator!.identities.find(({ email }) => email === "test@fia1.fr")!;
+    expect(await value("siret")).toBe("13002526500013");
+    expect(await value("idp_id")).toBe("fia1v2");
+    expect(await value("sub")).toBe(identity.sub);
+    expect(await value("email")).toBe("test@fia1.fr");
+    await mkdir(`${root}test-results`, { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    if (process.env.UPDATE_SCREENSHOTS === "1") {
+      await mkdir(`${root}docs`, { recursive: true });
+      await copyFile(SCREENSHOT, README_SCREENSHOT);
+    }
+    const png = await readFile(SCREENSHOT);
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+
+    await page.getByRole("button", { name: "Se déconnecter" }).first().click();
+    // The way back from ProConnect's end_session: /logout/callback, then home.
+    await page.waitForURL(`${example.url}/`);
+    await expect(
+      page.getByRole("button", { name: "S’identifier avec ProConnect" }).count(),
+    ).resolves.toBe(1);
+    const me = await page.request.get(`${example.url}/api/me`);
+    expect(me.status()).toBe(401);
+
+    // ProConnect's session ended too: signing in again asks who you are.
+    await page.getByRole("button", { name: "S’identifier avec ProConnect" }).click();
+    await page.waitForURL(onEmulatorLogin);
+    expect(browserProblems).toEqual([]);
+  });
+
+  /** Opens a page that needs a login, signs in on the emulator, and waits to be back on that page. */
+  async function visitSignedIn(path: string, email: string) {
+    await page.goto(`${example.url}${path}`);
+    await signInOnEmulator(email);
+    await page.waitForURL(`${example.url}${path}`);
+  }
+  const heading = () => page.getByRole("heading", { level: 1 }).textContent();
+
+  it("sends an anonymous visitor of « Mon profil » through login and back to the profile", async () => {
+    await visitSignedIn("/profil", "test@fia1.fr");
+    expect(await heading()).toBe("Mon profil");
+    expect(browserProblems).toEqual([]);
+  });
+
+  it("shows the French error page when the identity provider refuses (certification dirigeant)", async () => {
+    await visitSignedIn("/profil", "test@fia1.fr");
+    await page.goto(example.url);
+    // test@fia1.fr's FI cannot certify a company head: ProConnect answers access_denied.
+    await page.getByRole("link", { name: /^Espace dirigeant/ }).click();
+    await signInOnEmulator("test@fia1.fr");
+    await page.waitForURL((url) => url.href.startsWith(`${example.url}/callback?`));
+    expect(await heading()).toBe("Connexion refusée");
+    expect(await page.locator("[data-error-code]").getAttribute("data-error-code")).toBe(
+      "access_denied",
+    );
+    await expect(page.getByText("Code technique : access_denied").count()).resolves.toBe(1);
+    expect(warnings.some((line) => line.includes("access_denied"))).toBe(true);
+    expect(browserProblems).toEqual([]);
+  });
+
+  it("lets a company head through the same page once certified (step-up)", async () => {
+    await visitSignedIn("/dirigeant", "marie.lefevre@yopmail.com");
+    expect(await heading()).toBe("Espace dirigeant");
+    expect(browserProblems).toEqual([]);
+  });
+});
