@@ -43,6 +43,11 @@ export interface ExampleAppSettings {
   emulatorUrl?: string;
   /** Where errors are logged (default: the console). */
   logger?: Pick<Console, "warn" | "error">;
+  /**
+   * Send requests for another host (127.0.0.1 for localhost…) to `baseUrl`'s, where the session cookie
+   * lives: a login started on one host would come back to the other without its cookie.
+   */
+  redirectToBaseUrl?: boolean;
 }
 
 /** The example asks for more than the default scopes, so that the profile page shows what exists. */
@@ -110,6 +115,15 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
       strictTransportSecurity: https,
     }),
   );
+
+  if (settings.redirectToBaseUrl) {
+    const base = new URL(options.baseUrl);
+    app.use(((req, res, next) => {
+      if (req.headers.host === base.host) next();
+      // Concatenated, not resolved: a request line of //other.example/ must stay on our origin.
+      else res.redirect(308, `${base.origin}${req.originalUrl}`);
+    }) satisfies RequestHandler);
+  }
 
   app.use("/dsfr", express.static(DSFR, { index: false, maxAge: "1d" }));
   app.use("/static", express.static(PUBLIC, { index: false, maxAge: "1h" }));

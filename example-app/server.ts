@@ -126,6 +126,8 @@ export async function startExample(
         store: options.store,
         logger: options.logger,
         emulatorUrl: emulator?.issuer,
+        // Without APP_BASE_URL nothing stands between the browser and the app: localhost is the one host.
+        redirectToBaseUrl: config.APP_BASE_URL === undefined,
       });
     } catch (error) {
       if (error instanceof ProConnectError && error.code === "invalid_options") {

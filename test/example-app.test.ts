@@ -148,6 +148,15 @@ describe("example app, with the local emulator", () => {
     expect(logger.lines.some((line) => line.includes("invalid_state"))).toBe(true);
   });
 
+  it("sends a visit on 127.0.0.1 to localhost, where the session cookie lives", async () => {
+    const { port } = new URL(example.url);
+    const response = await request(`http://127.0.0.1:${port}`).get("/profil?onglet=2");
+    expect(response.status).toBe(308);
+    expect(response.headers.location).toBe(`${example.url}/profil?onglet=2`);
+    const sneaky = await request(`http://127.0.0.1:${port}`).get("//other.example/x");
+    expect(sneaky.headers.location).toBe(`${example.url}//other.example/x`);
+  });
+
   it("answers an unknown page with the French 404 page", async () => {
     const missing = await request(example.url).get("/nulle-part");
     expect(missing.status).toBe(404);
