@@ -131,6 +131,23 @@ describe("example app, with the local emulator", () => {
     expect(profile.headers.get("cache-control")).toBe("no-store");
   });
 
+  it("escapes what the identity provider sends: a name with markup stays text", async () => {
+    const markup = '<img src=x onerror="alert(1)">';
+    example.emulator!.setTamper({
+      claims: (claims) => ({ ...claims, given_name: markup, organizational_unit: `"><script>` }),
+    });
+    try {
+      const browser = new TestBrowser();
+      const home = await browser.navigate(`${example.url}/login`, { email: "test@fia1.fr" });
+      expect(home.body).toContain("Bonjour &lt;img src=x onerror=&quot;alert(1)&quot;&gt; DUBOIS");
+      const profile = await browser.fetch(`${example.url}/profil`).then((page) => page.text());
+      expect(profile).toContain("&quot;&gt;&lt;script&gt;");
+      expect(`${home.body}${profile}`).not.toMatch(/<img src=x|"><script>/);
+    } finally {
+      example.emulator!.setTamper({});
+    }
+  });
+
   it("sends an anonymous visitor of « Mon profil » to login, with the way back", async () => {
     const response = await request(example.url).get("/profil");
     expect(response.status).toBe(303);
