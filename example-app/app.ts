@@ -105,13 +105,13 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
           "img-src": ["'self'", "data:"],
           "connect-src": ["'self'"],
           "frame-ancestors": ["'none'"],
-          // The logout form's redirect chain goes through ProConnect, then the identity provider's own
-          // logout (an origin we cannot list), and browsers check form-action on every redirect.
+          // Chromium checks form-action on every redirect after a form is sent, and the logout form's
+          // chain goes through ProConnect, then the identity provider's own logout: an origin we cannot list.
           "form-action": ["'self'", new URL(issuer).origin, "https:"],
           "upgrade-insecure-requests": https ? [] : null,
         },
       },
-      // HSTS over plain HTTP would be ignored anyway, and would pin localhost to HTTPS in some browsers.
+      // Browsers ignore HSTS received over plain HTTP: send it only where it means something.
       strictTransportSecurity: https,
     }),
   );
