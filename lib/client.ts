@@ -1,5 +1,11 @@
 // The only file that talks to openid-client: everything about ProConnect's back channel lives here.
-import { compactVerify, jwtVerify } from "jose";
+import {
+  compactVerify,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTVerifyGetKey,
+} from "jose";
 import * as oidc from "openid-client";
 import { ProConnectError, type ProConnectErrorCode } from "./errors.js";
 import { isLoopback } from "./hosts.js";
@@ -11,11 +17,13 @@ const NOT_JSON = "OAUTH_RESPONSE_IS_NOT_JSON";
 const NOT_CONFORM = "OAUTH_RESPONSE_IS_NOT_CONFORM";
 const INVALID_RESPONSE = "OAUTH_INVALID_RESPONSE";
 
+/** How long the provider's JWKS is trusted before it is fetched again (an unknown `kid` refetches it). */
+const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
+
 interface Discovered {
-  /** openid-client's non-repudiation checks on: it verifies ES256 and RS256 signatures itself. */
-  signed: oidc.Configuration;
-  /** The same metadata without them, for HS256, which they refuse: verified here with the secret. */
-  unsigned: oidc.Configuration;
+  config: oidc.Configuration;
+  /** The provider's public keys, fetched on first use and again when a `kid` is unknown. */
+  jwks: JWTVerifyGetKey;
 }
 
 /** What a successful callback yields, every signature and claim verified. */
@@ -74,23 +82,23 @@ export class ProviderClient {
   }
 
   async authorizationUrl(parameters: Record<string, string>): Promise<URL> {
-    const { signed } = await this.discover();
-    return oidc.buildAuthorizationUrl(signed, parameters);
+    const { config } = await this.discover();
+    return oidc.buildAuthorizationUrl(config, parameters);
   }
 
   async endSessionUrl(parameters: Record<string, string>): Promise<URL> {
-    const { signed } = await this.discover();
-    return oidc.buildEndSessionUrl(signed, parameters);
+    const { config } = await this.discover();
+    return oidc.buildEndSessionUrl(config, parameters);
   }
 
   /** Exchanges the code and fetches the userinfo, verifying both answers fully. */
   async verifyCallback(callbackUrl: URL, checks: AuthorizationChecks): Promise<VerifiedLogin> {
-    const { signed, unsigned } = await this.discover();
-    const { idTokenSignedResponseAlg: idTokenAlg, userinfoSignedResponseAlg: userinfoAlg } =
-      this.#options;
+    const discovered = await this.discover();
+    const alg = this.#options.idTokenSignedResponseAlg;
 
+    // openid-client checks the id_token's claims (iss, aud, azp, exp, nonce…), jose its signature.
     const tokens = await oidc
-      .authorizationCodeGrant(idTokenAlg === "HS256" ? unsigned : signed, callbackUrl, {
+      .authorizationCodeGrant(discovered.config, callbackUrl, {
         expectedState: checks.state,
         expectedNonce: checks.nonce,
         pkceCodeVerifier: checks.codeVerifier,
@@ -103,26 +111,24 @@ export class ProviderClient {
     const idTokenClaims = tokens.claims();
     if (!idToken || !idTokenClaims)
       throw new ProConnectError("invalid_id_token", "ProConnect sent no id_token");
-    if (idTokenAlg === "HS256") {
-      await compactVerify(idToken, this.#secret, { algorithms: ["HS256"] }).catch(
-        (cause: unknown) => {
-          throw new ProConnectError(
-            "invalid_id_token",
-            "the id_token's HS256 signature is not valid",
-            { cause },
-          );
-        },
+    const only = { algorithms: [alg] };
+    await (
+      alg === "HS256"
+        ? compactVerify(idToken, this.#secret, only)
+        : compactVerify(idToken, discovered.jwks, only)
+    ).catch((cause: unknown) => {
+      throw signatureError(cause, "invalid_id_token", `the id_token (${alg})`);
+    });
+    // Neither library refuses an id_token issued in the future: a provider clock ahead beyond the
+    // tolerance, or a token minted for later.
+    if (idTokenClaims.iat > Math.floor(Date.now() / 1000) + this.#options.clockTolerance) {
+      throw new ProConnectError(
+        "invalid_id_token",
+        `the id_token's iat is in the future beyond the clock tolerance (${this.#options.clockTolerance} s)`,
       );
     }
 
-    const userinfo =
-      userinfoAlg === "HS256"
-        ? await this.#hmacUserinfo(unsigned, tokens.access_token, idTokenClaims.sub)
-        : await oidc
-            .fetchUserInfo(signed, tokens.access_token, idTokenClaims.sub)
-            .catch((error: unknown) => {
-              throw toProConnectError(error, "userinfo");
-            });
+    const userinfo = await this.#userinfo(discovered, tokens.access_token, idTokenClaims.sub);
 
     return {
       idToken,
@@ -147,7 +153,7 @@ export class ProviderClient {
       [oidc.clockTolerance]: options.clockTolerance,
     };
     const timeout = options.httpTimeout / 1000;
-    const signed = await oidc
+    const config = await oidc
       .discovery(issuer, options.clientId, metadata, oidc.ClientSecretPost(options.clientSecret), {
         timeout,
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
@@ -155,22 +161,28 @@ export class ProviderClient {
       .catch((error: unknown) => {
         throw discoveryError(error, options.issuer);
       });
-    const unsigned = new oidc.Configuration(
-      signed.serverMetadata(),
-      options.clientId,
-      metadata,
-      oidc.ClientSecretPost(options.clientSecret),
-    );
-    for (const config of [signed, unsigned]) {
-      config.timeout = timeout;
-      if (insecure) oidc.allowInsecureRequests(config);
+    config.timeout = timeout;
+    const jwksUri = config.serverMetadata().jwks_uri;
+    if (!jwksUri) {
+      throw new ProConnectError(
+        "provider_unavailable",
+        `ProConnect's discovery at ${options.issuer} has no jwks_uri`,
+      );
     }
-    oidc.enableNonRepudiationChecks(signed);
-    return { signed, unsigned };
+    // Signatures are verified here with jose rather than by openid-client, whose JWKS cache refuses to
+    // look for a new key until the cached set is 60 s old: a key rotation would fail logins meanwhile.
+    // Refetching on every unknown kid is safe because only ProConnect, over TLS, sends these tokens.
+    const jwks = createRemoteJWKSet(new URL(jwksUri), {
+      timeoutDuration: options.httpTimeout,
+      cooldownDuration: 0,
+      cacheMaxAge: JWKS_MAX_AGE_MS,
+    });
+    return { config, jwks };
   }
 
-  /** The userinfo signed with HS256: fetched as a protected resource, verified with the client secret. */
-  async #hmacUserinfo(config: oidc.Configuration, accessToken: string, sub: string) {
+  /** The signed userinfo: fetched as a protected resource, its signature and claims verified here. */
+  async #userinfo({ config, jwks }: Discovered, accessToken: string, sub: string) {
+    const alg = this.#options.userinfoSignedResponseAlg;
     const endpoint = config.serverMetadata().userinfo_endpoint;
     if (!endpoint)
       throw new ProConnectError(
@@ -201,25 +213,55 @@ export class ProviderClient {
         "the userinfo is not a signed JWT (application/jwt)",
       );
     }
-    const { payload } = await jwtVerify(await response.text(), this.#secret, {
-      algorithms: ["HS256"],
+    const body = await response.text().catch((error: unknown) => {
+      throw toProConnectError(error, "userinfo");
+    });
+    const expected = {
+      algorithms: [alg],
       issuer: this.#options.issuer,
       audience: this.#options.clientId,
       clockTolerance: this.#options.clockTolerance,
-    }).catch((cause: unknown) => {
-      throw new ProConnectError(
-        "invalid_userinfo",
-        "the userinfo's HS256 signature or claims are not valid",
-        {
-          cause,
-        },
-      );
+    };
+    // HS256 is verified with the client secret, ES256 and RS256 with ProConnect's published keys.
+    const { payload } = await (
+      alg === "HS256" ? jwtVerify(body, this.#secret, expected) : jwtVerify(body, jwks, expected)
+    ).catch((cause: unknown) => {
+      throw signatureError(cause, "invalid_userinfo", `the userinfo (${alg})`);
     });
     if (payload.sub !== sub) {
       throw new ProConnectError("invalid_userinfo", "the userinfo's sub is not the id_token's");
     }
     return payload;
   }
+}
+
+/**
+ * A failed verification: the provider's keys could not be fetched (timeout, network, bad JWKS), or the
+ * signature or claims are wrong (`code`).
+ */
+function signatureError(cause: unknown, code: ProConnectErrorCode, what: string): ProConnectError {
+  if (cause instanceof joseErrors.JWKSTimeout) {
+    return new ProConnectError("timeout", "ProConnect's JWKS did not answer in time", { cause });
+  }
+  if (cause instanceof joseErrors.JWKSInvalid || isJwksHttpError(cause)) {
+    return new ProConnectError("provider_error", "ProConnect's JWKS is not a valid key set", {
+      cause,
+    });
+  }
+  if (isNetworkError(cause)) {
+    return new ProConnectError("provider_unavailable", "ProConnect's JWKS cannot be reached", {
+      cause,
+    });
+  }
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new ProConnectError(code, `${what} failed verification: ${reason}`, { cause });
+}
+
+/** jose's answer to a JWKS endpoint answering another status than 200. */
+function isJwksHttpError(error: unknown): boolean {
+  return (
+    error instanceof joseErrors.JOSEError && /JSON Web Key Set HTTP response/.test(error.message)
+  );
 }
 
 type Stage = "token" | "userinfo";
@@ -277,7 +319,10 @@ export function toProConnectError(error: unknown, stage: Stage): ProConnectError
     return fail("provider_error", `ProConnect's ${where} sent an invalid answer: ${message}`);
   }
   if (/"iss"/.test(message))
-    return fail("issuer_mismatch", `the callback's iss is not the issuer: ${message}`);
+    return fail(
+      "issuer_mismatch",
+      `the ${stage === "token" ? "id_token" : "userinfo"}'s iss is not the issuer: ${message}`,
+    );
   if (stage === "token") return fail("invalid_id_token", `the id_token is not valid: ${message}`);
   return fail("invalid_userinfo", `the userinfo is not valid: ${message}`);
 }

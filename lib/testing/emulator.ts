@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, type JsonWebKey } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { importJWK, SignJWT, type JWK } from "jose";
+import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT, type JWK } from "jose";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { AdapterPayload, Configuration } from "oidc-provider";
 import { z } from "zod";
@@ -19,6 +19,7 @@ import {
   type EmulatorIdentity,
   type EmulatorOptions,
   type EmulatorTamper,
+  type BackChannelEndpoint,
 } from "./options.js";
 import { errorPage, loggedOutPage, loginPage, logoutPage } from "./pages.js";
 import { EmulatorStore } from "./store.js";
@@ -53,6 +54,11 @@ export interface ProConnectEmulator {
     payload: Record<string, unknown>,
     options: { alg: SigningAlg; clientId?: string },
   ): Promise<string>;
+  /**
+   * Rotates the signing keys, as a provider does: new ES256 and RS256 keys (new `kid`s) sign every
+   * id_token and userinfo from now on, and the JWKS lists them first, followed by the previous ones.
+   */
+  rotateKeys(): Promise<void>;
   /** Stops the server and drops every session. */
   close(): Promise<void>;
 }
@@ -195,6 +201,30 @@ export async function startProConnectEmulator(
     },
   };
   const provider = new Provider(issuer, configuration);
+  /** Keys added by rotateKeys(), newest first: they sign instead of the keys oidc-provider was built with. */
+  let rotatedKeys: JsonWebKey[] = [];
+  async function resign(jws: string): Promise<string> {
+    const alg = decodeProtectedHeader(jws).alg;
+    const jwk = rotatedKeys.find((key) => key.alg === alg);
+    if (!jwk || alg === undefined) return jws;
+    return new SignJWT(decodeJwt(jws))
+      .setProtectedHeader({ alg, kid: jwk.kid as string })
+      .sign(await importJWK(jwk as JWK, alg));
+  }
+  // After a rotation, oidc-provider's own keys step aside: answers are re-signed with the new ones.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (rotatedKeys.length === 0 || ctx.status !== 200) return;
+    const body: unknown = ctx.body;
+    if (ctx.path === "/token" && isTokenResponse(body)) {
+      ctx.body = { ...body, id_token: await resign(body.id_token) };
+    } else if (ctx.path === "/userinfo" && typeof body === "string") {
+      ctx.body = await resign(body);
+      ctx.type = "application/jwt; charset=utf-8";
+    } else if (ctx.path === "/jwks" && isJwks(body)) {
+      ctx.body = { keys: [...rotatedKeys.map(publicJwk), ...body.keys] };
+    }
+  });
   // Tamper hooks that replace whole signed answers run after oidc-provider has built them.
   provider.use(async (ctx, next) => {
     await next();
@@ -231,6 +261,26 @@ export async function startProConnectEmulator(
     next();
   });
   const form = express.urlencoded({ extended: false, limit: "64kb" });
+
+  const BACK_CHANNEL: Record<string, BackChannelEndpoint> = {
+    [`${PREFIX}/.well-known/openid-configuration`]: "discovery",
+    [`${PREFIX}/jwks`]: "jwks",
+    [`${PREFIX}/token`]: "token",
+    [`${PREFIX}/userinfo`]: "userinfo",
+  };
+  app.use((req, res, next) => {
+    const endpoint = BACK_CHANNEL[req.path];
+    const fault = endpoint === undefined ? undefined : tamper?.fault?.(endpoint);
+    if (fault === undefined) next();
+    else if (fault === "reset") req.socket.destroy();
+    else if (fault !== "hang") {
+      res
+        .status(fault.status)
+        .type(fault.contentType ?? "application/json")
+        .send(fault.body);
+    }
+    // "hang": never answer; close() ends the connection.
+  });
 
   // ProConnect validates authorize parameters itself before oidc-provider sees them.
   app.all(`${PREFIX}/authorize`, form, (req, res, next) => {
@@ -410,11 +460,15 @@ export async function startProConnectEmulator(
           .setProtectedHeader({ alg })
           .sign(new TextEncoder().encode(client.client_secret));
       }
-      const jwk = keys.find((key) => key.alg === alg);
+      const jwk = [...rotatedKeys, ...keys].find((key) => key.alg === alg);
       if (!jwk) throw new Error(`sign(): the emulator has no ${alg} key`);
       return new SignJWT(payload)
         .setProtectedHeader({ alg, kid: jwk.kid as string })
         .sign(await importJWK(jwk as JWK, alg));
+    },
+    async rotateKeys() {
+      const fresh = await generateSigningKeys();
+      rotatedKeys = [...fresh, ...rotatedKeys];
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -422,6 +476,17 @@ export async function startProConnectEmulator(
         server.closeAllConnections();
       }),
   };
+}
+
+function isJwks(body: unknown): body is { keys: JsonWebKey[] } {
+  return (
+    typeof body === "object" && body !== null && Array.isArray((body as { keys?: unknown }).keys)
+  );
+}
+
+/** The public half of a private JWK: what a JWKS may show. */
+function publicJwk({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest }: JsonWebKey) {
+  return rest;
 }
 
 function isTokenResponse(body: unknown): body is { id_token: string } {

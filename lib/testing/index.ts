@@ -13,6 +13,8 @@ export {
   type EmulatorIdentityInput,
   type EmulatorOptions,
   type EmulatorTamper,
+  type BackChannelEndpoint,
+  type EmulatorFault,
   type TamperContext,
   type TamperedBody,
 } from "./options.js";

@@ -85,12 +85,25 @@ export interface EmulatorTamper {
   idToken?: (idToken: string, context: TamperContext) => string | Promise<string>;
   /** Replaces the userinfo answer (a JWS by default): return a new JWS, or a body and its content type. */
   userinfo?: (jws: string, context: TamperContext) => TamperedBody | Promise<TamperedBody>;
+  /**
+   * Makes a back-channel endpoint fail before oidc-provider sees the request: return an answer of your
+   * own (an HTTP error, HTML, a truncated body), `"hang"` (never answer) or `"reset"` (close the
+   * connection); `undefined` lets the request through.
+   */
+  fault?: (endpoint: BackChannelEndpoint) => EmulatorFault | undefined;
 }
+
+/** The endpoints a relying party calls itself, server to server. */
+export type BackChannelEndpoint = "discovery" | "jwks" | "token" | "userinfo";
+
+/** How a back-channel endpoint fails. */
+export type EmulatorFault =
+  "hang" | "reset" | { status: number; body: string; contentType?: string };
 
 /** A replacement userinfo: a JWS, or any body with its content type. */
 export type TamperedBody = string | { body: string; contentType: string };
 
-const TAMPER_HOOKS = new Set(["claims", "idToken", "userinfo"]);
+const TAMPER_HOOKS = new Set(["claims", "idToken", "userinfo", "fault"]);
 
 const tamperSchema = z.custom<EmulatorTamper>(
   (value) =>
