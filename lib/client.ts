@@ -16,6 +16,7 @@ const ISSUER_COMPARISON_FAILED = "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED";
 const NOT_JSON = "OAUTH_RESPONSE_IS_NOT_JSON";
 const NOT_CONFORM = "OAUTH_RESPONSE_IS_NOT_CONFORM";
 const INVALID_RESPONSE = "OAUTH_INVALID_RESPONSE";
+const PARSE_ERROR = "OAUTH_PARSE_ERROR";
 
 /** How long the provider's JWKS is trusted before it is fetched again (an unknown `kid` refetches it). */
 const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
@@ -207,10 +208,18 @@ export class ProviderClient {
         `ProConnect's userinfo answered HTTP ${response.status}`,
       );
     }
-    if (!/^application\/jwt\b/i.test(response.headers.get("content-type") ?? "")) {
+    const type = response.headers.get("content-type") ?? "";
+    if (/^application\/json\b/i.test(type)) {
       throw new ProConnectError(
         "invalid_userinfo",
-        "the userinfo is not a signed JWT (application/jwt)",
+        "the userinfo is plain JSON, not the signed JWT (application/jwt) registered",
+      );
+    }
+    if (!/^application\/jwt\b/i.test(type)) {
+      // An HTML page or the like: a proxy's or a maintenance page, not an OpenID Connect answer.
+      throw new ProConnectError(
+        "provider_error",
+        `ProConnect's userinfo answered ${type || "no content type"}, not a signed JWT`,
       );
     }
     const body = await response.text().catch((error: unknown) => {
@@ -314,6 +323,7 @@ export function toProConnectError(error: unknown, stage: Stage): ProConnectError
   if (
     code === NOT_JSON ||
     code === NOT_CONFORM ||
+    code === PARSE_ERROR ||
     (code === INVALID_RESPONSE && !/id_token|JWT|JWS|signature|sub|claim/i.test(message))
   ) {
     return fail("provider_error", `ProConnect's ${where} sent an invalid answer: ${message}`);
@@ -359,11 +369,21 @@ function causeMessages(error: unknown): string {
     current !== undefined && messages.length < 5;
     current = (current as Error).cause
   ) {
-    const message = current instanceof Error ? current.message : String(current);
-    if (!messages.includes(message)) messages.push(message);
+    const message = describeCause(current);
+    if (message !== undefined && !messages.includes(message)) messages.push(message);
     if (!(current instanceof Error)) break;
   }
   return messages.join(": ");
+}
+
+/** A readable cause: openid-client attaches the HTTP Response, or an object of details, to its errors. */
+function describeCause(cause: unknown): string | undefined {
+  if (cause instanceof Error) return cause.message;
+  if (typeof cause === "object" && cause !== null) {
+    const status = (cause as { status?: unknown }).status;
+    return typeof status === "number" ? `HTTP ${status}` : undefined;
+  }
+  return String(cause);
 }
 
 function isTimeout(error: unknown): boolean {
