@@ -1,13 +1,16 @@
+import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import {
   errorOf,
   onlySession,
+  sessionIdOf,
   startTestApp,
   storedSessions,
   type TestApp,
   useTestApp,
 } from "./helpers/app.js";
+import { withApp } from "./helpers/refusals.js";
 
 let emulator: ProConnectEmulator;
 let app: TestApp;
@@ -103,24 +106,6 @@ describe("GET /login", () => {
     });
   });
 
-  it("keeps several attempts per session, at most maxPendingLogins, the newest", async () => {
-    const small = await startTestApp(emulator, { options: { maxPendingLogins: 3 } });
-    try {
-      const browser = new TestBrowser();
-      const states: string[] = [];
-      for (let i = 0; i < 10; i++) {
-        const page = await browser.navigate(`${small.url}/login`, { stopAt: toEmulator });
-        states.push(page.location!.searchParams.get("state")!);
-      }
-      const [, data] = await onlySession(small.store);
-      const pending = (data.proconnect as { pending: Record<string, unknown> }).pending;
-      expect(Object.keys(pending).sort()).toEqual(states.slice(-3).sort());
-      expect(JSON.stringify(data).length).toBeLessThan(2048);
-    } finally {
-      await small.close();
-    }
-  });
-
   it("writes nothing when ProConnect cannot be reached (provider_unavailable, 503)", async () => {
     const down = await startTestApp(emulator, {
       options: { issuer: "http://127.0.0.1:9/api/v2", httpTimeout: 2000 },
@@ -132,6 +117,61 @@ describe("GET /login", () => {
     } finally {
       await down.close();
     }
+  });
+});
+
+describe("GET /login: bounded state", () => {
+  it("keeps at most maxPendingLogins attempts, the newest, however many logins a browser starts", async () => {
+    await withApp(emulator, { options: { maxPendingLogins: 3 } }, async (small) => {
+      const browser = new TestBrowser();
+      const states: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const page = await browser.navigate(`${small.url}/login`, { stopAt: toEmulator });
+        states.push(page.location!.searchParams.get("state")!);
+      }
+      const [, data] = await onlySession(small.store);
+      const pending = (data.proconnect as { pending: Record<string, unknown> }).pending;
+      expect(Object.keys(pending).sort()).toEqual(states.slice(-3).sort());
+      expect(JSON.stringify(data).length).toBeLessThan(2048);
+    });
+  });
+
+  it("gives a session holding only login attempts their lifetime, so a store reclaims a cookie-less flood", async () => {
+    await withApp(emulator, { options: { loginTimeout: 1 } }, async (short) => {
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, () => request(short.url).get("/login")),
+      );
+      for (const response of responses) {
+        expect(response.status).toBe(303);
+        const expires = /Expires=([^;]+)/.exec(String(response.headers["set-cookie"]))?.[1];
+        expect(Date.parse(expires!) - Date.now()).toBeLessThanOrEqual(1000);
+      }
+      const sessions = Object.values(await storedSessions(short.store));
+      expect(sessions).toHaveLength(200);
+      for (const data of sessions) expect(JSON.stringify(data).length).toBeLessThan(1024);
+
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(await storedSessions(short.store)).toEqual({});
+    });
+  });
+
+  it("keeps the app's own session lifetime once signed in, and for a session with the app's data", async () => {
+    const browser = new TestBrowser();
+    await browser.navigate(`${app.url}/login`, { email: "test@fia1.fr" });
+    const id = sessionIdOf(browser, app)!;
+    const signedIn = (await storedSessions(app.store))[id]!;
+    // The test app sets no maxAge: a browser-session cookie, without expiry.
+    expect((signedIn.cookie as { expires?: unknown }).expires ?? null).toBeNull();
+
+    await new Promise<void>((resolve, reject) =>
+      app.store.set(id, { ...signedIn, proconnect: {}, cart: ["item"] } as never, (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    await browser.navigate(`${app.url}/login`, { stopAt: toEmulator });
+    const withData = (await storedSessions(app.store))[id]!;
+    expect(withData.cart).toEqual(["item"]);
+    expect((withData.cookie as { expires?: unknown }).expires ?? null).toBeNull();
   });
 });
 
