@@ -66,6 +66,28 @@ export function saveSession(session: AppSession): Promise<void> {
   );
 }
 
+/**
+ * Gives a session that holds nothing but login or logout attempts the lifetime of an attempt, so that any
+ * store reclaims it (a flood of cookie-less /login calls, a logout never finished). A session with a
+ * user or with the app's own data keeps the app's cookie settings.
+ */
+export function expireWithAttempts(session: AppSession, lifetimeMs: number): void {
+  const appKeys = Object.keys(session).filter((key) => key !== "cookie" && key !== "proconnect");
+  const ourKeys = Object.keys(session.proconnect ?? {});
+  const onlyAttempts =
+    appKeys.length === 0 && ourKeys.every((key) => key === "pending" || key === "logoutState");
+  if (onlyAttempts && (session.cookie.maxAge ?? Infinity) > lifetimeMs) {
+    session.cookie.maxAge = lifetimeMs;
+  }
+}
+
+/** Ends the session: removed from the store, nothing saved in its place (the cookie then matches nothing). */
+export function destroySession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) =>
+    sessionOf(req).destroy((error?: unknown) => (error ? reject(error) : resolve())),
+  );
+}
+
 /** A new, empty session under a new id (no fixation); the old one is destroyed in the store. */
 export function regenerateSession(req: Request): Promise<AppSession> {
   return new Promise((resolve, reject) =>

@@ -119,6 +119,14 @@ describe("/.well-known/openid-configuration", () => {
     expect(metadata.response_types_supported).toEqual(["code"]);
   });
 
+  it("counts requests per route, interaction ids folded into :id, so its counts stay bounded", async () => {
+    await signIn(config, "test@fia1.fr");
+    const routes = Object.keys(emulator.requestCounts()).length;
+    for (let i = 0; i < 3; i++) await signIn(config, "test@fia1.fr");
+    expect(Object.keys(emulator.requestCounts())).toHaveLength(routes);
+    expect(emulator.requestCounts()["/api/v2/interaction/:id"]).toBeGreaterThanOrEqual(4);
+  });
+
   it("answers unknown routes under /api/v2 with ProConnect's Y000404 page", async () => {
     const response = await fetch(`${emulator.issuer}/nowhere`);
     expect(response.status).toBe(404);

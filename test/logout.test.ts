@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
-import { errorOf, sessionIdOf, type TestApp, useTestApp } from "./helpers/app.js";
+import { errorOf, sessionIdOf, storedSessions, type TestApp, useTestApp } from "./helpers/app.js";
 
 let emulator: ProConnectEmulator;
 let app: TestApp;
@@ -43,10 +43,25 @@ describe("POST /logout", () => {
     const page = await browser.navigate(`${app.url}/logout`, { method: "POST" });
     expect(page.url.href).toBe(`${app.url}/`);
     expect(JSON.parse(page.body)).toEqual({ page: "home", user: null });
-    expect(sessionIdOf(browser, app)).not.toBe(before);
+    // The session is gone from the store, and nothing empty was saved in its place.
+    const sessions = await storedSessions(app.store);
+    expect(sessions[before!]).toBeUndefined();
+    expect(sessions[sessionIdOf(browser, app)!]).toBeUndefined();
     // No ProConnect session left: a silent login comes back anonymous.
     const silent = await browser.navigate(`${app.url}/login?prompt=none&returnTo=/`);
     expect(JSON.parse(silent.body)).toEqual({ page: "home", user: null });
+  });
+
+  it("leaves a session that expires with loginTimeout when the browser never comes back from ProConnect", async () => {
+    const browser = await signedIn();
+    await browser.navigate(`${app.url}/logout`, {
+      method: "POST",
+      stopAt: (url) => url.origin === emulator.url,
+    });
+    const data = (await storedSessions(app.store))[sessionIdOf(browser, app)!]!;
+    expect(data.proconnect).toEqual({ logoutState: expect.any(String) });
+    const expires = Date.parse(String((data.cookie as { expires: unknown }).expires));
+    expect(expires - Date.now()).toBeLessThanOrEqual(600_000);
   });
 
   it("just clears and goes home when nobody is signed in, without going to ProConnect", async () => {

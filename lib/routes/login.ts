@@ -4,7 +4,7 @@ import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
 import { isLoginHint } from "../login-hint.js";
 import { safeReturnTo } from "../return-to.js";
-import { prunePending, saveSession, sessionOf, type AppSession } from "../session.js";
+import { expireWithAttempts, prunePending, saveSession, sessionOf } from "../session.js";
 
 const PROMPTS = new Set(["login", "consent", "none"]);
 
@@ -55,13 +55,6 @@ function readQuery(query: unknown): LoginQuery {
   return read;
 }
 
-/** True when the session holds no user and no data of the app's, only login or logout attempts. */
-function holdsOnlyLoginAttempts(session: AppSession): boolean {
-  const own = Object.keys(session).filter((key) => key !== "cookie" && key !== "proconnect");
-  const ours = Object.keys(session.proconnect ?? {});
-  return own.length === 0 && ours.every((key) => key === "pending" || key === "logoutState");
-}
-
 /** `GET /login`: a fresh state, nonce and PKCE verifier for each attempt, then off to ProConnect. */
 export function loginRoute({ options, provider }: Context): RequestHandler {
   return async (req, res, next) => {
@@ -106,14 +99,8 @@ export function loginRoute({ options, provider }: Context): RequestHandler {
         },
         options.maxPendingLogins,
       );
-      const lifetime = options.loginTimeout * 1000;
-      const remaining = session.cookie.maxAge ?? Infinity;
-      if (holdsOnlyLoginAttempts(session) && remaining > lifetime) {
-        // Nothing in it outlives its attempts: a flood of cookie-less /login calls then leaves sessions
-        // that any store reclaims after loginTimeout. A successful login gets a new session, with the
-        // app's own cookie settings.
-        session.cookie.maxAge = lifetime;
-      }
+      // A successful login gets a new session, with the app's own cookie settings.
+      expireWithAttempts(session, options.loginTimeout * 1000);
       await saveSession(session);
       res.redirect(303, url.href);
     } catch (error) {

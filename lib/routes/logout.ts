@@ -1,7 +1,7 @@
 import type { RequestHandler } from "express";
 import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
-import { regenerateSession, saveSession, sessionOf } from "../session.js";
+import { destroySession, expireWithAttempts, saveSession, sessionOf } from "../session.js";
 
 /**
  * `POST /logout`: signs out of the app at once, then sends the browser to ProConnect's end_session
@@ -13,7 +13,7 @@ export function logoutRoute({ options, provider }: Context): RequestHandler {
       const session = sessionOf(req);
       const idToken = session.proconnect?.idToken;
       if (!session.proconnect?.user || !idToken) {
-        await regenerateSession(req);
+        await destroySession(req);
         res.redirect(303, options.postLogoutRedirect);
         return;
       }
@@ -21,6 +21,7 @@ export function logoutRoute({ options, provider }: Context): RequestHandler {
       // Signed out of the app before ProConnect answers: a user who never comes back is still out.
       session.proconnect = { logoutState: state };
       req.proconnectUser = undefined;
+      expireWithAttempts(session, options.loginTimeout * 1000);
       await saveSession(session);
       const url = await provider.endSessionUrl({
         id_token_hint: idToken,
@@ -47,7 +48,8 @@ export function logoutCallbackRoute({ options }: Context): RequestHandler {
           "the logout callback's state is not the one this session sent",
         );
       }
-      await regenerateSession(req);
+      // Destroyed, not regenerated: a regenerated session would be saved empty, one per logout.
+      await destroySession(req);
       res.redirect(303, options.postLogoutRedirect);
     } catch (error) {
       next(error);

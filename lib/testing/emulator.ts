@@ -41,8 +41,8 @@ export interface ProConnectEmulator {
   /** Live entries of its store per kind (sessions, codes, tokens…), to check that state stays bounded. */
   storeSize(): Record<string, number>;
   /**
-   * Requests received so far, per path (`/api/v2/token`, `/api/v2/userinfo`…): lets a test count a
-   * client's back-channel calls.
+   * Requests received so far, per path (`/api/v2/token`, `/api/v2/userinfo`…), random segments shown as
+   * `:id` (`/api/v2/interaction/:id`): lets a test count a client's back-channel calls.
    */
   requestCounts(): Record<string, number>;
   /**
@@ -257,7 +257,9 @@ export async function startProConnectEmulator(
   app.disable("x-powered-by");
   const counts = new Map<string, number>();
   app.use((req, _res, next) => {
-    counts.set(req.path, (counts.get(req.path) ?? 0) + 1);
+    // Interaction ids become :id: one key per route, however many logins a long-running emulator sees.
+    const route = req.path.replace(/\/[\w-]{16,}(?=\/|$)/g, "/:id");
+    counts.set(route, (counts.get(route) ?? 0) + 1);
     next();
   });
   const form = express.urlencoded({ extended: false, limit: "64kb" });
