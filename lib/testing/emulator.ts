@@ -258,7 +258,7 @@ export async function startProConnectEmulator(
   const counts = new Map<string, number>();
   app.use((req, _res, next) => {
     // Interaction ids become :id: one key per route, however many logins a long-running emulator sees.
-    const route = req.path.replace(/\/[\w-]{16,}(?=\/|$)/g, "/:id");
+    const route = req.path.replace(/(\/(?:interaction|authorize)\/)[^/]+/, "$1:id");
     counts.set(route, (counts.get(route) ?? 0) + 1);
     next();
   });
