@@ -35,9 +35,13 @@ export type OnLogin = (
   req: Request,
 ) => ProConnectUser | Promise<ProConnectUser>;
 
+// Plain segments only: Express would read ":", "(", "{", "*"… as a route pattern, or refuse them.
 const path = z
   .string()
-  .regex(/^\/[^*?#\s]*$/, "must be a path starting with / (no wildcard, query or fragment)");
+  .regex(
+    /^\/(?:[\w.~-]+\/?)*$/,
+    "must be a plain path starting with / (letters, digits, . _ ~ -; no :param, pattern, query or fragment)",
+  );
 
 const relativePath = z
   .string()
@@ -132,32 +136,36 @@ export const optionsSchema = z
       .default(console),
   })
   .superRefine((options, ctx) => {
-    const base = new URL(options.baseUrl);
-    if (base.search || base.hash || options.baseUrl.includes("*")) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["baseUrl"],
-        message: "must have no wildcard, query or fragment",
-      });
-    }
-    if (options.environment === "production") {
-      if (base.protocol !== "https:") {
+    // zod runs this even when baseUrl or issuer failed z.url() (when every type is right): their own
+    // issue is listed then, and there is nothing more to check about them.
+    if (URL.canParse(options.baseUrl)) {
+      const base = new URL(options.baseUrl);
+      if (base.search || base.hash || options.baseUrl.includes("*")) {
         ctx.addIssue({
           code: "custom",
           path: ["baseUrl"],
-          message:
-            "must use https:// in production: ProConnect refuses http redirect URIs (Y04A586)",
+          message: "must have no wildcard, query or fragment",
         });
       }
-      if (isLoopback(base.hostname)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["baseUrl"],
-          message: "must not be localhost in production: ProConnect refuses it (Y04A586)",
-        });
+      if (options.environment === "production") {
+        if (base.protocol !== "https:") {
+          ctx.addIssue({
+            code: "custom",
+            path: ["baseUrl"],
+            message:
+              "must use https:// in production: ProConnect refuses http redirect URIs (Y04A586)",
+          });
+        }
+        if (isLoopback(base.hostname)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["baseUrl"],
+            message: "must not be localhost in production: ProConnect refuses it (Y04A586)",
+          });
+        }
       }
     }
-    if (options.issuer) {
+    if (options.issuer && URL.canParse(options.issuer)) {
       const issuer = new URL(options.issuer);
       if (issuer.protocol === "http:" && !isLoopback(issuer.hostname)) {
         ctx.addIssue({

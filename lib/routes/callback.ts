@@ -59,11 +59,15 @@ export function callbackRoute({ options, provider, scopes }: Context): RequestHa
           `ProConnect answered ${error}${description ? `: ${description}` : ""}`,
         );
       }
-      if (!query.get("code"))
-        throw new ProConnectError("invalid_callback", "the callback has no code");
+      const code = query.get("code");
+      if (!code) throw new ProConnectError("invalid_callback", "the callback has no code");
+      // ProConnect (oidc-provider) always sends iss with the code; without it openid-client would refuse
+      // the callback as if the token endpoint had failed.
+      if (iss === null) throw new ProConnectError("invalid_callback", "the callback has no iss");
 
+      // Only the parameters of a code response go on: anything else (id_token, response…) is ignored.
       const callbackUrl = new URL(options.redirectUri);
-      callbackUrl.search = query.toString();
+      callbackUrl.search = new URLSearchParams({ code, state, iss }).toString();
       const login = await provider.verifyCallback(callbackUrl, {
         state,
         nonce: attempt.nonce,
