@@ -56,6 +56,13 @@ const envSchema = z.object({
     z.string().min(32, "must be at least 32 characters (e.g. openssl rand -base64 32)"),
   ),
   TRUST_PROXY: optional(trustProxy),
+  REDIS_URL: optional(
+    z.url({
+      protocol: /^rediss?$/,
+      hostname: /./,
+      error: "must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379",
+    }),
+  ),
   PORT: port(3000),
   EMULATOR_PORT: port(4000),
 });
@@ -102,6 +109,11 @@ function crossVariableProblems(raw: RawEnv): z.core.$ZodIssue[] {
     problem(
       "SESSION_SECRET",
       "required in production: every instance must sign session cookies with the same secret",
+    );
+  } else if (env("REDIS_URL") !== undefined && env("SESSION_SECRET") === undefined) {
+    problem(
+      "SESSION_SECRET",
+      "required with REDIS_URL: every instance sharing the sessions must sign their cookies with the same secret",
     );
   }
   const baseUrl = env("APP_BASE_URL");

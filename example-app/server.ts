@@ -6,6 +6,7 @@ import { ProConnectError, proconnectIssuer, type ProConnectOptions } from "proco
 import { startProConnectEmulator, type ProConnectEmulator } from "proconnect-express/testing";
 import { createExampleApp, EXAMPLE_SCOPES } from "./app.js";
 import { ConfigError, credentialsOf, parseEnv } from "./config.js";
+import { connectRedisSessions, REDIS_KEY_PREFIX, type RedisSessions } from "./redis.js";
 
 /** The client the example registers with its own emulator. */
 const EMULATOR_CLIENT_ID = "proconnect-express-example";
@@ -16,6 +17,8 @@ export interface RunningExample {
   /** Where the server listens, seen from this machine (differs from `url` behind a proxy). */
   localUrl: string;
   mode: "emulator" | "proconnect";
+  /** Where sessions live: this process's memory, Redis (`REDIS_URL`), or the `store` option. */
+  sessions: "memory" | "redis" | "store";
   issuer: string;
   /** The local emulator, in emulator mode. */
   emulator?: ProConnectEmulator;
@@ -27,8 +30,10 @@ export interface RunningExample {
 export interface StartOptions {
   /** Interface to listen on (default: all, as Express does). */
   host?: string;
-  /** A shared session store; the default keeps sessions in this process. */
+  /** A shared session store; it wins over `REDIS_URL`. The default keeps sessions in this process. */
   store?: Store;
+  /** How long start-up waits for Redis, in milliseconds (default 3000). */
+  redisConnectTimeout?: number;
   /** Where errors are logged (default: the console). */
   logger?: Pick<Console, "warn" | "error">;
 }
@@ -66,10 +71,24 @@ export async function startExample(
 ): Promise<RunningExample> {
   const config = parseEnv(env);
   const credentials = credentialsOf(config);
+  const logger = options.logger ?? console;
+
+  // Redis first: when it cannot be reached, nothing else has started.
+  let redis: RedisSessions | undefined;
+  if (config.REDIS_URL !== undefined && options.store === undefined) {
+    redis = await connectRedisSessions(config.REDIS_URL, {
+      timeoutMs: options.redisConnectTimeout,
+      logger,
+    });
+  }
+  const store = options.store ?? redis?.store;
 
   // Listen first: with PORT=0 the address, and so the redirect URIs, are known only now.
   const server = createServer();
-  await listen(server, config.PORT, options.host, "app");
+  await listen(server, config.PORT, options.host, "app").catch(async (error: unknown) => {
+    await redis?.close();
+    throw error;
+  });
   const localUrl = `http://localhost:${(server.address() as AddressInfo).port}`;
   const url = config.APP_BASE_URL ?? localUrl;
 
@@ -123,8 +142,8 @@ export async function startExample(
         },
         sessionSecret: config.SESSION_SECRET ?? randomBytes(32).toString("base64url"),
         trustProxy: config.TRUST_PROXY,
-        store: options.store,
-        logger: options.logger,
+        store,
+        logger,
         emulatorUrl: emulator?.issuer,
         // Without APP_BASE_URL nothing stands between the browser and the app: localhost is the one host.
         redirectToBaseUrl: config.APP_BASE_URL === undefined,
@@ -161,6 +180,13 @@ export async function startExample(
             : "Sign in with a real professional account.",
           `Register with ProConnect: redirect URI ${url}/callback, post-logout redirect URI ${url}/logout/callback`,
         ];
+    lines.push(
+      redis
+        ? `Sessions: in Redis at ${redis.where} (keys ${REDIS_KEY_PREFIX}…), shared by every instance.`
+        : options.store
+          ? "Sessions: in the store given to startExample()."
+          : "Sessions: in this process's memory, for one instance only (set REDIS_URL to share them).",
+    );
     if (config.SESSION_SECRET === undefined) {
       lines.push(
         "SESSION_SECRET is not set: a random one is used, so sessions end when the app stops.",
@@ -171,17 +197,20 @@ export async function startExample(
       url,
       localUrl,
       mode: emulator ? "emulator" : "proconnect",
+      sessions: redis ? "redis" : options.store ? "store" : "memory",
       issuer,
       emulator,
       banner: lines.join("\n"),
       async close() {
         await close(server);
         await emulator?.close();
+        await redis?.close();
       },
     };
   } catch (error) {
     await close(server);
     await emulator?.close();
+    await redis?.close();
     throw error;
   }
 }

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createServer, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Store, type SessionData } from "express-session";
@@ -8,11 +9,14 @@ import { PROCONNECT_ERROR_CODES, type ProConnectErrorCode } from "../lib/index.j
 import { TestBrowser } from "../lib/testing/index.js";
 import { ConfigError, parseEnv } from "../example-app/config.js";
 import { ERROR_MESSAGES } from "../example-app/error-messages.js";
+import { REDIS_KEY_PREFIX } from "../example-app/redis.js";
 import { startExample, type RunningExample } from "../example-app/server.js";
 import { CLIENT_SECRET, errorCode, startTestEmulator } from "./helpers/emulator.js";
+import { connectTestRedis, redisForTests, sessionIdIn } from "./helpers/redis.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const LOCAL = { PORT: "0", EMULATOR_PORT: "0" };
+const SESSION_SECRET = "a-session-secret-of-at-least-32-characters";
 
 /** What the example logged, instead of the console. */
 function recordingLogger() {
@@ -44,6 +48,10 @@ describe("example app, with the local emulator", () => {
     expect(example.banner).toContain(`Example app: ${example.url}`);
     expect(example.banner).toContain("local ProConnect emulator");
     expect(example.banner).toContain("test@fia1.fr");
+    expect(example.sessions).toBe("memory");
+    expect(example.banner).toContain(
+      "Sessions: in this process's memory, for one instance only (set REDIS_URL to share them).",
+    );
   });
 
   it("sends a strict Content-Security-Policy and no x-powered-by", async () => {
@@ -212,6 +220,132 @@ describe("example app when the session store fails", () => {
   });
 });
 
+/** A loopback port nothing listens on (one was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** What startExample() rejected with. */
+const startFailure = (promise: Promise<RunningExample>): Promise<unknown> =>
+  promise.then(
+    async (example) => {
+      await example.close();
+      return undefined;
+    },
+    (error: unknown) => error,
+  );
+
+describe("example app with REDIS_URL, when Redis cannot be reached", () => {
+  it("stops `npm start`'s entry with exit code 1 and one clear message naming REDIS_URL", async () => {
+    const port = await closedPort();
+    const run = promisify(execFile);
+    const failure = await run(process.execPath, ["--import", "tsx", "example-app/main.ts"], {
+      cwd: root,
+      // A hang would end here, as a failure of this test, not of the whole run.
+      timeout: 15_000,
+      env: {
+        ...process.env,
+        ...LOCAL,
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        SESSION_SECRET,
+      },
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain(
+      `The example app cannot start: REDIS_URL: cannot connect to Redis at redis://127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}). Start Redis or fix REDIS_URL, or unset it to keep sessions in memory (one instance only).`,
+    );
+    expect(failure?.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("gives up on a server that accepts and never answers, closes the connection and stops retrying", async () => {
+    const connections: Socket[] = [];
+    const silent = createServer((socket) => {
+      connections.push(socket);
+      socket.resume(); // read what it sends, and so see it hang up
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const failure = await startFailure(
+        startExample(
+          { ...LOCAL, REDIS_URL: `redis://:s3cret@127.0.0.1:${port}`, SESSION_SECRET },
+          { logger: recordingLogger(), redisConnectTimeout: 300 },
+        ),
+      );
+      expect(failure).toBeInstanceOf(ConfigError);
+      const message = (failure as Error).message;
+      expect(message).toBe(
+        `REDIS_URL: cannot connect to Redis at redis://:***@127.0.0.1:${port} (no answer within 0.3 s). Start Redis or fix REDIS_URL, or unset it to keep sessions in memory (one instance only).`,
+      );
+      expect(message).not.toContain("s3cret");
+      expect(connections).toHaveLength(1);
+      // The client let go of its connection…
+      const socket = connections[0]!;
+      if (!socket.closed) await new Promise((resolve) => socket.once("close", resolve));
+      // …and no reconnection follows (one would come within a few tens of milliseconds).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(connections).toHaveLength(1);
+    } finally {
+      silent.close();
+      for (const socket of connections) socket.destroy();
+    }
+  });
+});
+
+const redisTarget = redisForTests("the example app's Redis test");
+
+describe.runIf(redisTarget.run)("example app with REDIS_URL: sessions in Redis", () => {
+  it("keeps a signed-in session in Redis under its prefix, and removes it at logout", async () => {
+    const redis = await connectTestRedis(redisTarget);
+    const redisUrl = redisTarget.url!;
+    const example = await startExample(
+      { ...LOCAL, REDIS_URL: redisUrl, SESSION_SECRET },
+      { logger: recordingLogger() },
+    );
+    let key: string | undefined;
+    try {
+      expect(example.sessions).toBe("redis");
+      expect(example.banner).toContain(
+        `Sessions: in Redis at ${new URL(redisUrl).href} (keys ${REDIS_KEY_PREFIX}…), shared by every instance.`,
+      );
+      const browser = new TestBrowser();
+      const home = await browser.navigate(`${example.url}/login`, { email: "test@fia1.fr" });
+      expect(home.body).toContain("Bonjour Angela Claire Louise");
+      const id = sessionIdIn(browser.cookieHeader(example.url), "session");
+      expect(id).toBeDefined();
+      key = `${REDIS_KEY_PREFIX}${id}`;
+      const stored = JSON.parse((await redis.get(key)) ?? "null") as {
+        proconnect?: { user?: { email?: string }; idToken?: string };
+      } | null;
+      expect(stored?.proconnect?.user?.email).toBe("test@fia1.fr");
+      expect(stored?.proconnect?.idToken).toEqual(expect.any(String));
+      // Redis expires it with the cookie (8 hours), not connect-redis's default day.
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(7 * 3600);
+      expect(ttl).toBeLessThanOrEqual(8 * 3600);
+
+      const out = await browser.navigate(`${example.url}/logout`, { method: "POST" });
+      expect(out.url.pathname).toBe("/");
+      expect(out.body).not.toContain("Bonjour");
+      expect(await redis.exists(key)).toBe(0);
+      // The browser holds no other session: logout left nothing in Redis.
+      const after = sessionIdIn(browser.cookieHeader(example.url), "session");
+      if (after !== undefined) expect(await redis.exists(`${REDIS_KEY_PREFIX}${after}`)).toBe(0);
+    } finally {
+      await example.close();
+      if (key !== undefined) await redis.del(key);
+      await redis.close();
+    }
+  });
+});
+
 describe("example app behind an HTTPS reverse proxy", () => {
   let example: RunningExample;
 
@@ -338,6 +472,33 @@ describe("example app configuration", () => {
   it("refuses a ProConnect setting without credentials instead of silently using the emulator", () => {
     expect(problemsOf({ PROCONNECT_ENVIRONMENT: "production" })).toMatch(
       /is set but the credentials are not.*\n.*→ at PROCONNECT_ENVIRONMENT/,
+    );
+  });
+
+  it("refuses a REDIS_URL that is not a redis:// or rediss:// URL", () => {
+    for (const value of ["http://127.0.0.1:6379", "127.0.0.1:6379", "redis://", "redis:6379"]) {
+      const message = problemsOf({ REDIS_URL: value, SESSION_SECRET });
+      expect([value, message]).toEqual([
+        value,
+        expect.stringMatching(
+          /must be a redis:\/\/ or rediss:\/\/ URL, e\.g\. redis:\/\/127\.0\.0\.1:6379\s+→ at REDIS_URL/,
+        ),
+      ]);
+    }
+    // The value is not repeated: it may hold a password.
+    expect(
+      problemsOf({ REDIS_URL: "http://user:s3cret@redis.internal", SESSION_SECRET }),
+    ).not.toContain("s3cret");
+    expect(
+      parseEnv({ REDIS_URL: "rediss://user:pass@redis.internal:6380/2", SESSION_SECRET }),
+    ).toMatchObject({
+      REDIS_URL: "rediss://user:pass@redis.internal:6380/2",
+    });
+  });
+
+  it("requires SESSION_SECRET with REDIS_URL: instances sharing sessions share the cookie secret", () => {
+    expect(problemsOf({ REDIS_URL: "redis://127.0.0.1:6379" })).toMatch(
+      /required with REDIS_URL: every instance sharing the sessions must sign their cookies with the same secret\s+→ at SESSION_SECRET/,
     );
   });
 

@@ -128,15 +128,27 @@ export async function startTestApp(
   };
 }
 
-/** The session ids held by a store, and their data. */
+/**
+ * The session ids held by a store, and their data. MemoryStore answers a map by id; connect-redis an
+ * array whose entries carry their `id`: both come out as the map.
+ */
 export function storedSessions(store: Store): Promise<Record<string, Record<string, unknown>>> {
-  return new Promise((resolve, reject) =>
-    store.all?.((error, sessions) =>
-      error
-        ? reject(error)
-        : resolve((sessions ?? {}) as unknown as Record<string, Record<string, unknown>>),
-    ),
-  );
+  return new Promise((resolve, reject) => {
+    if (!store.all) {
+      reject(new Error("this store cannot list its sessions"));
+      return;
+    }
+    store.all((error, sessions) => {
+      if (error) return reject(error);
+      if (!Array.isArray(sessions)) {
+        return resolve((sessions ?? {}) as unknown as Record<string, Record<string, unknown>>);
+      }
+      const entries = (sessions as unknown as Record<string, unknown>[]).map(
+        ({ id, ...data }) => [String(id), data] as const,
+      );
+      resolve(Object.fromEntries(entries));
+    });
+  });
 }
 
 /** The JSON body an error ended on ({ code, message } from the test app's error handler). */

@@ -1,0 +1,102 @@
+import { RedisStore } from "connect-redis";
+import { createClient } from "redis";
+import { ConfigError } from "./config.js";
+
+/** Where the example's sessions live in Redis: `proconnect-example:<session id>`. */
+export const REDIS_KEY_PREFIX = "proconnect-example:";
+
+/** How long start-up waits for Redis by default, in milliseconds. */
+export const REDIS_CONNECT_TIMEOUT_MS = 3000;
+
+export interface RedisSessions {
+  store: RedisStore;
+  /** REDIS_URL without its password, to print. */
+  where: string;
+  close(): Promise<void>;
+}
+
+/** A URL to print: the password, if any, replaced. */
+export function redactRedisUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.href;
+}
+
+/** The reason of a connection failure in one line (Node's AggregateError has an empty message). */
+function reasonOf(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return error.errors.map(reasonOf).join("; ");
+  }
+  if (error instanceof Error) {
+    return error.message || (error as NodeJS.ErrnoException).code || error.name;
+  }
+  return String(error);
+}
+
+/**
+ * Connects to Redis at `url` and returns a connect-redis store on it, for express-session. Start-up
+ * fails fast: a refused connection, an unknown host, a wrong password or no answer within `timeoutMs`
+ * rejects with a {@link ConfigError} naming REDIS_URL and the reason, and no reconnection is left
+ * running. Once connected, a lost connection is retried in the background; meanwhile session reads
+ * and writes fail at once (the app's error page) instead of waiting for Redis.
+ */
+export async function connectRedisSessions(
+  url: string,
+  {
+    timeoutMs = REDIS_CONNECT_TIMEOUT_MS,
+    logger,
+  }: { timeoutMs?: number; logger: Pick<Console, "warn"> },
+): Promise<RedisSessions> {
+  const where = redactRedisUrl(url);
+  let connected = false;
+  const client = createClient({
+    url,
+    socket: {
+      // Only the TCP (and TLS) handshake: a server that accepts and never answers is bounded below.
+      connectTimeout: timeoutMs,
+      // At start-up one failure is the answer; later, retry with a growing delay (at most 5 s).
+      reconnectStrategy: (retries: number) =>
+        connected ? Math.min(100 * 2 ** retries, 5000) : false,
+    },
+    disableOfflineQueue: true,
+    // A command Redis does not answer fails the request instead of hanging it.
+    commandOptions: { timeout: 5000 },
+  });
+  // Without a listener, an 'error' event (each failed reconnection) would crash the process.
+  client.on("error", (error: unknown) => {
+    if (connected) logger.warn(`[redis] ${where}: ${reasonOf(error)}`);
+  });
+
+  const connecting = client.connect();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      connecting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${timeoutMs / 1000} s`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    connecting.catch(() => undefined); // destroy() below rejects it too
+    if (client.isOpen) client.destroy();
+    throw new ConfigError(
+      `REDIS_URL: cannot connect to Redis at ${where} (${reasonOf(error)}). Start Redis or fix REDIS_URL, or unset it to keep sessions in memory (one instance only).`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  connected = true;
+
+  return {
+    // TTL: the session cookie's own expiry (8 hours, or a login attempt's lifetime for a session that
+    // holds nothing else), so Redis reclaims what browsers forget.
+    store: new RedisStore({ client, prefix: REDIS_KEY_PREFIX }),
+    where,
+    async close() {
+      if (client.isOpen) await client.close();
+    },
+  };
+}
