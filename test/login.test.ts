@@ -120,6 +120,21 @@ describe("GET /login", () => {
   });
 });
 
+describe("the routes' matching", () => {
+  it("answers only their exact method and path: HEAD, another case or a trailing / fall through to the app", async () => {
+    for (const [method, path] of [
+      ["head", "/callback?state=x&code=y"],
+      ["get", "/LOGIN"],
+      ["get", "/login/"],
+      ["get", "/logout"],
+    ] as const) {
+      const response = await request(app.url)[method](path);
+      expect([method, path, response.status]).toEqual([method, path, 404]);
+    }
+    expect((await request(app.url).get("/login")).status).toBe(303);
+  });
+});
+
 describe("GET /login: bounded state", () => {
   it("keeps at most maxPendingLogins attempts, the newest, however many logins a browser starts", async () => {
     await withApp(emulator, { options: { maxPendingLogins: 3 } }, async (small) => {

@@ -1,0 +1,451 @@
+/*
+ * npm run bench: everything side by side in one run, then a table. Not a test: nothing fails on a
+ * timing, but each target is reported as met or not.
+ *
+ * Three processes, as in production: the local ProConnect (bench/provider.ts), the relying parties
+ * (bench/relying-parties.ts), and this one, which drives them (autocannon, TestBrowser). Real HTTP on the
+ * loopback, real openid-client, jose and crypto: nothing is stubbed.
+ *
+ * 1. Requests/s on a protected JSON route: proconnect() + requireAuth() against the same route on bare
+ *    express + express-session (same MemoryStore, same signed-in cookie), in alternating runs.
+ * 2. Complete logins/s for (a) this project, (b) a client written like ProConnect's official Node test
+ *    client, (c) express-openid-connect: one at a time, taking turns login by login; 8 at a time, in
+ *    short runs whose order rotates.
+ * 3. Back-channel requests to the provider per login after warm-up, per endpoint.
+ * 4. Bytes of session per signed-in user.
+ */
+import { readFileSync } from "node:fs";
+import { arch, availableParallelism, platform } from "node:os";
+import { performance } from "node:perf_hooks";
+import type { EmulatorClientInput } from "../lib/testing/index.js";
+import { start } from "./ipc.js";
+import { EMAIL, login, rotate, runLogins, takeTurns, type Batch } from "./logins.js";
+import type { RpName, Started } from "./relying-parties.js";
+import { SESSION_COOKIE as EOC_COOKIE } from "./rp-express-openid-connect.js";
+import { SESSION_COOKIE as OFFICIAL_COOKIE } from "./rp-official-style.js";
+import { SESSION_COOKIE as OUR_COOKIE } from "./rp-proconnect.js";
+import { CONNECTIONS, measure, median, type Run } from "./throughput.js";
+
+const WARM_UP_LOGINS = 40; // per relying party, 4 at a time: discovery, JWKS, JIT
+const ROUTE_WARM_UP_SECONDS = 2;
+const ROUTE_RUNS = 20; // per server, alternating: A B, B A, A B…
+const ROUTE_SECONDS = 1;
+const TURNS_SECONDS = 18; // one login at a time, the three taking turns
+const TURNS_CHUNKS = 6; // the turns are cut in this many consecutive slices to show their spread
+const PARALLEL = 8;
+const PARALLEL_RUNS = 8; // per relying party, in rotating order: a b c, b c a, c a b…
+const PARALLEL_SECONDS = 1.5;
+const SESSION_TARGET_BYTES = 4096;
+
+const RPS: readonly RpName[] = ["proconnect", "official", "eoc"];
+const LABEL: Record<RpName, string> = {
+  proconnect: "(a) proconnect-express",
+  official: "(b) official-style client",
+  eoc: "(c) express-openid-connect",
+};
+const ENDPOINTS = {
+  discovery: "/api/v2/.well-known/openid-configuration",
+  jwks: "/api/v2/jwks",
+  token: "/api/v2/token",
+  userinfo: "/api/v2/userinfo",
+} as const;
+type Endpoint = keyof typeof ENDPOINTS;
+const ENDPOINT_NAMES = Object.keys(ENDPOINTS) as Endpoint[];
+
+interface Cpu {
+  user: number;
+  system: number;
+}
+
+/** Logins per second: the value reported (a median, or the overall rate) and the range of the runs. */
+interface Rate {
+  median: number;
+  min: number;
+  max: number;
+}
+
+interface Results {
+  route: Record<"middleware" | "bare", Run[]>;
+  oneAtATime: Record<RpName, Rate>;
+  /** Logins/s of each parallel run, by round: round i of one relying party ran next to round i of the others. */
+  parallel: Record<RpName, number[]>;
+  /** Summed over the parallel runs: back-channel requests per path, CPU ms, logins. */
+  usage: Record<
+    RpName,
+    { paths: Record<string, number>; rpCpu: number; emulatorCpu: number; logins: number }
+  >;
+  session: Record<RpName, { stored?: number; cookie: number }>;
+  refuses: Record<RpName, Record<"id_token" | "userinfo", boolean>>;
+  seconds: number;
+  /** Cores used on average by other processes of the machine during the run, and stolen by its hypervisor. */
+  otherLoad?: { cores: number; steal: number };
+}
+
+const began = performance.now();
+const machineCpuBefore = machineCpu();
+const ownCpuBefore = process.cpuUsage();
+
+const provider = start(new URL("./provider.ts", import.meta.url), [
+  /oidc-provider WARNING: Unsupported runtime/,
+]);
+const relyingParties = start(new URL("./relying-parties.ts", import.meta.url));
+
+try {
+  console.log(report(await run()));
+} finally {
+  await Promise.all([provider.stop(), relyingParties.stop()]);
+}
+
+async function run(): Promise<Results> {
+  const { issuer } = await provider.call<{ issuer: string }>("info");
+  const started = await relyingParties.call<Started>("start", { issuer });
+  const clients: EmulatorClientInput[] = [
+    ...RPS.map((rp) => started.rps[rp].client),
+    started.throughput.client,
+  ];
+  for (const client of clients) await provider.call("register", client);
+  const urlOf = (rp: RpName) => started.rps[rp].url;
+
+  progress(`emulator at ${issuer}; warm-up: ${WARM_UP_LOGINS} logins per relying party`);
+  for (const rp of RPS) {
+    const warmUp = await runLogins(rp, urlOf(rp), 4, { count: WARM_UP_LOGINS });
+    if (warmUp.failures.length > 0) {
+      throw new Error(
+        `${LABEL[rp]}: ${warmUp.failures.length} warm-up logins failed, first: ${warmUp.failures[0]}`,
+      );
+    }
+  }
+
+  const route = await protectedRoute(started.throughput);
+
+  progress(`logins one at a time, taking turns, for ${TURNS_SECONDS} s`);
+  const durations = await takeTurns(RPS, urlOf, TURNS_SECONDS);
+  const oneAtATime = mapRps((rp) => turnsRate(durations[rp]));
+
+  progress(
+    `logins ${PARALLEL} at a time: ${PARALLEL_RUNS} runs of ${PARALLEL_SECONDS} s each, rotating`,
+  );
+  const batches = mapRps((): Batch[] => []);
+  const usage = mapRps(() => ({
+    paths: {} as Record<string, number>,
+    rpCpu: 0,
+    emulatorCpu: 0,
+    logins: 0,
+  }));
+  for (let round = 0; round < PARALLEL_RUNS; round++) {
+    for (const rp of rotate(RPS, round)) {
+      const before = await snapshot();
+      const batch = await runLogins(rp, urlOf(rp), PARALLEL, { seconds: PARALLEL_SECONDS });
+      const after = await snapshot();
+      if (batch.failures.length > 0) {
+        throw new Error(
+          `${LABEL[rp]}: ${batch.failures.length} logins failed, first: ${batch.failures[0]}`,
+        );
+      }
+      batches[rp].push(batch);
+      for (const [path, count] of Object.entries(after.counts)) {
+        const delta = count - (before.counts[path] ?? 0);
+        if (delta > 0) usage[rp].paths[path] = (usage[rp].paths[path] ?? 0) + delta;
+      }
+      usage[rp].rpCpu += cpuMs(after.rpCpu) - cpuMs(before.rpCpu);
+      usage[rp].emulatorCpu += cpuMs(after.emulatorCpu) - cpuMs(before.emulatorCpu);
+      usage[rp].logins += batch.logins;
+    }
+  }
+  const parallel = mapRps((rp) => batches[rp].map((batch) => batch.logins / batch.seconds));
+
+  progress("session sizes, then one login each with a forged id_token, and with a forged userinfo");
+  const cookieNames: Record<RpName, (name: string) => boolean> = {
+    proconnect: (name) => name === OUR_COOKIE,
+    official: (name) => name === OFFICIAL_COOKIE,
+    eoc: (name) => name === EOC_COOKIE || name.startsWith(`${EOC_COOKIE}.`),
+  };
+  const session = mapRps((): { stored?: number; cookie: number } => ({ cookie: 0 }));
+  for (const rp of RPS) {
+    const result = await login(rp, urlOf(rp));
+    if (!result.ok) throw new Error(`${LABEL[rp]}: login failed: ${result.detail}`);
+    const sent = onlyCookies(result.browser.cookieHeader(urlOf(rp)), cookieNames[rp]);
+    session[rp].cookie = Buffer.byteLength(sent);
+    if (rp !== "eoc") {
+      session[rp].stored = await relyingParties.call<number>("storedBytes", { rp, cookie: sent });
+    }
+  }
+
+  const refuses = mapRps(() => ({ id_token: false, userinfo: false }));
+  for (const forged of ["id_token", "userinfo"] as const) {
+    await provider.call("forge", forged);
+    for (const rp of RPS) refuses[rp][forged] = !(await login(rp, urlOf(rp))).ok;
+  }
+  await provider.call("forge", null);
+
+  return {
+    route,
+    oneAtATime,
+    parallel,
+    usage,
+    session,
+    refuses,
+    seconds: (performance.now() - began) / 1000,
+    otherLoad: await otherLoad(),
+  };
+}
+
+/** Section 1: the middleware's protected route and the bare one, same store, same cookie, alternating. */
+async function protectedRoute(servers: Started["throughput"]): Promise<Results["route"]> {
+  const signedIn = await login("proconnect", servers.middleware);
+  if (!signedIn.ok) throw new Error(`sign-in for the route comparison failed: ${signedIn.detail}`);
+  // The app's session cookie only: the emulator's share the host (127.0.0.1) but are not compared.
+  const cookie = onlyCookies(
+    signedIn.browser.cookieHeader(servers.middleware),
+    (name) => name === OUR_COOKIE,
+  );
+  const urls = { middleware: `${servers.middleware}/me`, bare: `${servers.bare}/me` };
+  const answers = await Promise.all(
+    Object.values(urls).map(async (url) => {
+      const response = await fetch(url, { headers: { cookie, accept: "application/json" } });
+      return `${response.status} ${await response.text()}`;
+    }),
+  );
+  if (answers[0] !== answers[1] || !answers[0]?.startsWith("200 ") || !answers[0].includes(EMAIL)) {
+    throw new Error(`the two routes do not answer the same signed-in user:\n${answers.join("\n")}`);
+  }
+
+  progress(`protected route: ${ROUTE_RUNS} runs of ${ROUTE_SECONDS} s per server, alternating`);
+  await measure(urls.middleware, cookie, ROUTE_WARM_UP_SECONDS);
+  await measure(urls.bare, cookie, ROUTE_WARM_UP_SECONDS);
+  const runs: Results["route"] = { middleware: [], bare: [] };
+  for (let round = 0; round < ROUTE_RUNS; round++) {
+    // A B, B A, A B…: neither server always runs first.
+    const order =
+      round % 2 === 0 ? (["middleware", "bare"] as const) : (["bare", "middleware"] as const);
+    for (const which of order) runs[which].push(await measure(urls[which], cookie, ROUTE_SECONDS));
+  }
+  return runs;
+}
+
+/**
+ * What the rest of the machine did during the run: its busy CPU time (/proc/stat) minus this run's three
+ * processes'. On a shared machine, another job's load makes every number here noisier.
+ */
+async function otherLoad(): Promise<Results["otherLoad"]> {
+  const after = machineCpu();
+  if (!machineCpuBefore || !after) return undefined;
+  const [rp, emulator] = await Promise.all([
+    relyingParties.call<Cpu>("cpu"),
+    provider.call<Cpu>("cpu"),
+  ]);
+  const ours = (cpuMs(process.cpuUsage(ownCpuBefore)) + cpuMs(rp) + cpuMs(emulator)) / 1000;
+  const elapsed = (performance.now() - began) / 1000;
+  const busy = after.busy - machineCpuBefore.busy;
+  return {
+    cores: Math.max(0, busy - ours) / elapsed,
+    steal: (after.steal - machineCpuBefore.steal) / elapsed,
+  };
+}
+
+/** Busy and stolen CPU seconds of the whole machine since boot (Linux), from /proc/stat's `cpu` line. */
+function machineCpu(): { busy: number; steal: number } | undefined {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = (
+      fields ?? []
+    ).map(Number);
+    const ticks = 100; // USER_HZ, 100 on Linux
+    return { busy: (user + nice + system + irq + softirq) / ticks, steal: steal / ticks };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+async function snapshot() {
+  const [counts, rpCpu, emulatorCpu] = await Promise.all([
+    provider.call<Record<string, number>>("counts"),
+    relyingParties.call<Cpu>("cpu"),
+    provider.call<Cpu>("cpu"),
+  ]);
+  return { counts, rpCpu, emulatorCpu };
+}
+
+// ------------------------------------------------------------------------------------------ helpers
+
+function progress(message: string): void {
+  const elapsed = ((performance.now() - began) / 1000).toFixed(0).padStart(3);
+  process.stderr.write(`[${elapsed} s] ${message}\n`);
+}
+
+function mapRps<T>(value: (rp: RpName) => T): Record<RpName, T> {
+  return { proconnect: value("proconnect"), official: value("official"), eoc: value("eoc") };
+}
+
+function cpuMs(usage: Cpu): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+/**
+ * The median of the ratios of runs made next to each other (round i of one against round i of the
+ * other): a machine whose speed drifts from one second to the next weighs on both sides of each ratio.
+ */
+function pairedRatio(ours: number[], theirs: number[]): number {
+  return median(ours.map((value, index) => value / (theirs[index] ?? NaN)));
+}
+
+function rateOf(rates: number[]): Rate {
+  return { median: median(rates), min: Math.min(...rates), max: Math.max(...rates) };
+}
+
+/** Logins/s one at a time: 1000 / mean duration overall; the range over consecutive slices of turns. */
+function turnsRate(durations: number[]): Rate {
+  const rate = (slice: number[]) => (slice.length * 1000) / slice.reduce((sum, ms) => sum + ms, 0);
+  const size = Math.ceil(durations.length / TURNS_CHUNKS);
+  const slices = Array.from({ length: TURNS_CHUNKS }, (_, index) =>
+    rate(durations.slice(index * size, (index + 1) * size)),
+  ).filter(Number.isFinite);
+  return { median: rate(durations), min: Math.min(...slices), max: Math.max(...slices) };
+}
+
+/** The `name=value` pairs of a Cookie header whose name passes `keep`, as a Cookie header. */
+function onlyCookies(header: string, keep: (name: string) => boolean): string {
+  return header
+    .split("; ")
+    .filter((pair) => keep(pair.slice(0, pair.indexOf("="))))
+    .join("; ");
+}
+
+function machine(): string {
+  let model = "unknown CPU";
+  try {
+    const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+    model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? model;
+  } catch {
+    // not Linux: the model stays unknown
+  }
+  return `Node ${process.version}, ${model}, ${availableParallelism()} cores, ${platform()} ${arch()}`;
+}
+
+function number(value: number, digits = 0): string {
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function met(ok: boolean): string {
+  return ok ? "**met**" : "**not met**";
+}
+
+function report(results: Results): string {
+  const { route, usage, session, refuses } = results;
+  const lines: string[] = [];
+  const line = (text = "") => lines.push(text);
+  const now = new Date().toISOString();
+  line(`## proconnect-express benchmark, ${now.slice(0, 10)} ${now.slice(11, 16)} UTC`);
+  line();
+  line(machine());
+  line();
+
+  // 1.
+  const routeRate = (which: "middleware" | "bare") =>
+    median(route[which].map((run) => run.requestsPerSecond));
+  const perSecond = (which: "middleware" | "bare") =>
+    route[which].map((run) => run.requestsPerSecond);
+  const routeRatio = pairedRatio(perSecond("middleware"), perSecond("bare"));
+  line(
+    `### 1. Protected JSON route, signed in: autocannon, ${CONNECTIONS} keep-alive connections, ${ROUTE_RUNS} runs of ${ROUTE_SECONDS} s per server, alternating`,
+  );
+  line();
+  line("| `GET /me` | req/s (median) | range of runs | latency mean / p99 (median, ms) |");
+  line("| --- | ---: | ---: | ---: |");
+  for (const [label, which] of [
+    ["`proconnect()` + `requireAuth()`", "middleware"],
+    ["bare express + express-session", "bare"],
+  ] as const) {
+    const runs = route[which];
+    const latency = `${number(median(runs.map((run) => run.mean)), 2)} / ${number(median(runs.map((run) => run.p99)))}`;
+    line(
+      `| ${label} | ${number(routeRate(which))} | ${number(Math.min(...perSecond(which)))}–${number(Math.max(...perSecond(which)))} | ${latency} |`,
+    );
+  }
+  line();
+  line(
+    `Ratio middleware / bare: **${routeRatio.toFixed(3)}** (median of the ${ROUTE_RUNS} back-to-back pairs; ratio of the medians: ${(routeRate("middleware") / routeRate("bare")).toFixed(3)})`,
+  );
+  line();
+
+  // 2 to 4.
+  const perLogin = (rp: RpName, endpoint: Endpoint) =>
+    (usage[rp].paths[ENDPOINTS[endpoint]] ?? 0) / usage[rp].logins;
+  const total = (rp: RpName) => ENDPOINT_NAMES.reduce((sum, name) => sum + perLogin(rp, name), 0);
+  const count = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
+  const rate = ({ median: middle, min, max }: Rate) =>
+    `${number(middle, 1)} (${number(min, 0)}–${number(max, 0)})`;
+
+  line(
+    `### 2–4. Complete logins against the local emulator: a new TestBrowser per login as ${EMAIL}, from the app's login route to its page showing the user`,
+  );
+  line();
+  line(`| | ${RPS.map((rp) => LABEL[rp]).join(" | ")} |`);
+  line(`| --- | ${RPS.map(() => "---:").join(" | ")} |`);
+  const row = (label: string, cell: (rp: RpName) => string) =>
+    line(`| ${label} | ${RPS.map(cell).join(" | ")} |`);
+  row("Logins/s, 1 at a time (range over slices)", (rp) => rate(results.oneAtATime[rp]));
+  row(`Logins/s, ${PARALLEL} at a time (median, range of ${PARALLEL_RUNS} runs)`, (rp) =>
+    rate(rateOf(results.parallel[rp])),
+  );
+  row("Relying party CPU per login (ms)", (rp) => number(usage[rp].rpCpu / usage[rp].logins, 2));
+  row("Emulator CPU per login (ms)", (rp) => number(usage[rp].emulatorCpu / usage[rp].logins, 2));
+  for (const endpoint of ENDPOINT_NAMES) {
+    row(`Back channel per login: ${endpoint}`, (rp) => count(perLogin(rp, endpoint)));
+  }
+  row("Back channel per login: **total**", (rp) => `**${count(total(rp))}**`);
+  row("Session stored server-side (bytes)", (rp) => {
+    const stored = session[rp].stored;
+    return stored === undefined ? "none" : number(stored);
+  });
+  row("Session cookie (bytes, sent with every request)", (rp) => number(session[rp].cookie));
+  row("Refuses a forged id_token signature", (rp) => (refuses[rp].id_token ? "yes" : "**no**"));
+  row("Refuses a forged userinfo signature", (rp) => (refuses[rp].userinfo ? "yes" : "**no**"));
+  line();
+  const one = results.oneAtATime;
+  const ratioOne = (rp: RpName) => one.proconnect.median / one[rp].median;
+  const ratioParallel = (rp: RpName) =>
+    pairedRatio(results.parallel.proconnect, results.parallel[rp]);
+  line(
+    `Logins/s ratios, 1 at a time: (a)/(b) **${ratioOne("official").toFixed(2)}**, (a)/(c) **${ratioOne("eoc").toFixed(2)}**; ${PARALLEL} at a time (median of the rounds' ratios): (a)/(b) **${ratioParallel("official").toFixed(2)}**, (a)/(c) **${ratioParallel("eoc").toFixed(2)}**`,
+  );
+  line();
+
+  // Targets.
+  /** Met when (a) beats both; says by how much against the closer one. */
+  const first = (ratio: (rp: RpName) => number) => {
+    const closer = ratio("official") < ratio("eoc") ? "official" : "eoc";
+    const label = closer === "official" ? "(b)" : "(c)";
+    return `(a)/${label} ${ratio(closer).toFixed(3)}, ${met(ratio(closer) > 1)}`;
+  };
+  const ours = ENDPOINT_NAMES.map((name) => `${name} ${count(perLogin("proconnect", name))}`);
+  const exactlyTwo =
+    perLogin("proconnect", "token") === 1 &&
+    perLogin("proconnect", "userinfo") === 1 &&
+    perLogin("proconnect", "discovery") === 0 &&
+    perLogin("proconnect", "jwks") === 0;
+  const stored = session.proconnect.stored ?? Infinity;
+  line("### Targets");
+  line();
+  line(
+    `- Protected route, middleware / bare ≥ 0.95: ${routeRatio.toFixed(3)}, ${met(routeRatio >= 0.95)}`,
+  );
+  line(`- This project first in logins/s, 1 at a time: ${first(ratioOne)}`);
+  line(`- This project first in logins/s, ${PARALLEL} at a time: ${first(ratioParallel)}`);
+  line(
+    `- Exactly 2 back-channel requests per login (token, userinfo): ${ours.join(", ")}, ${met(exactlyTwo)}`,
+  );
+  line(
+    `- Session ≤ 4 KB per user: ${number(stored)} bytes stored (its cookie: ${number(session.proconnect.cookie)} bytes), ${met(stored <= SESSION_TARGET_BYTES)}`,
+  );
+  line();
+  const other = results.otherLoad;
+  const load = other
+    ? ` Other processes used ${other.cores.toFixed(2)} of the ${availableParallelism()} cores on average meanwhile (hypervisor steal: ${other.steal.toFixed(2)}): the higher, the noisier the timings.`
+    : "";
+  line(`Run time: ${results.seconds.toFixed(0)} s.${load}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,128 @@
+// Child process: the relying parties under test, each on its own port with its own client registration,
+// and the pair of servers of the protected-route comparison (sharing one MemoryStore).
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { MemoryStore } from "express-session";
+import type { EmulatorClientInput } from "../lib/testing/index.js";
+import { serve } from "./ipc.js";
+import { eocApp } from "./rp-express-openid-connect.js";
+import * as official from "./rp-official-style.js";
+import * as ours from "./rp-proconnect.js";
+
+export type RpName = "proconnect" | "official" | "eoc";
+
+export interface Started {
+  /** Base URL and client registration of each relying party. */
+  rps: Record<RpName, { url: string; client: EmulatorClientInput }>;
+  /** The protected-route comparison: the middleware's app (to sign in on) and the bare one. */
+  throughput: { middleware: string; bare: string; client: EmulatorClientInput };
+}
+
+const CLIENT_SECRET = "bench-client-secret-of-more-than-32-characters";
+const sessionSecret = randomBytes(32).toString("base64url");
+const stores = { proconnect: new MemoryStore(), official: new MemoryStore() };
+
+async function listen(): Promise<{ server: Server; url: string }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+function registration(name: string, url: string, callback: string): EmulatorClientInput {
+  return {
+    clientId: `bench-${name}-${new URL(url).port}`,
+    clientSecret: CLIENT_SECRET,
+    redirectUris: [`${url}${callback}`],
+    postLogoutRedirectUris: [`${url}/logout/callback`, `${url}/`],
+    idTokenSignedResponseAlg: "ES256",
+    userinfoSignedResponseAlg: "ES256",
+    tokenEndpointAuthMethod: "client_secret_post",
+  };
+}
+
+async function startAll({ issuer }: { issuer: string }): Promise<Started> {
+  const common = { issuer, clientSecret: CLIENT_SECRET, sessionSecret };
+
+  const a = await listen();
+  const aClient = registration("proconnect", a.url, "/callback");
+  a.server.on(
+    "request",
+    ours.proconnectApp({
+      ...common,
+      baseUrl: a.url,
+      clientId: aClient.clientId,
+      store: stores.proconnect,
+    }),
+  );
+
+  const b = await listen();
+  const bClient = registration("official", b.url, official.CALLBACK_PATH);
+  b.server.on(
+    "request",
+    official.officialStyleApp({
+      ...common,
+      baseUrl: b.url,
+      clientId: bClient.clientId,
+      store: stores.official,
+    }),
+  );
+
+  const c = await listen();
+  const cClient = registration("eoc", c.url, "/callback");
+  c.server.on("request", eocApp({ ...common, baseUrl: c.url, clientId: cClient.clientId }));
+
+  // The comparison pair: one MemoryStore, the same session options, the same cookie works on both.
+  const shared = new MemoryStore();
+  const middleware = await listen();
+  const tClient = registration("throughput", middleware.url, "/callback");
+  middleware.server.on(
+    "request",
+    ours.proconnectApp({
+      ...common,
+      baseUrl: middleware.url,
+      clientId: tClient.clientId,
+      store: shared,
+    }),
+  );
+  const bare = await listen();
+  bare.server.on("request", ours.bareApp({ sessionSecret, store: shared }));
+
+  return {
+    rps: {
+      proconnect: { url: a.url, client: aClient },
+      official: { url: b.url, client: bClient },
+      eoc: { url: c.url, client: cClient },
+    },
+    throughput: { middleware: middleware.url, bare: bare.url, client: tClient },
+  };
+}
+
+/** The session id in express-session's signed cookie (`s:<id>.<signature>`), from a Cookie header. */
+function sessionId(cookieHeader: string, name: string): string | undefined {
+  const value = cookieHeader
+    .split("; ")
+    .find((pair) => pair.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
+  return value ? /^s:([^.]+)\./.exec(decodeURIComponent(value))?.[1] : undefined;
+}
+
+/** Bytes of the session entry a store holds for this cookie (MemoryStore keeps JSON.stringify(session)). */
+function storedBytes({ rp, cookie }: { rp: "proconnect" | "official"; cookie: string }) {
+  const name = rp === "proconnect" ? ours.SESSION_COOKIE : official.SESSION_COOKIE;
+  const id = sessionId(cookie, name);
+  if (!id) throw new Error(`no ${name} cookie in ${cookie}`);
+  return new Promise<number>((resolve, reject) =>
+    stores[rp].get(id, (error, data) => {
+      if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+      if (!data) return reject(new Error(`no stored session ${id}`));
+      resolve(Buffer.byteLength(JSON.stringify(data)));
+    }),
+  );
+}
+
+serve({
+  start: startAll,
+  storedBytes,
+  cpu: () => process.cpuUsage(),
+});
