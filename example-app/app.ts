@@ -14,7 +14,6 @@ import {
   DEFAULT_SCOPES,
   proconnect,
   ProConnectError,
-  proconnectIssuer,
   requireAuth,
   type ProConnectOptions,
   type ProConnectUser,
@@ -31,8 +30,8 @@ import {
 } from "./pages.js";
 
 export interface ExampleAppSettings {
-  /** Passed to `proconnect()` as is. */
-  proconnect: ProConnectOptions;
+  /** Passed to `proconnect()` as is; the issuer explicit, as the CSP names its origin. */
+  proconnect: ProConnectOptions & { issuer: string };
   /** Signs the session cookie: the same on every instance. */
   sessionSecret: string;
   /** Express's `trust proxy`, for an app behind a reverse proxy that terminates HTTPS. */
@@ -85,9 +84,7 @@ function signedInUser(req: Request): ProConnectUser {
 export function createExampleApp(settings: ExampleAppSettings): Express {
   const options = settings.proconnect;
   const https = new URL(options.baseUrl).protocol === "https:";
-  const issuer =
-    options.issuer ??
-    proconnectIssuer(options.environment ?? "integration", options.network ?? "internet");
+  const issuer = options.issuer;
 
   const logger = settings.logger ?? console;
   const app = express();

@@ -33,6 +33,39 @@ function reasonOf(error: unknown): string {
   return String(error);
 }
 
+/** What {@link connectWithin} needs of a node-redis client. */
+interface Connectable {
+  connect(): Promise<unknown>;
+  readonly isOpen: boolean;
+  destroy(): void;
+}
+
+/**
+ * Connects `client` within `timeoutMs`, or rejects with the reason and leaves it destroyed: node-redis's
+ * connectTimeout bounds only the TCP (and TLS) handshake, not a server that accepts and never answers.
+ */
+export async function connectWithin(client: Connectable, timeoutMs: number): Promise<void> {
+  const connecting = client.connect();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      connecting,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${timeoutMs / 1000} s`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    connecting.catch(() => undefined); // destroy() below rejects it too
+    if (client.isOpen) client.destroy();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Connects to Redis at `url` and returns a connect-redis store on it, for express-session. Start-up
  * fails fast: a refused connection, an unknown host, a wrong password or no answer within `timeoutMs`
@@ -67,26 +100,12 @@ export async function connectRedisSessions(
     if (connected) logger.warn(`[redis] ${where}: ${reasonOf(error)}`);
   });
 
-  const connecting = client.connect();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      connecting,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${timeoutMs / 1000} s`)),
-          timeoutMs,
-        );
-      }),
-    ]);
+    await connectWithin(client, timeoutMs);
   } catch (error) {
-    connecting.catch(() => undefined); // destroy() below rejects it too
-    if (client.isOpen) client.destroy();
     throw new ConfigError(
       `REDIS_URL: cannot connect to Redis at ${where} (${reasonOf(error)}). Start Redis or fix REDIS_URL, or unset it to keep sessions in memory (one instance only).`,
     );
-  } finally {
-    clearTimeout(timer);
   }
   connected = true;
 

@@ -94,14 +94,20 @@ export async function startExample(
 
   let emulator: ProConnectEmulator | undefined;
   try {
-    let proconnectOptions: ProConnectOptions;
+    let proconnectOptions: ProConnectOptions & { issuer: string };
     if (credentials) {
       proconnectOptions = {
         ...credentials,
         baseUrl: url,
         environment: config.PROCONNECT_ENVIRONMENT,
         network: config.PROCONNECT_NETWORK,
-        issuer: config.PROCONNECT_ISSUER,
+        // Explicit, so that the banner and the CSP name the very issuer the middleware uses.
+        issuer:
+          config.PROCONNECT_ISSUER ??
+          proconnectIssuer(
+            config.PROCONNECT_ENVIRONMENT ?? "integration",
+            config.PROCONNECT_NETWORK ?? "internet",
+          ),
       };
     } else {
       // A fresh secret each start: only this process and its emulator ever need it.
@@ -158,13 +164,7 @@ export async function startExample(
     }
     server.on("request", app);
 
-    const issuer =
-      emulator?.issuer ??
-      config.PROCONNECT_ISSUER ??
-      proconnectIssuer(
-        config.PROCONNECT_ENVIRONMENT ?? "integration",
-        config.PROCONNECT_NETWORK ?? "internet",
-      );
+    const issuer = proconnectOptions.issuer;
     const lines = emulator
       ? [
           `Example app: ${url}`,

@@ -1,5 +1,5 @@
 import { decodeProtectedHeader } from "jose";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CERTIFICATION_DIRIGEANT, ProConnectError, type ProConnectUser } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import {
@@ -26,7 +26,6 @@ useTestApp((started, startedApp) => {
   emulator = started;
   app = startedApp;
 });
-afterEach(() => emulator.setTamper(undefined));
 
 const toEmulator = (url: URL) => url.origin === emulator.url;
 

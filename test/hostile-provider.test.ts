@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT, type JWTPayload } from "jose";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { SigningAlg } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf, type TestApp, useTestApp } from "./helpers/app.js";
@@ -22,7 +22,6 @@ useTestApp((started, startedApp) => {
   emulator = started;
   app = startedApp;
 });
-afterEach(() => emulator.setTamper(undefined));
 
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

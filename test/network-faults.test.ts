@@ -1,5 +1,5 @@
 import request from "supertest";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type {
   BackChannelEndpoint,
   EmulatorFault,
@@ -17,7 +17,6 @@ let emulator: ProConnectEmulator;
 useTestApp((started) => {
   emulator = started;
 });
-afterEach(() => emulator.setTamper(undefined));
 
 /** Short, so that a hang costs the suite little; the default is 5 s. */
 const HTTP_TIMEOUT = 400;

@@ -319,6 +319,17 @@ describe.runIf(redisTarget.run)("two instances on one Redis, behind one origin",
     return running;
   }
 
+  /** Both instances see the browser signed in as EMAIL. */
+  async function expectSignedInOnBoth(browser: TestBrowser) {
+    for (const name of ["A", "B"] as const) {
+      allTo(name);
+      expect(json(await browser.navigate(at("/me")))).toMatchObject({
+        instance: name,
+        user: { email: EMAIL },
+      });
+    }
+  }
+
   /** Logs out through B (POST /logout), ProConnect's end_session, back on `back`; anonymous after. */
   async function logOut(browser: TestBrowser, back: Name) {
     allTo("B");
@@ -422,13 +433,7 @@ describe.runIf(redisTarget.run)("two instances on one Redis, behind one origin",
     expect(Object.keys(all)).toEqual([keyOf(id)]);
     expect(all[keyOf(id)]?.proconnect?.user?.email).toBe(EMAIL);
     expect(all[keyOf(id)]?.proconnect?.pending).toBeUndefined();
-    for (const name of ["A", "B"] as const) {
-      allTo(name);
-      expect(json(await browser.navigate(at("/me")))).toMatchObject({
-        instance: name,
-        user: { email: EMAIL },
-      });
-    }
+    await expectSignedInOnBoth(browser);
     await logOut(browser, "A");
     expect(await sessions()).toEqual({});
   });
@@ -451,13 +456,7 @@ describe.runIf(redisTarget.run)("two instances on one Redis, behind one origin",
       else expect(tab).toMatchObject({ path: `/tab/${index + 1}`, user: { email: EMAIL } });
     }
     // …and the browser signed in on both instances, its session in Redis holding the user.
-    for (const name of ["A", "B"] as const) {
-      allTo(name);
-      expect(json(await browser.navigate(at("/me")))).toMatchObject({
-        instance: name,
-        user: { email: EMAIL },
-      });
-    }
+    await expectSignedInOnBoth(browser);
     const all = await sessions();
     expect(all[keyOf(sessionId(browser))]?.proconnect?.user?.email).toBe(EMAIL);
     // One signed-in session, or two when both instances read the session before either replaced it.
@@ -529,13 +528,7 @@ describe.runIf(redisTarget.run)("two instances on one Redis, behind one origin",
       { instance: "A", path: "/tab/1", user: { email: EMAIL } },
       { status: 400, code: "invalid_state" },
     ]);
-    for (const name of ["A", "B"] as const) {
-      allTo(name);
-      expect(json(await browser.navigate(at("/me")))).toMatchObject({
-        instance: name,
-        user: { email: EMAIL },
-      });
-    }
+    await expectSignedInOnBoth(browser);
     const all = await sessions();
     expect(Object.keys(all)).toEqual([keyOf(sessionId(browser))]);
     await logOut(browser, "B");

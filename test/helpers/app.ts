@@ -13,7 +13,7 @@ import type {
   ProConnectEmulator,
   TestBrowser,
 } from "../../lib/testing/index.js";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { CLIENT_SECRET, startTestEmulator } from "./emulator.js";
 
 export interface TestApp {
@@ -175,7 +175,8 @@ export function sessionIdOf(browser: TestBrowser, app: TestApp): string | undefi
 
 /**
  * The usual setup of a test file: a strict emulator and one app registered with it, started before the
- * file's tests and closed after them. `ready` receives both.
+ * file's tests and closed after them, the emulator's tamper hooks removed after each test. `ready`
+ * receives both.
  */
 export function useTestApp(ready: (emulator: ProConnectEmulator, app: TestApp) => void): void {
   let emulator: ProConnectEmulator | undefined;
@@ -185,6 +186,8 @@ export function useTestApp(ready: (emulator: ProConnectEmulator, app: TestApp) =
     app = await startTestApp(emulator);
     ready(emulator, app);
   });
+  // A test that makes the emulator misbehave never leaks it into the next one.
+  afterEach(() => emulator?.setTamper(undefined));
   afterAll(async () => {
     await app?.close();
     await emulator?.close();

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
+import { connectWithin } from "../../example-app/redis.js";
 
 const newClient = (url: string) =>
   createClient({
@@ -44,24 +45,13 @@ export async function connectTestRedis({ what, url }: RedisForTests): Promise<Te
   }
   const client = newClient(url);
   client.on("error", () => undefined); // connect() rejects with it
-  const connecting = client.connect();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      connecting,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("no answer within 3 s")), 3000);
-      }),
-    ]);
+    await connectWithin(client, 3000);
     return client;
   } catch (error) {
-    connecting.catch(() => undefined);
-    if (client.isOpen) client.destroy();
     throw new Error(
       `REDIS_URL is set but Redis cannot be reached (${(error as Error).message}), so ${what} cannot run: start it, or unset REDIS_URL to skip them; to start one, ${HOW_TO_RUN_WITH_REDIS}`,
     );
-  } finally {
-    clearTimeout(timer);
   }
 }
 
