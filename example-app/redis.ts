@@ -110,7 +110,7 @@ export async function connectRedisSessions(
   connected = true;
 
   return {
-    // TTL: the session cookie's own expiry (8 hours, or a login attempt's lifetime for a session that
+    // TTL: the session cookie's own expiry (8 hours, or a logout attempt's lifetime for a session that
     // holds nothing else), so Redis reclaims what browsers forget.
     store: new RedisStore({ client, prefix: REDIS_KEY_PREFIX }),
     where,

@@ -1,5 +1,6 @@
 import type { Request } from "express";
 import type { ProviderClient } from "./client.js";
+import type { LoginCookies } from "./login-cookie.js";
 import type { ResolvedOptions } from "./options.js";
 
 /** What the routes of one `proconnect()` share. */
@@ -7,6 +8,7 @@ export interface Context {
   options: ResolvedOptions;
   provider: ProviderClient;
   scopes: ReadonlySet<string>;
+  loginCookies: LoginCookies;
 }
 
 const CONTEXT = Symbol("proconnect-express");

@@ -1,6 +1,7 @@
 import type { RequestHandler } from "express";
 import { ProviderClient } from "./client.js";
 import { setContext, type Context } from "./context.js";
+import { loginCookies } from "./login-cookie.js";
 import { resolveOptions, type ProConnectOptions } from "./options.js";
 import { callbackRoute } from "./routes/callback.js";
 import { loginRoute } from "./routes/login.js";
@@ -47,6 +48,11 @@ export function proconnect(options: ProConnectOptions): RequestHandler {
     options: resolved,
     provider: new ProviderClient(resolved),
     scopes: new Set(resolved.scope.split(" ")),
+    loginCookies: loginCookies({
+      secure: resolved.baseUrl.startsWith("https:"),
+      loginTimeout: resolved.loginTimeout,
+      maxPendingLogins: resolved.maxPendingLogins,
+    }),
   };
   const { routes } = resolved;
   // One middleware and exact lookups rather than a Router: it runs on every request of the app, and a

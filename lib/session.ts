@@ -3,17 +3,6 @@ import type { Session, SessionData } from "express-session";
 import { ProConnectError } from "./errors.js";
 import type { ProConnectUser } from "./user.js";
 
-/** A login under way: what the callback needs to check ProConnect's answer. */
-export interface PendingLogin {
-  nonce: string;
-  codeVerifier: string;
-  returnTo: string;
-  /** Epoch milliseconds after which the attempt is refused. */
-  expiresAt: number;
-  /** Silent login: `login_required` then just means "not signed in at ProConnect". */
-  silent?: boolean;
-}
-
 /** What proconnect-express keeps in the app's session, under `proconnect`. */
 export interface ProConnectSessionData {
   user?: ProConnectUser;
@@ -21,8 +10,6 @@ export interface ProConnectSessionData {
   idToken?: string;
   /** Only with `storeTokens: true`. */
   tokens?: { accessToken: string; refreshToken?: string; expiresAt?: number };
-  /** Logins under way, by `state` (several tabs may log in at once). */
-  pending?: Record<string, PendingLogin>;
   /** The `state` of the logout under way. */
   logoutState?: string;
 }
@@ -47,19 +34,6 @@ export function sessionOf(req: Request): AppSession {
   return session;
 }
 
-/** Keeps at most `max` unexpired attempts, the newest ones: a flood of /login cannot grow the session. */
-export function prunePending(
-  pending: Record<string, PendingLogin> | undefined,
-  max: number,
-  now = Date.now(),
-): Record<string, PendingLogin> {
-  const live = Object.entries(pending ?? {})
-    .filter(([, attempt]) => attempt.expiresAt > now)
-    .sort(([, a], [, b]) => a.expiresAt - b.expiresAt)
-    .slice(-max);
-  return Object.fromEntries(live);
-}
-
 export function saveSession(session: AppSession): Promise<void> {
   return new Promise((resolve, reject) =>
     session.save((error?: unknown) => (error ? reject(error) : resolve())),
@@ -67,15 +41,14 @@ export function saveSession(session: AppSession): Promise<void> {
 }
 
 /**
- * Gives a session that holds nothing but login or logout attempts the lifetime of an attempt, so that any
- * store reclaims it (a flood of cookie-less /login calls, a logout never finished). A session with a
- * user or with the app's own data keeps the app's cookie settings.
+ * Gives a session that holds nothing but a logout under way the lifetime of an attempt, so that any store
+ * reclaims it when the browser never comes back from ProConnect. A session with the app's own data keeps
+ * the app's cookie settings.
  */
 export function expireWithAttempts(session: AppSession, lifetimeMs: number): void {
   const appKeys = Object.keys(session).filter((key) => key !== "cookie" && key !== "proconnect");
   const ourKeys = Object.keys(session.proconnect ?? {});
-  const onlyAttempts =
-    appKeys.length === 0 && ourKeys.every((key) => key === "pending" || key === "logoutState");
+  const onlyAttempts = appKeys.length === 0 && ourKeys.every((key) => key === "logoutState");
   if (onlyAttempts && (session.cookie.maxAge ?? Infinity) > lifetimeMs) {
     session.cookie.maxAge = lifetimeMs;
   }

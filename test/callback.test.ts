@@ -135,6 +135,8 @@ describe("GET /callback: successful logins", () => {
   it("regenerates the session id and stores only the user and the id_token", async () => {
     await withApp(emulator, {}, async (fresh) => {
       const browser = new TestBrowser();
+      await browser.navigate(`${fresh.url}/login`, { email: "test@fia1.fr" });
+      // Signed in; a second login (a step-up, say) must not keep the session's id.
       const stopped = await browser.navigate(`${fresh.url}/login?returnTo=/me`, {
         stopAt: toEmulator,
       });
@@ -290,6 +292,71 @@ describe("GET /callback: refusals leave nobody signed in", () => {
     const stolen = await elsewhere.navigate(callback);
     expect([stolen.status, errorOf(stolen).code]).toEqual([400, "invalid_state"]);
     await expectNobodySignedIn(app, elsewhere);
+  });
+
+  it("refuses an altered attempt cookie (invalid_state) before any token request, and deletes it", async () => {
+    const browser = new TestBrowser();
+    const callback = (
+      await browser.navigate(`${app.url}/login?returnTo=/me`, {
+        email: "test@fia1.fr",
+        stopAt: (url) => url.pathname === "/callback",
+      })
+    ).location!;
+    const state = callback.searchParams.get("state")!;
+    const name = `proconnect-login.${state}`;
+    const genuine = browser
+      .cookieHeader(app.url)
+      .split("; ")
+      .find((pair) => pair.startsWith(`${name}=`))!;
+    const fields = JSON.parse(
+      Buffer.from(genuine.slice(name.length + 1), "base64url").toString("utf8"),
+    ) as [string, string, string, number];
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const tokenCalls = () => emulator.requestCounts()["/api/v2/token"] ?? 0;
+
+    for (const [altered, message] of [
+      ["not-base64-json", /matches no login/],
+      [encode({ nonce: fields[0] }), /matches no login/],
+      [encode([fields[0], fields[1], "//evil.example/", fields[3]]), /matches no login/],
+      [encode([fields[0], "short", fields[2], fields[3]]), /matches no login/],
+      [encode([fields[0], fields[1], fields[2], Date.now() - 1]), /took too long/],
+    ] as const) {
+      const before = tokenCalls();
+      const answer = await fetch(callback, {
+        headers: { cookie: `${name}=${altered}` },
+        redirect: "manual",
+      });
+      const body = (await answer.json()) as { code: string; message: string };
+      expect([answer.status, body.code]).toEqual([400, "invalid_state"]);
+      expect(body.message).toMatch(message);
+      expect(answer.headers.getSetCookie()).toEqual([
+        expect.stringMatching(
+          new RegExp(`^${name.replace(".", "\\.")}=; Path=/; Expires=Thu, 01 Jan 1970`),
+        ),
+      ]);
+      expect(tokenCalls()).toBe(before);
+    }
+
+    // Another login's nonce and verifier under this state: ProConnect refuses the code (PKCE), nobody
+    // is signed in.
+    const other = new TestBrowser();
+    const otherState = (
+      await other.navigate(`${app.url}/login`, { stopAt: toEmulator })
+    ).location!.searchParams.get("state")!;
+    const otherValue = other
+      .cookieHeader(app.url)
+      .split("; ")
+      .find((pair) => pair.startsWith(`proconnect-login.${otherState}=`))!
+      .split("=")[1]!;
+    const swapped = await fetch(callback, {
+      headers: { cookie: `${name}=${otherValue}` },
+      redirect: "manual",
+    });
+    const refusal = (await swapped.json()) as { code: string };
+    expect([swapped.status, refusal.code]).toEqual([400, "code_rejected"]);
+    expect(swapped.headers.getSetCookie().some((line) => line.startsWith("connect.sid="))).toBe(
+      false,
+    );
   });
 
   it("refuses a login that took longer than loginTimeout (invalid_state)", async () => {

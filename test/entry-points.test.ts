@@ -80,18 +80,18 @@ describe("built package (dist/, as published)", () => {
       expect(declarations).toMatch(/export \{/);
     }
     // Declaration merging reaches users of the built package: req.proconnectUser is typed for them.
-    const middleware = await readFile(`${root}/dist/middleware.d.ts`, "utf8");
+    const middleware = await readFile(`${root}/dist/lib/middleware.d.ts`, "utf8");
     expect(middleware).toMatch(
       /declare global[\s\S]*interface Request[\s\S]*proconnectUser\?: ProConnectUser/,
     );
 
-    const emulator = await readFile(`${root}/dist/testing/emulator.d.ts`, "utf8");
+    const emulator = await readFile(`${root}/dist/lib/testing/emulator.d.ts`, "utf8");
     expect(emulator).toContain("export declare function startProConnectEmulator");
 
     // The public types must not need @types/oidc-provider in a user's project: walk every declaration
     // file reachable from the testing entry and look for an import of it.
     const seen = new Set<string>();
-    const queue = [`${root}/dist/testing/index.d.ts`];
+    const queue = [`${root}/dist/lib/testing/index.d.ts`];
     for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
       if (seen.has(file)) continue;
       seen.add(file);

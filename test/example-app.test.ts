@@ -33,6 +33,35 @@ function sessionCookie(response: { headers: Record<string, unknown> }): string |
   return cookies.find((cookie) => /^(__Host-)?session=/.test(cookie));
 }
 
+function loginCookie(response: { headers: Record<string, unknown> }): string | undefined {
+  const cookies = (response.headers["set-cookie"] as string[] | undefined) ?? [];
+  return cookies.find((cookie) => /^(__Host-)?proconnect-login\./.test(cookie));
+}
+
+/**
+ * A complete login, the app's requests sent to its local address with `headers` (as a reverse proxy
+ * would add them), the emulator's pages through a TestBrowser: the callback's answer and its session
+ * cookie.
+ */
+async function signInThroughProxy(example: RunningExample, headers: Record<string, string>) {
+  const login = await request(example.localUrl).get("/login").set(headers);
+  expect(login.status).toBe(303);
+  const attempt = loginCookie(login)!.split(";")[0]!;
+  const publicOrigin = new URL(example.url).origin;
+  const atEmulator = await new TestBrowser().navigate(login.headers.location!, {
+    email: "test@fia1.fr",
+    stopAt: (url) => url.origin === publicOrigin,
+  });
+  const callback = new URL(atEmulator.location!);
+  expect(callback.pathname).toBe("/callback");
+  const answer = await request(example.localUrl)
+    .get(callback.pathname + callback.search)
+    .set(headers)
+    .set("cookie", attempt);
+  expect(answer.status).toBe(303);
+  return { answer, cookie: sessionCookie(answer) };
+}
+
 describe("example app, with the local emulator", () => {
   let example: RunningExample;
   const logger = recordingLogger();
@@ -103,10 +132,15 @@ describe("example app, with the local emulator", () => {
     );
   });
 
-  it("sets the session cookie httpOnly and SameSite=Lax (not Secure over plain HTTP)", async () => {
+  it("sets the login and session cookies httpOnly and SameSite=Lax (not Secure over plain HTTP)", async () => {
     const login = await request(example.url).get("/login");
     expect(login.status).toBe(303);
-    const cookie = sessionCookie(login);
+    const attempt = loginCookie(login);
+    expect(attempt).toMatch(
+      /^proconnect-login\.[\w-]+=[\w-]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/,
+    );
+
+    const { cookie } = await signInThroughProxy(example, {});
     expect(cookie).toMatch(/^session=/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);
@@ -207,12 +241,14 @@ describe("example app when the session store fails", () => {
     const logger = recordingLogger();
     const example = await startExample(LOCAL, { logger, store: new UnreachableStore() });
     try {
-      // /login writes the pending login attempt to the session before redirecting to ProConnect.
-      const login = await request(example.url).get("/login");
+      // The callback writes the signed-in session: that is where the store is needed.
+      const login = await new TestBrowser().navigate(`${example.url}/login`, {
+        email: "test@fia1.fr",
+      });
+      expect(login.url.pathname).toBe("/callback");
       expect(login.status).toBe(500);
-      expect(login.headers.location).toBeUndefined();
-      expect(login.text).toContain("Une erreur inattendue est survenue");
-      expect(login.text).not.toMatch(/ECONNREFUSED|at \S+ \(/);
+      expect(login.body).toContain("Une erreur inattendue est survenue");
+      expect(login.body).not.toMatch(/ECONNREFUSED|at \S+ \(/);
       expect(logger.lines.some((line) => line.includes("ECONNREFUSED"))).toBe(true);
     } finally {
       await example.close();
@@ -361,8 +397,12 @@ describe("example app behind an HTTPS reverse proxy", () => {
     expect(example.url).toBe("https://exemple.localhost");
     const login = await request(example.localUrl).get("/login").set("x-forwarded-proto", "https");
     expect(login.status).toBe(303);
-    const cookie = sessionCookie(login);
+    expect(loginCookie(login)).toMatch(
+      /^__Host-proconnect-login\.[\w-]+=[\w-]+; Max-Age=\d+; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Lax$/,
+    );
+    const { cookie } = await signInThroughProxy(example, { "x-forwarded-proto": "https" });
     expect(cookie).toMatch(/^__Host-session=/);
+    expect(cookie).toMatch(/; Path=\/;/);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);

@@ -113,7 +113,6 @@ interface StoredProConnect {
   user?: unknown;
   idToken?: unknown;
   logoutState?: string;
-  pending?: Record<string, { returnTo: string }>;
 }
 
 const proconnectOf = (data: Record<string, unknown> | undefined) =>
@@ -161,7 +160,7 @@ function expectSameOriginPath(returnTo: string) {
   expect(new URL(returnTo, "http://app.invalid").origin).toBe("http://app.invalid");
 }
 
-/** A browser with a real login under way in its session (sent to ProConnect, not back yet). */
+/** A browser with a real login under way in its cookie (sent to ProConnect, not back yet). */
 async function browserWithPendingLogin(): Promise<{ browser: TestBrowser; state: string }> {
   const browser = new TestBrowser();
   const page = await browser.navigate(`${app.url}/login?returnTo=/me`, { stopAt: toEmulator });
@@ -480,9 +479,19 @@ const cookieLess = (): Client => ({ cookie: "", sessionId: undefined });
 
 async function withPendingLogin(): Promise<Client> {
   const { browser } = await browserWithPendingLogin();
-  const sessionId = sessionIdOf(browser, app);
-  expect(sessionId).toBeDefined();
-  return { cookie: browser.cookieHeader(app.url), sessionId };
+  // The attempt is in its own cookie: the browser has no session yet.
+  expect(sessionIdOf(browser, app)).toBeUndefined();
+  return { cookie: browser.cookieHeader(app.url), sessionId: undefined };
+}
+
+/** The attempt a `Set-Cookie` of this answer carries for `state`, as the cookie's JSON fields. */
+function attemptCookie(answer: Answer, state: string): { value: string; line: string } | undefined {
+  for (const line of answer.headers["set-cookie"] ?? []) {
+    if (line.startsWith(`proconnect-login.${state}=`)) {
+      return { value: line.slice(line.indexOf("=") + 1, line.indexOf(";")), line };
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -549,7 +558,7 @@ describe("GET /callback with arbitrary query strings", () => {
     );
   });
 
-  it("refuses them from a browser with a login under way with 400, leaving its session untouched", async () => {
+  it("refuses them from a browser with a login under way with 400, writing nothing to the store", async () => {
     const client = await withPendingLogin();
     await fc.assert(
       fc.asyncProperty(junkQuery, (query) => fuzzOnce("/callback", query, client, judge)),
@@ -562,7 +571,7 @@ describe("GET /callback with arbitrary query strings", () => {
     await fc.assert(
       fc.asyncProperty(queryWithGenuineState(extra), async (query) => {
         const { browser, state } = await browserWithPendingLogin();
-        const id = sessionIdOf(browser, app)!;
+        const id = sessionIdOf(browser, app);
         const before = await storedSessions(app.store);
         const path = `/callback${materialize(query, state)}`;
         const answer = await send(path, browser.cookieHeader(app.url));
@@ -587,18 +596,16 @@ describe("GET /callback with arbitrary query strings", () => {
 
         const after = await storedSessions(app.store);
         expectNobodySignedIn(after);
-        const { [id]: mine, ...others } = after;
-        const { [id]: _mineBefore, ...othersBefore } = before;
-        expectSameSessions(others, othersBefore, where); // no other session written or dropped
+        expectSameSessions(after, before, where); // no session written, changed or dropped
         if (
-          (code === "invalid_state" || code === "invalid_callback") &&
-          !/has no (code|iss)/.test(answer.body)
+          !(code === "invalid_state" || code === "invalid_callback") ||
+          /has no (code|iss)/.test(answer.body)
         ) {
-          // Refused before the state was looked up, or the state did not match: nothing written.
-          expectSameSessions(after, before, where);
-        } else {
-          // The state matched (and there was no code, or worse): a replay of this callback finds nothing.
-          expect(Object.hasOwn(proconnectOf(mine)?.pending ?? {}, state), where).toBe(false);
+          // The state matched (and there was no code, or worse): the attempt's cookie is deleted, so a
+          // replay of this callback finds nothing.
+          expect(attemptCookie(answer, state)?.line, where).toMatch(
+            /=; .*Expires=Thu, 01 Jan 1970/,
+          );
         }
       }),
       { numRuns: GENUINE_RUNS },
@@ -663,16 +670,16 @@ describe("GET /login with arbitrary query strings", () => {
     }
   }
 
-  /** After a 303, the session (the client's, or the one just created) holds the attempt, no user. */
-  async function expectAttemptStored(answer: Answer, client: Client) {
-    const id = client.sessionId ?? setSessionId(answer);
-    expect(id).toBeDefined();
-    if (client.sessionId) expect(setSessionId(answer) ?? id).toBe(client.sessionId);
-    const data = proconnectOf((await storedSessions(app.store))[id!]);
+  /** After a 303, the attempt is in its own cookie, with a same-origin returnTo; no session is made. */
+  function expectAttemptCookie(answer: Answer, client: Client) {
+    expectNoNewSession(answer, client.sessionId);
     const state = new URL(answer.headers.location!).searchParams.get("state")!;
-    expect(data?.pending?.[state]).toBeDefined();
-    for (const attempt of Object.values(data?.pending ?? {}))
-      expectSameOriginPath(attempt.returnTo);
+    const cookie = attemptCookie(answer, state);
+    expect(cookie?.line).toMatch(/; HttpOnly; SameSite=Lax$/);
+    const fields = JSON.parse(
+      Buffer.from(cookie!.value, "base64url").toString("utf8"),
+    ) as unknown[];
+    expectSameOriginPath(fields[2] as string);
   }
 
   for (const [label, setup] of [
@@ -689,7 +696,7 @@ describe("GET /login with arbitrary query strings", () => {
             if (outcome === "accepted") accepted = answer;
             return outcome;
           });
-          if (accepted) await expectAttemptStored(accepted, client);
+          if (accepted) expectAttemptCookie(accepted, client);
         }),
         { numRuns: HTTP_RUNS },
       );

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import {
   errorOf,
-  onlySession,
   sessionIdOf,
   startTestApp,
   storedSessions,
@@ -21,6 +20,15 @@ useTestApp((started, startedApp) => {
 });
 
 const toEmulator = (url: URL) => url.origin === emulator.url;
+
+/** The proconnect-login cookies a browser would send to `url`, as [name, value] pairs. */
+function loginCookiesOf(browser: TestBrowser, url: string): [string, string][] {
+  return browser
+    .cookieHeader(url)
+    .split("; ")
+    .filter((pair) => pair.startsWith("proconnect-login."))
+    .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]);
+}
 
 async function authorizeUrl(query = "", browser = new TestBrowser()): Promise<URL> {
   const page = await browser.navigate(`${app.url}/login${query}`, { stopAt: toEmulator });
@@ -136,7 +144,7 @@ describe("the routes' matching", () => {
 });
 
 describe("GET /login: bounded state", () => {
-  it("keeps at most maxPendingLogins attempts, the newest, however many logins a browser starts", async () => {
+  it("keeps at most maxPendingLogins attempts, the newest, each in its own cookie, however many logins a browser starts", async () => {
     await withApp(emulator, { options: { maxPendingLogins: 3 } }, async (small) => {
       const browser = new TestBrowser();
       const states: string[] = [];
@@ -144,30 +152,71 @@ describe("GET /login: bounded state", () => {
         const page = await browser.navigate(`${small.url}/login`, { stopAt: toEmulator });
         states.push(page.location!.searchParams.get("state")!);
       }
-      const [, data] = await onlySession(small.store);
-      const pending = (data.proconnect as { pending: Record<string, unknown> }).pending;
-      expect(Object.keys(pending).sort()).toEqual(states.slice(-3).sort());
-      expect(JSON.stringify(data).length).toBeLessThan(2048);
+      const held = loginCookiesOf(browser, small.url);
+      expect(held.map(([name]) => name).sort()).toEqual(
+        states
+          .slice(-3)
+          .map((state) => `proconnect-login.${state}`)
+          .sort(),
+      );
+      expect(browser.cookieHeader(small.url).length).toBeLessThan(2048);
+      // Logins under way are never in the session store.
+      expect(await storedSessions(small.store)).toEqual({});
+
+      // The newest attempt still works, and an evicted one is refused.
+      const evicted = await browser.navigate(
+        `${small.url}/callback?state=${states[0]}&code=x&iss=${encodeURIComponent(emulator.issuer)}`,
+      );
+      expect([evicted.status, errorOf(evicted).code]).toEqual([400, "invalid_state"]);
     });
   });
 
-  it("gives a session holding only login attempts their lifetime, so a store reclaims a cookie-less flood", async () => {
-    await withApp(emulator, { options: { loginTimeout: 1 } }, async (short) => {
+  it("writes nothing to the session store for a cookie-less flood: each answer is one short-lived cookie", async () => {
+    await withApp(emulator, { options: { loginTimeout: 60 } }, async (short) => {
       const responses = await Promise.all(
         Array.from({ length: 200 }, () => request(short.url).get("/login")),
       );
       for (const response of responses) {
         expect(response.status).toBe(303);
-        const expires = /Expires=([^;]+)/.exec(String(response.headers["set-cookie"]))?.[1];
-        expect(Date.parse(expires!) - Date.now()).toBeLessThanOrEqual(1000);
+        const cookies = response.headers["set-cookie"] as unknown as string[];
+        expect(cookies).toHaveLength(1);
+        expect(cookies[0]).toMatch(
+          /^proconnect-login\.[\w-]{43}=[\w-]+; Max-Age=60; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/,
+        );
+        expect(cookies[0]!.length).toBeLessThan(400);
       }
-      const sessions = Object.values(await storedSessions(short.store));
-      expect(sessions).toHaveLength(200);
-      for (const data of sessions) expect(JSON.stringify(data).length).toBeLessThan(1024);
-
-      await new Promise((resolve) => setTimeout(resolve, 1100));
       expect(await storedSessions(short.store)).toEqual({});
     });
+  });
+
+  it("over https, names the attempt cookie __Host- and marks it Secure, so no sibling subdomain can plant one", async () => {
+    await withApp(emulator, { options: { baseUrl: "https://app.example" } }, async (https) => {
+      const response = await request(https.url).get("/login");
+      expect(response.status).toBe(303);
+      const cookie = (response.headers["set-cookie"] as unknown as string[])[0]!;
+      expect(cookie).toMatch(/^__Host-proconnect-login\.[\w-]{43}=/);
+      expect(cookie).toMatch(/; Path=\/;/);
+      expect(cookie).toMatch(/; Secure/);
+      expect(cookie).not.toMatch(/Domain=/i);
+    });
+  });
+
+  it("drops the oldest attempts to keep a browser's login cookies within 8 KB, even with long returnTo paths", async () => {
+    const browser = new TestBrowser();
+    const long = `/${"a".repeat(2000)}`;
+    let last = "";
+    for (let i = 0; i < 5; i++) {
+      const page = await browser.navigate(
+        `${app.url}/login?returnTo=${encodeURIComponent(`${long}?${i}`)}`,
+        { stopAt: toEmulator },
+      );
+      last = page.location!.searchParams.get("state")!;
+    }
+    const held = loginCookiesOf(browser, app.url);
+    const bytes = held.reduce((sum, [name, value]) => sum + name.length + value.length, 0);
+    expect(bytes).toBeLessThanOrEqual(8 * 1024);
+    expect(held.length).toBeLessThan(5);
+    expect(held.map(([name]) => name)).toContain(`proconnect-login.${last}`);
   });
 
   it("keeps the app's own session lifetime once signed in, and for a session with the app's data", async () => {

@@ -1,7 +1,7 @@
 import type { RequestHandler } from "express";
 import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
-import { prunePending, regenerateSession, saveSession, sessionOf } from "../session.js";
+import { regenerateSession, saveSession, sessionOf } from "../session.js";
 import { normalizeUser } from "../user.js";
 
 const SINGLE = ["state", "code", "iss", "error", "error_description"];
@@ -10,10 +10,15 @@ const SINGLE = ["state", "code", "iss", "error", "error_description"];
  * `GET /callback`: checks the state, exchanges the code, verifies the id_token and the signed userinfo,
  * validates the claims, then writes the session under a new id. Any failure leaves no user behind.
  */
-export function callbackRoute({ options, provider, scopes }: Context): RequestHandler {
+export function callbackRoute({
+  options,
+  provider,
+  scopes,
+  loginCookies,
+}: Context): RequestHandler {
   return async (req, res, next) => {
     try {
-      const session = sessionOf(req);
+      sessionOf(req); // the login ends in a new session: a missing express-session is said first
       const query = new URL(req.originalUrl, "http://callback.invalid").searchParams;
       for (const name of SINGLE) {
         if (query.getAll(name).length > 1) {
@@ -22,19 +27,16 @@ export function callbackRoute({ options, provider, scopes }: Context): RequestHa
       }
       const state = query.get("state");
       if (!state) throw new ProConnectError("invalid_state", "the callback has no state");
-      // Read without writing: a forged callback must not even create a session.
-      const pending = session.proconnect?.pending ?? {};
-      const attempt = Object.hasOwn(pending, state) ? pending[state] : undefined;
-      const data = session.proconnect;
-      if (!attempt || !data) {
+      // Consumed before anything else, whatever the outcome: a replay of this callback finds nothing.
+      // Nothing is written to the session until the login has passed every check.
+      const attempt = loginCookies.read(req, state);
+      loginCookies.clear(res, state);
+      if (!attempt) {
         throw new ProConnectError(
           "invalid_state",
-          "the callback's state matches no login under way in this session (unknown, already used, or another browser)",
+          "the callback's state matches no login under way in this browser (unknown, already used, or started in another browser)",
         );
       }
-      // Consumed before anything else: a replay of this callback finds nothing.
-      const { [state]: _consumed, ...others } = pending;
-      data.pending = prunePending(others, options.maxPendingLogins);
       if (attempt.expiresAt <= Date.now()) {
         throw new ProConnectError("invalid_state", "the login took too long: start again");
       }
@@ -49,7 +51,6 @@ export function callbackRoute({ options, provider, scopes }: Context): RequestHa
       if (error !== null) {
         if (error === "login_required" && attempt.silent) {
           // Silent login: nobody signed in at ProConnect; back where the user was, anonymous.
-          await saveSession(session);
           res.redirect(303, attempt.returnTo);
           return;
         }
@@ -91,12 +92,11 @@ export function callbackRoute({ options, provider, scopes }: Context): RequestHa
         }
       }
 
-      // A new session id (no fixation); only the other tabs' logins under way are carried over.
+      // A new session id (no fixation). Other tabs' logins under way are in their own cookies.
       const fresh = await regenerateSession(req);
       fresh.proconnect = {
         user,
         idToken: login.idToken,
-        ...(Object.keys(data.pending).length > 0 ? { pending: data.pending } : {}),
         ...(options.storeTokens
           ? {
               tokens: {

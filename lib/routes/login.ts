@@ -4,7 +4,7 @@ import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
 import { isLoginHint } from "../login-hint.js";
 import { safeReturnTo } from "../return-to.js";
-import { expireWithAttempts, prunePending, saveSession, sessionOf } from "../session.js";
+import { sessionOf } from "../session.js";
 
 const PROMPTS = new Set(["login", "consent", "none"]);
 
@@ -56,10 +56,11 @@ function readQuery(query: unknown): LoginQuery {
 }
 
 /** `GET /login`: a fresh state, nonce and PKCE verifier for each attempt, then off to ProConnect. */
-export function loginRoute({ options, provider }: Context): RequestHandler {
+export function loginRoute({ options, provider, loginCookies }: Context): RequestHandler {
   return async (req, res, next) => {
     try {
-      const session = sessionOf(req);
+      // Read-only here, but the login ends in a session: a missing express-session is said now.
+      sessionOf(req);
       const query = readQuery(req.query);
       const attempt = await provider.newAttempt();
       const claims = structuredClone(options.claims ?? {});
@@ -83,25 +84,16 @@ export function loginRoute({ options, provider }: Context): RequestHandler {
       if (options.acrValues) parameters.acr_values = options.acrValues.join(" ");
       if (Object.keys(claims).length > 0) parameters.claims = JSON.stringify(claims);
 
-      // Discovery first: when ProConnect is down, nothing is written to the session.
+      // Discovery first: when ProConnect is down, the browser gets no cookie.
       const url = await provider.authorizationUrl(parameters);
-      const data = (session.proconnect ??= {});
-      data.pending = prunePending(
-        {
-          ...data.pending,
-          [attempt.state]: {
-            nonce: attempt.nonce,
-            codeVerifier: attempt.codeVerifier,
-            returnTo: safeReturnTo(query.returnTo) ?? options.postLoginRedirect,
-            expiresAt: Date.now() + options.loginTimeout * 1000,
-            ...(query.prompt === "none" ? { silent: true } : {}),
-          },
-        },
-        options.maxPendingLogins,
-      );
-      // A successful login gets a new session, with the app's own cookie settings.
-      expireWithAttempts(session, options.loginTimeout * 1000);
-      await saveSession(session);
+      // In its own cookie, not in the session: see login-cookie.ts.
+      loginCookies.write(req, res, attempt.state, {
+        nonce: attempt.nonce,
+        codeVerifier: attempt.codeVerifier,
+        returnTo: safeReturnTo(query.returnTo) ?? options.postLoginRedirect,
+        expiresAt: Date.now() + options.loginTimeout * 1000,
+        ...(query.prompt === "none" ? { silent: true } : {}),
+      });
       res.redirect(303, url.href);
     } catch (error) {
       next(error);

@@ -1,0 +1,143 @@
+import type { Request, Response } from "express";
+import { safeReturnTo } from "./return-to.js";
+
+/** A login under way: what the callback needs to check ProConnect's answer. */
+export interface PendingLogin {
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+  /** Epoch milliseconds after which the attempt is refused. */
+  expiresAt: number;
+  /** Silent login: `login_required` then just means "not signed in at ProConnect". */
+  silent?: boolean;
+}
+
+/**
+ * Each login under way lives in its own cookie, named after its `state`, rather than in the session:
+ * two tabs starting (or finishing) a login at the same moment each write their own cookie, where two
+ * writes of one session would lose one attempt (express-session does not lock). It also means an
+ * anonymous `/login` writes nothing to the session store.
+ *
+ * The cookie is HttpOnly, SameSite=Lax (ProConnect's redirect back is a top-level GET) and, over
+ * https, `__Host-` (Secure, Path=/, no Domain: a sibling subdomain cannot plant one). It holds that
+ * browser's own nonce and PKCE verifier; tampering with it gains nothing, since the code it would
+ * redeem is bound by ProConnect to the verifier sent at `/login`.
+ */
+export interface LoginCookies {
+  /** The attempt whose `state` this is, if this browser holds a well-formed one (expired or not). */
+  read(req: Request, state: string): PendingLogin | undefined;
+  /** Sets the cookie of a new attempt, dropping the oldest ones beyond `maxPendingLogins` or the size budget. */
+  write(req: Request, res: Response, state: string, attempt: PendingLogin): void;
+  /** Deletes the cookie of `state` (single use: done before the callback checks anything else). */
+  clear(res: Response, state: string): void;
+}
+
+/** Bytes the pending-login cookies of one browser may take, so requests stay far below header limits. */
+export const PENDING_COOKIES_BUDGET = 8 * 1024;
+
+const STATE = /^[\w-]{1,128}$/;
+const RANDOM = /^[\w-]{16,128}$/;
+
+export function loginCookies(options: {
+  secure: boolean;
+  loginTimeout: number;
+  maxPendingLogins: number;
+}): LoginCookies {
+  const prefix = options.secure ? "__Host-proconnect-login." : "proconnect-login.";
+  const attributes = {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: options.secure,
+    path: "/",
+  } as const;
+
+  /** Our cookies in the request, by state: the raw value, unparsed. */
+  function ours(req: Request): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const pair of (req.headers.cookie ?? "").split(";")) {
+      const at = pair.indexOf("=");
+      const name = pair.slice(0, at).trim();
+      if (at > 0 && name.startsWith(prefix))
+        found.set(name.slice(prefix.length), pair.slice(at + 1).trim());
+    }
+    return found;
+  }
+
+  return {
+    read(req, state) {
+      if (!STATE.test(state)) return undefined;
+      const raw = ours(req).get(state);
+      return raw === undefined ? undefined : decode(raw);
+    },
+
+    write(req, res, state, attempt) {
+      const value = encode(attempt);
+      const now = Date.now();
+      // Oldest first; an unreadable or expired cookie of ours counts as the oldest of all.
+      const others = [...ours(req)]
+        .filter(([name]) => name !== state)
+        .map(([name, raw]) => ({
+          name,
+          bytes: prefix.length + name.length + raw.length,
+          expiresAt: decode(raw)?.expiresAt ?? 0,
+        }))
+        .sort((a, b) => a.expiresAt - b.expiresAt);
+      let bytes =
+        others.reduce((sum, other) => sum + other.bytes, 0) +
+        prefix.length +
+        state.length +
+        value.length;
+      let kept = others.length;
+      for (const other of others) {
+        const tooMany = kept + 1 > options.maxPendingLogins;
+        if (!tooMany && bytes <= PENDING_COOKIES_BUDGET && other.expiresAt > now) break;
+        res.clearCookie(prefix + other.name, attributes);
+        bytes -= other.bytes;
+        kept -= 1;
+      }
+      res.cookie(prefix + state, value, {
+        ...attributes,
+        // Whole seconds, rounded up: Max-Age is in seconds and would otherwise lose one.
+        maxAge: Math.max(0, Math.ceil((attempt.expiresAt - now) / 1000) * 1000),
+      });
+    },
+
+    clear(res, state) {
+      if (STATE.test(state)) res.clearCookie(prefix + state, attributes);
+    },
+  };
+}
+
+function encode(attempt: PendingLogin): string {
+  const fields = [attempt.nonce, attempt.codeVerifier, attempt.returnTo, attempt.expiresAt];
+  return Buffer.from(JSON.stringify(attempt.silent ? [...fields, 1] : fields)).toString(
+    "base64url",
+  );
+}
+
+/** The attempt in a cookie value, or undefined for anything that is not exactly what `encode` writes. */
+function decode(raw: string): PendingLogin | undefined {
+  if (!/^[\w-]+$/.test(raw) || raw.length > 4096) return undefined;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(fields) || fields.length < 4 || fields.length > 5) return undefined;
+  const [nonce, codeVerifier, returnTo, expiresAt, silent] = fields as unknown[];
+  if (typeof nonce !== "string" || !RANDOM.test(nonce)) return undefined;
+  if (typeof codeVerifier !== "string" || !RANDOM.test(codeVerifier)) return undefined;
+  if (typeof expiresAt !== "number" || !Number.isFinite(expiresAt)) return undefined;
+  if (silent !== undefined && silent !== 1) return undefined;
+  // Checked again on the way out: the cookie is the browser's to change.
+  const target = safeReturnTo(returnTo);
+  if (target === undefined) return undefined;
+  return {
+    nonce,
+    codeVerifier,
+    returnTo: target,
+    expiresAt,
+    ...(silent === 1 ? { silent: true } : {}),
+  };
+}
