@@ -135,52 +135,58 @@ export const optionsSchema = z
       )
       .default(console),
   })
-  .superRefine((options, ctx) => {
-    // zod runs this even when baseUrl or issuer failed z.url() (when every type is right): their own
-    // issue is listed then, and there is nothing more to check about them.
-    if (URL.canParse(options.baseUrl)) {
-      const base = new URL(options.baseUrl);
-      if (base.search || base.hash || options.baseUrl.includes("*")) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["baseUrl"],
-          message: "must have no wildcard, query or fragment",
-        });
-      }
-      if (options.environment === "production") {
-        if (base.protocol !== "https:") {
+  .superRefine(
+    (options, ctx) => {
+      // Run even when other fields failed (`when` below), so that every problem is listed at once: the
+      // values here may then be anything, hence the guards.
+      if (typeof options !== "object" || options === null) return;
+      if (typeof options.baseUrl === "string" && URL.canParse(options.baseUrl)) {
+        const base = new URL(options.baseUrl);
+        if (base.search || base.hash || options.baseUrl.includes("*")) {
           ctx.addIssue({
             code: "custom",
             path: ["baseUrl"],
+            message: "must have no wildcard, query or fragment",
+          });
+        }
+        if (options.environment === "production") {
+          if (base.protocol !== "https:") {
+            ctx.addIssue({
+              code: "custom",
+              path: ["baseUrl"],
+              message:
+                "must use https:// in production: ProConnect refuses http redirect URIs (Y04A586)",
+            });
+          }
+          if (isLoopback(base.hostname)) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["baseUrl"],
+              message: "must not be localhost in production: ProConnect refuses it (Y04A586)",
+            });
+          }
+        }
+      }
+      if (typeof options.issuer === "string" && URL.canParse(options.issuer)) {
+        const issuer = new URL(options.issuer);
+        if (issuer.protocol === "http:" && !isLoopback(issuer.hostname)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["issuer"],
             message:
-              "must use https:// in production: ProConnect refuses http redirect URIs (Y04A586)",
-          });
-        }
-        if (isLoopback(base.hostname)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["baseUrl"],
-            message: "must not be localhost in production: ProConnect refuses it (Y04A586)",
+              "must use https:// (http:// only for a local emulator on localhost or 127.0.0.1)",
           });
         }
       }
-    }
-    if (options.issuer && URL.canParse(options.issuer)) {
-      const issuer = new URL(options.issuer);
-      if (issuer.protocol === "http:" && !isLoopback(issuer.hostname)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["issuer"],
-          message:
-            "must use https:// (http:// only for a local emulator on localhost or 127.0.0.1)",
-        });
+      if (typeof options.routes === "object" && options.routes !== null) {
+        const paths = Object.values(options.routes);
+        if (new Set(paths).size !== paths.length) {
+          ctx.addIssue({ code: "custom", path: ["routes"], message: "must all be different" });
+        }
       }
-    }
-    const paths = Object.values(options.routes);
-    if (new Set(paths).size !== paths.length) {
-      ctx.addIssue({ code: "custom", path: ["routes"], message: "must all be different" });
-    }
-  });
+    },
+    { when: () => true },
+  );
 
 /** The options of `proconnect()`, as you write them (every default applied for what you leave out). */
 export type ProConnectOptions = z.input<typeof optionsSchema>;

@@ -70,6 +70,18 @@ describe("built package (dist/, as published)", () => {
     });
   });
 
+  it("runs the proconnect-express command from its bin, with plain Node.js", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const pkg = JSON.parse(await readFile(`${root}/package.json`, "utf8")) as {
+      bin: Record<string, string>;
+    };
+    const bin = `${root}/${pkg.bin["proconnect-express"]}`;
+    expect((await readFile(bin, "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(true);
+    const { stdout } = await run(process.execPath, [bin, "--help"], { cwd: root });
+    expect(stdout).toContain("sp-config");
+    expect(stdout).toContain("doctor");
+  });
+
   it("ships type declarations for both entry points", async () => {
     const { readFile } = await import("node:fs/promises");
     const pkg = JSON.parse(await readFile(`${root}/package.json`, "utf8")) as {

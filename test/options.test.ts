@@ -49,6 +49,29 @@ describe("proconnect(options)", () => {
     expect(message).toContain("the client_secret ProConnect gave you");
   });
 
+  it("lists the rules between options together with the wrong fields, not on a second try", () => {
+    const message = problems({
+      clientId: "",
+      clientSecret: 42,
+      baseUrl: "http://mon-service.gouv.fr",
+      environment: "production",
+      issuer: "http://proconnect.example",
+      routes: { login: "/same", callback: "/same" },
+    });
+    for (const expected of [
+      /→ at clientId/,
+      /→ at clientSecret/,
+      /Y04A586[\s\S]*→ at baseUrl/,
+      /http:\/\/ only for a local emulator[\s\S]*→ at issuer/,
+      /must all be different[\s\S]*→ at routes/,
+    ]) {
+      expect(message).toMatch(expected);
+    }
+    for (const input of [null, 7, "options", [], { routes: null }, { baseUrl: 1, routes: 2 }]) {
+      expect(problems(input)).toMatch(/Invalid proconnect\(\) options/);
+    }
+  });
+
   it("refuses http and localhost in production (ProConnect's Y04A586)", () => {
     expect(
       problems({ ...valid, environment: "production", baseUrl: "http://mon-service.gouv.fr" }),

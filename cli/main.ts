@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `proconnect-express` executable: the only module that reads process.argv and process.env.
+import { readFileSync } from "node:fs";
+import { run } from "./run.js";
+
+process.exitCode = await run(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  // Marks in colour on a terminal only, and never with NO_COLOR (https://no-color.org).
+  color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  readFile: (path) => readFileSync(path, "utf8"),
+  fetch: globalThis.fetch,
+  now: Date.now,
+});

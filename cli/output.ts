@@ -1,0 +1,62 @@
+/** Where a command writes: its report on `out`, errors about how it was called or configured on `err`. */
+export interface Output {
+  out(line?: string): void;
+  err(line?: string): void;
+  /** Whether marks may be coloured (a terminal, without NO_COLOR). */
+  readonly color: boolean;
+}
+
+/** A writable stream, as `process.stdout` is one. */
+export interface Sink {
+  write(text: string): unknown;
+}
+
+export interface OutputOptions {
+  stdout: Sink;
+  stderr: Sink;
+  /** Colour the marks (green ✔, red ✘…): only when the stream is a terminal. */
+  color: boolean;
+  /** Values replaced by `***` wherever they would appear (the client secret): a last line of defence. */
+  secrets?: readonly (string | undefined)[];
+}
+
+/** How a check or a warning ended. Each has a mark that reads without colour. */
+export type Status = "pass" | "fail" | "skip" | "warn" | "info";
+
+const MARKS: Record<Status, string> = { pass: "✔", fail: "✘", skip: "–", warn: "⚠", info: "•" };
+const COLORS: Record<Status, string> = {
+  pass: "\u001b[32m",
+  fail: "\u001b[31m",
+  skip: "\u001b[2m",
+  warn: "\u001b[33m",
+  info: "\u001b[36m",
+};
+const RESET = "\u001b[0m";
+
+// Too short a secret would mask ordinary words: such a secret is refused by ProConnect anyway.
+const MIN_MASKED_LENGTH = 6;
+
+/**
+ * An {@link Output} writing lines to two streams, masking the secrets it is given.
+ *
+ * @example
+ * const output = createOutput({ stdout: process.stdout, stderr: process.stderr, color: false });
+ * output.out(mark("pass", false) + " découverte");
+ */
+export function createOutput(options: OutputOptions): Output {
+  const secrets = (options.secrets ?? []).filter(
+    (secret): secret is string => secret !== undefined && secret.length >= MIN_MASKED_LENGTH,
+  );
+  const mask = (text: string) =>
+    secrets.reduce((masked, secret) => masked.split(secret).join("***"), text);
+  return {
+    color: options.color,
+    out: (line = "") => void options.stdout.write(`${mask(line)}\n`),
+    err: (line = "") => void options.stderr.write(`${mask(line)}\n`),
+  };
+}
+
+/** The mark of a status (`✔`, `✘`, `–`, `⚠`, `•`), coloured when `color` is set. */
+export function mark(status: Status, color: boolean): string {
+  return color ? `${COLORS[status]}${MARKS[status]}${RESET}` : MARKS[status];
+}

@@ -1,0 +1,223 @@
+import { isLoopback } from "../lib/hosts.js";
+import type { ProConnectEnvironment } from "../lib/issuers.js";
+
+/** The two lists of the form: login redirect URIs and post-logout redirect URIs. */
+export type UriList = "login" | "logout";
+
+/** Why a URI deserves attention. See the README's table. */
+export type WarningCode =
+  | "wildcard"
+  | "malformed"
+  | "query"
+  | "http_in_production"
+  | "localhost_in_production"
+  | "duplicate"
+  | "trailing_slash"
+  | "near_duplicate"
+  | "not_registered"
+  | "wrong_list";
+
+export interface UriWarning {
+  code: WarningCode;
+  /** In French, says what ProConnect would do and what is done with the URI. */
+  message: string;
+  uri?: string;
+  /** The error ProConnect would show for it (Y030031, Y030111, Y04A586). */
+  proconnectCode?: string;
+}
+
+/** The error ProConnect shows when a URI is missing from each list. */
+export const NOT_REGISTERED_CODE: Record<UriList, string> = { login: "Y030031", logout: "Y030111" };
+/** ProConnect's code for a configuration it refuses (http or localhost in production). */
+export const INVALID_CONFIGURATION_CODE = "Y04A586";
+
+const LIST_NAMES: Record<UriList, string> = {
+  login: "URLs de redirection post CONNEXION",
+  logout: "URLs de redirection post DÉCONNEXION",
+};
+
+/**
+ * What ProConnect cannot accept in a registered URI, in the given environment. An empty list means the
+ * URI can be registered; any problem means it cannot.
+ */
+export function uriProblems(
+  uri: string,
+  environment: ProConnectEnvironment,
+): Omit<UriWarning, "uri">[] {
+  if (uri.includes("*")) {
+    return [
+      {
+        code: "wildcard",
+        message: "contient un joker (*) : ProConnect n'accepte pas les wildcards",
+      },
+    ];
+  }
+  if (!/^https?:\/\//i.test(uri) || !URL.canParse(uri)) {
+    return [{ code: "malformed", message: "n'est pas une URL absolue http(s)://" }];
+  }
+  const url = new URL(uri);
+  const problems: Omit<UriWarning, "uri">[] = [];
+  // `#` alone leaves url.hash empty: look at the text.
+  if (uri.includes("#")) {
+    problems.push({
+      code: "malformed",
+      message: "contient un fragment (#) : interdit dans une URL de redirection",
+    });
+  }
+  if (environment === "production" && url.protocol === "http:") {
+    problems.push({
+      code: "http_in_production",
+      message: "en http:// : ProConnect refuse http en production",
+      proconnectCode: INVALID_CONFIGURATION_CODE,
+    });
+  }
+  if (environment === "production" && isLoopback(url.hostname)) {
+    problems.push({
+      code: "localhost_in_production",
+      message: `sur ${url.hostname} : ProConnect refuse localhost en production`,
+      proconnectCode: INVALID_CONFIGURATION_CODE,
+    });
+  }
+  return problems;
+}
+
+/** Same URI up to a trailing `/`, the case of the host or a default port: ProConnect sees two URIs. */
+function looseKey(uri: string): string {
+  const url = new URL(uri);
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}${url.search}`;
+}
+
+const withoutTrailingSlash = (uri: string) => uri.replace(/\/+(?=$|\?)/, "");
+
+export interface MergeInput {
+  environment: ProConnectEnvironment;
+  /** The URIs the app sends: its redirect URI and its post-logout redirect URI. */
+  app: Record<UriList, string>;
+  /** The URIs already registered, as given; undefined when nothing was said about them. */
+  existing: Record<UriList, readonly string[]> | undefined;
+}
+
+export interface MergeResult {
+  lists: Record<UriList, string[]>;
+  warnings: UriWarning[];
+}
+
+/**
+ * The full lists to send ProConnect (a request replaces them): the app's own URI first, then the
+ * registered ones in their order, without exact duplicates nor URIs ProConnect cannot accept. Warns
+ * about every URI that would fail, and with which ProConnect error.
+ *
+ * @example
+ * mergeUris({ environment: "integration", app: { login: "https://a.fr/callback", logout: "https://a.fr/logout/callback" }, existing: undefined });
+ */
+export function mergeUris(input: MergeInput): MergeResult {
+  const warnings: UriWarning[] = [];
+  const lists = { login: [] as string[], logout: [] as string[] };
+  for (const list of ["login", "logout"] as const) {
+    const own = input.app[list];
+    const registered = input.existing?.[list] ?? [];
+    const other = input.app[list === "login" ? "logout" : "login"];
+    const seen = new Set<string>();
+    for (const uri of [own, ...registered]) {
+      if (seen.has(uri)) {
+        if (uri !== own || registered.indexOf(uri) !== registered.lastIndexOf(uri)) {
+          pushOnce(warnings, {
+            code: "duplicate",
+            message: `donnée plusieurs fois dans les ${LIST_NAMES[list]} : gardée une fois`,
+            uri,
+          });
+        }
+        continue;
+      }
+      seen.add(uri);
+      const problems = uriProblems(uri, input.environment);
+      if (problems.length > 0) {
+        warnings.push(
+          ...problems.map((problem) => ({
+            ...problem,
+            message: `${problem.message}, écartée`,
+            uri,
+          })),
+        );
+        continue;
+      }
+      lists[list].push(uri);
+      if (new URL(uri).search) {
+        // Allowed by ProConnect, but never sent by the middleware: it can only serve another app.
+        warnings.push({
+          code: "query",
+          message:
+            "contient des paramètres (?…) : ProConnect les compare à la lettre, proconnect-express n'en envoie jamais ; gardée",
+          uri,
+        });
+      }
+      if (uri === other) {
+        warnings.push({
+          code: "wrong_list",
+          message: `enregistrée dans les ${LIST_NAMES[list]}, alors que l'application l'envoie pour l'autre liste (${NOT_REGISTERED_CODE[list === "login" ? "logout" : "login"]} si elle n'y est pas aussi) ; gardée, retirez-la de celle-ci si rien d'autre ne l'utilise`,
+          uri,
+          proconnectCode: NOT_REGISTERED_CODE[list === "login" ? "logout" : "login"],
+        });
+      }
+    }
+    warnings.push(...nearDuplicates(list, own, lists[list], registered.includes(own)));
+    if (input.existing !== undefined && !registered.includes(own)) {
+      // A near miss already has its warning, which says the same and more.
+      const nearMiss = lists[list].some((uri) => uri !== own && looseKey(uri) === looseKey(own));
+      if (!nearMiss) {
+        warnings.push({
+          code: "not_registered",
+          message: `${registered.length === 0 ? `aucune des ${LIST_NAMES[list]} enregistrées n'a été donnée (${list === "login" ? "--existing" : "--existing-logout"}), donc pas` : "pas"} celle de l'application : ProConnect répond ${NOT_REGISTERED_CODE[list]} tant que la liste ci-dessus n'est pas envoyée`,
+          uri: own,
+          proconnectCode: NOT_REGISTERED_CODE[list],
+        });
+      }
+    }
+  }
+  return { lists, warnings };
+}
+
+/** URIs of one list that ProConnect tells apart though a person would not. */
+function nearDuplicates(
+  list: UriList,
+  own: string,
+  uris: readonly string[],
+  ownRegistered: boolean,
+): UriWarning[] {
+  const groups = new Map<string, string[]>();
+  for (const uri of uris) {
+    const key = looseKey(uri);
+    groups.set(key, [...(groups.get(key) ?? []), uri]);
+  }
+  const warnings: UriWarning[] = [];
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    if (group.includes(own)) {
+      for (const uri of group.filter((candidate) => candidate !== own)) {
+        const slashOnly = withoutTrailingSlash(uri) === withoutTrailingSlash(own);
+        const difference = slashOnly ? "la barre oblique finale" : "la casse ou le port";
+        warnings.push({
+          code: slashOnly ? "trailing_slash" : "near_duplicate",
+          message: ownRegistered
+            ? `ne diffère de l'URL de l'application (${own}) que par ${difference} : inutile, gardée ; retirez-la si rien d'autre ne l'utilise`
+            : `enregistrée, mais l'application envoie ${own} (${difference} diffère) : ProConnect compare à la lettre et répond ${NOT_REGISTERED_CODE[list]} tant que la liste ci-dessus, qui l'ajoute, n'est pas envoyée ; gardée, retirez-la si rien d'autre ne l'utilise`,
+          uri,
+          ...(ownRegistered ? {} : { proconnectCode: NOT_REGISTERED_CODE[list] }),
+        });
+      }
+    } else {
+      warnings.push({
+        code: "near_duplicate",
+        message: `presque identiques (barre oblique finale, casse ou port) dans les ${LIST_NAMES[list]} : ${group.join(", ")} ; ProConnect les distingue : ne gardez que celle qu'une application envoie vraiment`,
+        uri: group[0],
+      });
+    }
+  }
+  return warnings;
+}
+
+function pushOnce(warnings: UriWarning[], warning: UriWarning) {
+  if (!warnings.some((w) => w.code === warning.code && w.uri === warning.uri)) {
+    warnings.push(warning);
+  }
+}
