@@ -3,6 +3,7 @@ import autocannon from "autocannon";
 
 export interface Run {
   requestsPerSecond: number;
+  requests: number;
   /** Latency, ms. */
   mean: number;
   p99: number;
@@ -26,6 +27,7 @@ export async function measure(url: string, cookie: string, seconds: number): Pro
   }
   return {
     requestsPerSecond: result.requests.total / result.duration,
+    requests: result.requests.total,
     mean: result.latency.mean,
     p99: result.latency.p99,
   };

@@ -1,12 +1,11 @@
 import type { RequestHandler } from "express";
 import { ProviderClient } from "./client.js";
-import { setContext, type Context } from "./context.js";
+import { installUserGetter, setContext, type Context } from "./context.js";
 import { loginCookies } from "./login-cookie.js";
 import { resolveOptions, type ProConnectOptions } from "./options.js";
 import { callbackRoute } from "./routes/callback.js";
 import { loginRoute } from "./routes/login.js";
 import { logoutCallbackRoute, logoutRoute } from "./routes/logout.js";
-import type { AppSession } from "./session.js";
 import type { ProConnectUser } from "./user.js";
 
 declare global {
@@ -63,9 +62,15 @@ export function proconnect(options: ProConnectOptions): RequestHandler {
     [routes.logoutCallback, logoutCallbackRoute(context)],
   ]);
   const logout = logoutRoute(context);
+  // req.proconnectUser reads the session (see installUserGetter): set up once per request prototype.
+  let seenPrototype: unknown;
   return function proconnectMiddleware(req, res, next) {
-    setContext(req, context);
-    req.proconnectUser = (req as { session?: AppSession }).session?.proconnect?.user;
+    const proto: unknown = Object.getPrototypeOf(req);
+    if (proto !== seenPrototype) {
+      installUserGetter(req);
+      seenPrototype = proto;
+    }
+    setContext(res, context);
     const route =
       req.method === "GET"
         ? get.get(req.path)

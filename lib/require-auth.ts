@@ -40,7 +40,7 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
   }
 
   return (req, res, next) => {
-    const context = getContext(req);
+    const context = getContext(res);
     if (!context) {
       next(
         new ProConnectError(

@@ -98,3 +98,41 @@ describe("requireAuth()", () => {
     expect([response.status, response.body.code]).toEqual([500, "not_configured"]);
   });
 });
+
+describe("req.proconnectUser", () => {
+  it("is the signed-in user, read from the session without writing anything on the request", async () => {
+    const anonymous = JSON.parse((await new TestBrowser().navigate(`${app.url}/probe`)).body) as {
+      own: boolean;
+      symbols: number;
+      email: string | null;
+      afterAssigning: unknown;
+    };
+    expect(anonymous).toEqual({ own: false, symbols: 0, email: null, afterAssigning: null });
+
+    const browser = new TestBrowser();
+    await browser.navigate(`${app.url}/login`, { email: "test@fia1.fr" });
+    const signedIn = JSON.parse((await browser.navigate(`${app.url}/probe`)).body) as object;
+    // Assigning it is for that request only: the next one reads the session again.
+    expect(signedIn).toEqual({
+      own: false,
+      symbols: 0,
+      email: "test@fia1.fr",
+      afterAssigning: null,
+    });
+    expect(JSON.parse((await browser.navigate(`${app.url}/probe`)).body)).toMatchObject({
+      email: "test@fia1.fr",
+    });
+  });
+
+  it("reaches a sub-app mounted after the middleware, and requireAuth() there finds the middleware", async () => {
+    const anonymous = await request(app.url).get("/sub/me");
+    expect([anonymous.status, anonymous.body.error]).toEqual([401, "unauthenticated"]);
+    const browser = new TestBrowser();
+    await browser.navigate(`${app.url}/login`, { email: "test@fia1.fr" });
+    const page = await browser.navigate(`${app.url}/sub/me`);
+    expect([page.status, (JSON.parse(page.body) as { email: string }).email]).toEqual([
+      200,
+      "test@fia1.fr",
+    ]);
+  });
+});

@@ -108,7 +108,6 @@ export function callbackRoute({
           : {}),
       };
       await saveSession(fresh);
-      req.proconnectUser = user;
       res.redirect(303, attempt.returnTo);
     } catch (error) {
       next(error);

@@ -20,7 +20,6 @@ export function logoutRoute({ options, provider }: Context): RequestHandler {
       const state = provider.randomState();
       // Signed out of the app before ProConnect answers: a user who never comes back is still out.
       session.proconnect = { logoutState: state };
-      req.proconnectUser = undefined;
       expireWithAttempts(session, options.loginTimeout * 1000);
       await saveSession(session);
       const url = await provider.endSessionUrl({

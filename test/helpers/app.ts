@@ -105,6 +105,24 @@ export async function startTestApp(
       res.json({ acr: req.proconnectUser?.acr });
     },
   );
+  // What the middleware leaves on a request: req.proconnectUser must be read, not written, per request.
+  app.get("/probe", (req, res) => {
+    const before = {
+      own: Object.hasOwn(req, "proconnectUser"),
+      symbols: Object.getOwnPropertySymbols(req).filter((key) =>
+        key.description?.startsWith("proconnect"),
+      ).length,
+    };
+    const email = req.proconnectUser?.email ?? null;
+    req.proconnectUser = undefined; // an app may still assign it, for this request
+    res.json({ ...before, email, afterAssigning: req.proconnectUser ?? null });
+  });
+  // A sub-app (its own request prototype) behind the middleware mounted on the main app.
+  const sub = express();
+  sub.get("/me", requireAuth({ api: true }), (req, res) => {
+    res.json(req.proconnectUser);
+  });
+  app.use("/sub", sub);
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof ProConnectError) {
       res.status(error.status).json({ code: error.code, message: error.message });
