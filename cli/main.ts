@@ -3,6 +3,14 @@
 import { readFileSync } from "node:fs";
 import { run } from "./run.js";
 
+// `proconnect-express sp-config | head`: once the reader is gone, stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 process.exitCode = await run(process.argv.slice(2), {
   env: process.env,
   stdout: process.stdout,

@@ -592,6 +592,19 @@ describe("proconnect-express sp-config", () => {
 });
 
 describe("proconnect-express usage", () => {
+  it("stops quietly with exit code 0 when its reader goes away (sp-config | head)", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "sp-config"], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", ...emulatorEnv() },
+    });
+    child.stdout.destroy(); // the reader is gone before the first line is written
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, "close")) as [number | null];
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|at \S+ \(/);
+  });
+
   it("--help prints the usage on stdout and exits 0", async () => {
     const run = await cli(["--help"]);
     expect(run.code).toBe(0);
