@@ -118,7 +118,7 @@ export const optionsSchema = z
     clockTolerance: z.number().int().min(0).max(300).default(10),
     /** Seconds a login attempt (state, nonce, PKCE verifier) stays valid. */
     loginTimeout: z.number().int().positive().max(3600).default(600),
-    /** Login attempts pending at once per session (tabs); the oldest is dropped beyond it. */
+    /** Login attempts at once per browser (tabs, one cookie each); the oldest is dropped beyond it. */
     maxPendingLogins: z.number().int().min(1).max(20).default(5),
     /** Only these identity providers (`idp_id`) may sign in; any by default. */
     allowedIdps: z.array(z.string().min(1)).min(1).optional(),
