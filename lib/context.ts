@@ -28,8 +28,6 @@ export function getContext(res: Response): Context | undefined {
   return (res.locals as { [CONTEXT]?: Context } | undefined)?.[CONTEXT];
 }
 
-const installed = new WeakSet<object>();
-
 /**
  * Makes `req.proconnectUser` a getter of the session's user on Express's request prototype (the one
  * every app of this Express copy inherits from), once per copy: only proconnect-express writes
@@ -41,8 +39,7 @@ export function installUserGetter(req: Request): void {
   while (proto && Object.getPrototypeOf(proto) !== IncomingMessage.prototype) {
     proto = Object.getPrototypeOf(proto) as object | null;
   }
-  if (!proto || installed.has(proto)) return;
-  installed.add(proto);
+  if (!proto || Object.hasOwn(proto, "proconnectUser")) return;
   Object.defineProperty(proto, "proconnectUser", {
     configurable: true,
     enumerable: false,

@@ -33,16 +33,12 @@ export interface LoginCookies {
 }
 
 /** Bytes the pending-login cookies of one browser may take, so requests stay far below header limits. */
-export const PENDING_COOKIES_BUDGET = 8 * 1024;
+const PENDING_COOKIES_BUDGET = 8 * 1024;
 
 const STATE = /^[\w-]{1,128}$/;
 const RANDOM = /^[\w-]{16,128}$/;
 
-export function loginCookies(options: {
-  secure: boolean;
-  loginTimeout: number;
-  maxPendingLogins: number;
-}): LoginCookies {
+export function loginCookies(options: { secure: boolean; maxPendingLogins: number }): LoginCookies {
   const prefix = options.secure ? "__Host-proconnect-login." : "proconnect-login.";
   const attributes = {
     httpOnly: true,

@@ -49,7 +49,6 @@ export function proconnect(options: ProConnectOptions): RequestHandler {
     scopes: new Set(resolved.scope.split(" ")),
     loginCookies: loginCookies({
       secure: resolved.baseUrl.startsWith("https:"),
-      loginTimeout: resolved.loginTimeout,
       maxPendingLogins: resolved.maxPendingLogins,
     }),
   };
