@@ -1,7 +1,7 @@
 import type { SigningAlg } from "../lib/scopes.js";
 import { EXIT, type DoctorArgs } from "./args.js";
 import { describeSource, optionName, type LoadedConfig } from "./config.js";
-import { mark, type Output, type Status } from "./output.js";
+import { ENVIRONMENT_LABELS, mark, NETWORK_LABELS, type Output, type Status } from "./output.js";
 import { uriProblems } from "./uris.js";
 
 /** What doctor needs from the outside world, injectable for tests of its pure parts. */
@@ -36,9 +36,6 @@ interface Fetched {
   receivedAt: number;
 }
 
-const ENVIRONMENTS = { integration: "intégration", production: "production" } as const;
-const NETWORKS = { internet: "Internet", rie: "RIE" } as const;
-
 /**
  * `proconnect-express doctor`: live checks of the configuration against ProConnect, one line each,
  * printed as they complete. Returns the exit code: 1 when a check failed, 0 otherwise. Never prints the
@@ -64,8 +61,8 @@ export async function runDoctor(
     : optionName(source, "issuer");
   output.out(`proconnect-express doctor (${describeSource(source)})`);
   output.out(`  client id     ${options.clientId}`);
-  output.out(`  réseau        ${NETWORKS[options.network]}`);
-  output.out(`  environnement ${ENVIRONMENTS[options.environment]}`);
+  output.out(`  réseau        ${NETWORK_LABELS[options.network]}`);
+  output.out(`  environnement ${ENVIRONMENT_LABELS[options.environment].toLowerCase()}`);
   output.out(`  issuer        ${options.issuer} (${issuerOrigin})`);
   output.out(
     `  secret        ${config.hasSecret ? "défini (jamais affiché)" : "non défini : inutile ici, mais proconnect() l'exige"}`,

@@ -1,3 +1,5 @@
+import type { ProConnectEnvironment, ProConnectNetwork } from "../lib/issuers.js";
+
 /** Where a command writes: its report on `out`, errors about how it was called or configured on `err`. */
 export interface Output {
   out(line?: string): void;
@@ -19,6 +21,16 @@ export interface OutputOptions {
   /** Values replaced by `***` wherever they would appear (the client secret): a last line of defence. */
   secrets?: readonly (string | undefined)[];
 }
+
+/** The network and the environment as ProConnect's form names them. */
+export const NETWORK_LABELS: Record<ProConnectNetwork, string> = {
+  internet: "Internet",
+  rie: "RIE",
+};
+export const ENVIRONMENT_LABELS: Record<ProConnectEnvironment, string> = {
+  integration: "Intégration",
+  production: "Production",
+};
 
 /** How a check or a warning ended. Each has a mark that reads without colour. */
 export type Status = "pass" | "fail" | "skip" | "warn" | "info";

@@ -1,7 +1,7 @@
 import type { ProConnectEnvironment, ProConnectNetwork } from "../lib/issuers.js";
 import { EXIT, type SpConfigArgs } from "./args.js";
 import { optionName, type LoadedConfig } from "./config.js";
-import { mark, type Output } from "./output.js";
+import { ENVIRONMENT_LABELS, mark, NETWORK_LABELS, type Output } from "./output.js";
 import { mergeUris, type UriWarning } from "./uris.js";
 
 /** What `sp-config --json` prints: the form's answers. Never the client secret. */
@@ -19,11 +19,6 @@ export interface SpConfigReport {
 }
 
 const FORM = "Demande de modification d'un Fournisseur de Services ProConnect";
-const NETWORKS: Record<ProConnectNetwork, string> = { internet: "Internet", rie: "RIE" };
-const ENVIRONMENTS: Record<ProConnectEnvironment, string> = {
-  integration: "Intégration",
-  production: "Production",
-};
 const PARTNERS = "https://partenaires.proconnect.gouv.fr/";
 
 /** The answers to ProConnect's form for this configuration, merged with the URIs already registered. */
@@ -73,10 +68,10 @@ function formatReport(report: SpConfigReport, config: LoadedConfig, color: boole
     report.clientId,
     "",
     "Réseau du Fournisseur de Services",
-    `${NETWORKS[report.network]}${defaulted("network")}`,
+    `${NETWORK_LABELS[report.network]}${defaulted("network")}`,
     "",
     "Environnement du Fournisseur de Services",
-    `${ENVIRONMENTS[report.environment]}${defaulted("environment")}`,
+    `${ENVIRONMENT_LABELS[report.environment]}${defaulted("environment")}`,
     "",
     "URLs de redirection post CONNEXION",
     ...report.redirectUris,
