@@ -4,6 +4,7 @@ import { CERTIFICATION_DIRIGEANT, ProConnectError, type ProConnectUser } from ".
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import {
   errorOf,
+  loginCookiesOf,
   onlySession,
   sessionIdOf,
   storedSessions,
@@ -304,13 +305,13 @@ describe("GET /callback: refusals leave nobody signed in", () => {
     ).location!;
     const state = callback.searchParams.get("state")!;
     const name = `proconnect-login.${state}`;
-    const genuine = browser
-      .cookieHeader(app.url)
-      .split("; ")
-      .find((pair) => pair.startsWith(`${name}=`))!;
-    const fields = JSON.parse(
-      Buffer.from(genuine.slice(name.length + 1), "base64url").toString("utf8"),
-    ) as [string, string, string, number];
+    const genuine = loginCookiesOf(browser, app.url).get(state)!;
+    const fields = JSON.parse(Buffer.from(genuine, "base64url").toString("utf8")) as [
+      string,
+      string,
+      string,
+      number,
+    ];
     const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
     const tokenCalls = () => emulator.requestCounts()["/api/v2/token"] ?? 0;
 
@@ -343,11 +344,7 @@ describe("GET /callback: refusals leave nobody signed in", () => {
     const otherState = (
       await other.navigate(`${app.url}/login`, { stopAt: toEmulator })
     ).location!.searchParams.get("state")!;
-    const otherValue = other
-      .cookieHeader(app.url)
-      .split("; ")
-      .find((pair) => pair.startsWith(`proconnect-login.${otherState}=`))!
-      .split("=")[1]!;
+    const otherValue = loginCookiesOf(other, app.url).get(otherState)!;
     const swapped = await fetch(callback, {
       headers: { cookie: `${name}=${otherValue}` },
       redirect: "manual",

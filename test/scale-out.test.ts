@@ -17,6 +17,7 @@ import {
   type Page,
   type ProConnectEmulator,
 } from "../lib/testing/index.js";
+import { loginCookiesOf } from "./helpers/app.js";
 import { CLIENT_SECRET } from "./helpers/emulator.js";
 import {
   connectTestRedis,
@@ -264,12 +265,7 @@ describe.runIf(redisTarget.run)("two instances on one Redis, behind one origin",
 
   /** The browser's login cookies: one per login under way, named after its state. */
   const loginCookies = (browser: TestBrowser) =>
-    browser
-      .cookieHeader(balancer.url)
-      .split("; ")
-      .filter((pair) => pair.startsWith("proconnect-login."))
-      .map((pair) => pair.slice("proconnect-login.".length, pair.indexOf("=")))
-      .sort();
+    [...loginCookiesOf(browser, balancer.url).keys()].sort();
 
   /** Two tabs of one browser, one started on A and one on B, both through the emulator. */
   async function twoTabsAtTheirCallbacks(browser: TestBrowser) {

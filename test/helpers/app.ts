@@ -191,6 +191,18 @@ export function sessionIdOf(browser: TestBrowser, app: TestApp): string | undefi
   return cookie ? /^s:([^.]+)\./.exec(decodeURIComponent(cookie))?.[1] : undefined;
 }
 
+/** The logins under way a browser holds for `url`: its proconnect-login cookies, value by state. */
+export function loginCookiesOf(browser: TestBrowser, url: string): Map<string, string> {
+  const prefix = "proconnect-login.";
+  const held = new Map<string, string>();
+  for (const pair of browser.cookieHeader(url).split("; ")) {
+    if (pair.startsWith(prefix)) {
+      held.set(pair.slice(prefix.length, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
+    }
+  }
+  return held;
+}
+
 /**
  * The usual setup of a test file: a strict emulator and one app registered with it, started before the
  * file's tests and closed after them, the emulator's tamper hooks removed after each test. `ready`
