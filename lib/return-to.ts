@@ -12,6 +12,9 @@ export function safeReturnTo(value: unknown): string | undefined {
   }
   const url = new URL(value, PROBE_ORIGIN);
   if (url.origin !== PROBE_ORIGIN) return undefined;
+  // Checked on the normalized form too: dot segments ("/..//evil", "/a/%2e%2e//evil") resolve to a
+  // path starting with "//", which a browser would read as another host.
+  if (url.pathname.startsWith("//")) return undefined;
   return url.pathname + url.search + url.hash;
 }
 

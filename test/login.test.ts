@@ -238,6 +238,11 @@ describe("GET /login: returnTo", () => {
     "/\r\nLocation: https://evil.example",
     "/\t/evil.example",
     "evil",
+    // Dot segments that normalize to "//evil…": refused on the normalized form, at /login.
+    "/..//evil.example",
+    "/.//evil.example",
+    "/%2e%2e//evil.example",
+    "/a/..//evil.example",
   ])("ignores %j and goes to postLoginRedirect after login", async (returnTo) => {
     const browser = new TestBrowser();
     const page = await browser.navigate(
