@@ -84,12 +84,17 @@ export function loginCookies(options: { secure: boolean; maxPendingLogins: numbe
         state.length +
         value.length;
       let kept = others.length;
+      // At most maxPendingLogins deletions per answer: a browser sent hundreds of junk cookies of ours
+      // must not get hundreds of Set-Cookie headers back (the rest go with the next logins).
+      let cleared = 0;
       for (const other of others) {
         const tooMany = kept + 1 > options.maxPendingLogins;
         if (!tooMany && bytes <= PENDING_COOKIES_BUDGET && other.expiresAt > now) break;
+        if (cleared === options.maxPendingLogins) break;
         res.clearCookie(prefix + other.name, attributes);
         bytes -= other.bytes;
         kept -= 1;
+        cleared += 1;
       }
       res.cookie(prefix + state, value, {
         ...attributes,
