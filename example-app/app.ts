@@ -180,6 +180,10 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
     if (error instanceof ProConnectError) {
       // The message is written for developers and never holds a secret or a token: log it, show the code.
       logger.warn(`[proconnect] ${error.code} (${error.status}): ${error.message}`);
+      // What failed underneath (the session store's or the network's own error) is for the operators'
+      // log only: it may name hosts or credentials, so it never reaches the page.
+      if (error.status >= 500 && error.cause !== undefined)
+        logger.warn("[proconnect] cause:", error.cause);
       res
         .status(error.status)
         .type("html")

@@ -50,6 +50,15 @@ export const ERROR_MESSAGES: Readonly<Record<ProConnectErrorCode, ErrorMessage>>
       "Vérifiez que le serveur atteint l'adresse de ProConnect (issuer). Sur le RIE, ProConnect doit avoir ouvert les adresses IP du serveur : demandez-le par le formulaire de ProConnect.",
     retry: true,
   },
+  session_store_unavailable: {
+    title: "Service momentanément indisponible",
+    explanation:
+      "Ce service n'a pas pu enregistrer votre session : vous n'êtes ni connecté ni déconnecté à moitié.",
+    nextStep: `${RETRY_LATER} Si le problème continue, prévenez le support de ce service.`,
+    forTechnicalTeam:
+      "Le stockage des sessions (Redis…) a échoué ou n'a pas répondu dans le délai sessionTimeout (3 secondes par défaut) : vérifiez qu'il répond.",
+    retry: true,
+  },
   timeout: {
     title: "ProConnect n'a pas répondu à temps",
     explanation: "ProConnect n'a pas répondu assez vite pour terminer votre connexion.",

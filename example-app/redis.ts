@@ -1,4 +1,6 @@
 import { RedisStore } from "connect-redis";
+import type { Store } from "express-session";
+import { boundedStore } from "proconnect-express";
 import { createClient } from "redis";
 import { ConfigError } from "./config.js";
 
@@ -8,8 +10,15 @@ export const REDIS_KEY_PREFIX = "proconnect-example:";
 /** How long start-up waits for Redis by default, in milliseconds. */
 export const REDIS_CONNECT_TIMEOUT_MS = 3000;
 
+/**
+ * How long one session read or write may wait for Redis by default, in milliseconds: proconnect()'s own
+ * `sessionTimeout` default, so that every request fails alike when Redis is frozen.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 3000;
+
 export interface RedisSessions {
-  store: RedisStore;
+  /** connect-redis's store, each call bounded by {@link boundedStore}. */
+  store: Store;
   /** REDIS_URL without its password, to print. */
   where: string;
   close(): Promise<void>;
@@ -71,14 +80,17 @@ export async function connectWithin(client: Connectable, timeoutMs: number): Pro
  * fails fast: a refused connection, an unknown host, a wrong password or no answer within `timeoutMs`
  * rejects with a {@link ConfigError} naming REDIS_URL and the reason, and no reconnection is left
  * running. Once connected, a lost connection is retried in the background; meanwhile session reads
- * and writes fail at once (the app's error page) instead of waiting for Redis.
+ * and writes fail at once (the app's error page) instead of waiting for Redis. A Redis that accepts
+ * commands and never answers them (frozen, or a network partition) fails each session read or write
+ * after `commandTimeoutMs` (`session_store_unavailable`, 503).
  */
 export async function connectRedisSessions(
   url: string,
   {
     timeoutMs = REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs = REDIS_COMMAND_TIMEOUT_MS,
     logger,
-  }: { timeoutMs?: number; logger: Pick<Console, "warn"> },
+  }: { timeoutMs?: number; commandTimeoutMs?: number; logger: Pick<Console, "warn"> },
 ): Promise<RedisSessions> {
   const where = redactRedisUrl(url);
   let connected = false;
@@ -91,9 +103,10 @@ export async function connectRedisSessions(
       reconnectStrategy: (retries: number) =>
         connected ? Math.min(100 * 2 ** retries, 5000) : false,
     },
+    // While disconnected, a command fails at once instead of waiting in a queue.
     disableOfflineQueue: true,
-    // A command Redis does not answer fails the request instead of hanging it.
-    commandOptions: { timeout: 5000 },
+    // No commandOptions.timeout: node-redis drops it once a command is written to the socket, so it
+    // cannot bound a Redis that stops answering. boundedStore() below bounds every session call instead.
   });
   // Without a listener, an 'error' event (each failed reconnection) would crash the process.
   client.on("error", (error: unknown) => {
@@ -112,7 +125,9 @@ export async function connectRedisSessions(
   return {
     // TTL: the session cookie's own expiry (8 hours, or a logout attempt's lifetime for a session that
     // holds nothing else), so Redis reclaims what browsers forget.
-    store: new RedisStore({ client, prefix: REDIS_KEY_PREFIX }),
+    store: boundedStore(new RedisStore({ client, prefix: REDIS_KEY_PREFIX }), {
+      timeout: commandTimeoutMs,
+    }),
     where,
     async close() {
       if (client.isOpen) await client.close();

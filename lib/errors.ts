@@ -37,11 +37,16 @@ export const PROCONNECT_ERROR_CODES = Object.freeze({
   invalid_login_request: 400,
   /** `/logout/callback` came back with a missing or wrong `state`. */
   invalid_logout_state: 400,
+  /**
+   * The session store failed, threw, or did not answer within `sessionTimeout` (or the `timeout` of
+   * `boundedStore()`): nothing was signed in or out half-way. Its own error is in `cause` only.
+   */
+  session_store_unavailable: 503,
   /** Nobody is signed in (from `requireAuth()` on an API call). */
   unauthenticated: 401,
   /** The session's acr does not meet what the route requires (from `requireAuth()` on an API call). */
   insufficient_acr: 403,
-  // Errors ProConnect sends on the callback, under their own name.
+  // Errors ProConnect sends on the callback, under their own name: see AUTHORIZATION_ERRORS.
   access_denied: 403,
   login_required: 401,
   interaction_required: 401,
@@ -56,6 +61,50 @@ export const PROCONNECT_ERROR_CODES = Object.freeze({
 } as const);
 
 export type ProConnectErrorCode = keyof typeof PROCONNECT_ERROR_CODES;
+
+/**
+ * The `error` values of an authorization response that keep their name: those OAuth 2.0 (RFC 6749,
+ * 4.1.2.1) and OpenID Connect Core (3.1.2.6) define for it. Any other value ProConnect sends (one of our
+ * own codes among them) is `provider_error`.
+ */
+export const AUTHORIZATION_ERRORS: ReadonlySet<ProConnectErrorCode> = new Set([
+  "access_denied",
+  "login_required",
+  "interaction_required",
+  "consent_required",
+  "account_selection_required",
+  "invalid_request",
+  "invalid_scope",
+  "unauthorized_client",
+  "unsupported_response_type",
+  "server_error",
+  "temporarily_unavailable",
+] as const);
+
+/**
+ * The error for ProConnect's `error` (and `error_description`) answer: its own code when it is an
+ * authorization error, `provider_error` otherwise. Both values come from the network: they are cut to a
+ * readable length and stripped of control characters before they reach a message.
+ */
+export function providerError(
+  error: string,
+  description?: string | null,
+  cause?: unknown,
+): ProConnectError {
+  const code = (AUTHORIZATION_ERRORS as ReadonlySet<string>).has(error)
+    ? (error as ProConnectErrorCode)
+    : "provider_error";
+  const said = description ? `: ${printable(description, 300)}` : "";
+  return new ProConnectError(code, `ProConnect answered ${printable(error, 100)}${said}`, {
+    cause,
+  });
+}
+
+function printable(value: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+  return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean);
+}
 
 /**
  * The one error class of proconnect-express: a stable `code`, the HTTP `status` to answer with, a message

@@ -2,7 +2,13 @@
 // behind the `proconnect-express/testing` subpath only.
 export { proconnect } from "./middleware.js";
 export { requireAuth, type RequireAuthOptions } from "./require-auth.js";
-export { ProConnectError, PROCONNECT_ERROR_CODES, type ProConnectErrorCode } from "./errors.js";
+export { boundedStore, type BoundedStoreOptions } from "./bounded-store.js";
+export {
+  AUTHORIZATION_ERRORS,
+  ProConnectError,
+  PROCONNECT_ERROR_CODES,
+  type ProConnectErrorCode,
+} from "./errors.js";
 export {
   DEFAULT_SCOPES,
   type OnLogin,

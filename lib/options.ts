@@ -114,6 +114,17 @@ export const optionsSchema = z
     postLogoutRedirect: relativePath.default("/"),
     /** Milliseconds to wait for ProConnect on each back-channel request (discovery, token, userinfo). */
     httpTimeout: z.number().int().positive().max(60_000).default(5_000),
+    /**
+     * Milliseconds each session store call of proconnect-express may take (removing the old session,
+     * writing the new one, at login and logout); past it, or when the store fails, the request ends with
+     * `session_store_unavailable` (503) and nobody is signed in or left signed in half-way.
+     */
+    sessionTimeout: z.number().int().positive().max(60_000).default(3_000),
+    /**
+     * Bytes of JSON the signed-in user may take in the session (loaded on every request): beyond it the
+     * largest `custom` attributes, then other optional claims, are dropped with a warning.
+     */
+    maxUserSize: z.number().int().min(4096).max(1_048_576).default(16_384),
     /** Seconds of clock difference tolerated when checking token times. */
     clockTolerance: z.number().int().min(0).max(300).default(10),
     /** Seconds a login attempt (state, nonce, PKCE verifier) stays valid. */

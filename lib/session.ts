@@ -1,5 +1,5 @@
 import type { Request } from "express";
-import type { Session, SessionData } from "express-session";
+import type { Session, SessionData, Store } from "express-session";
 import { ProConnectError } from "./errors.js";
 import type { ProConnectUser } from "./user.js";
 
@@ -22,6 +22,9 @@ declare module "express-session" {
 
 export type AppSession = Session & Partial<SessionData>;
 
+/** What express-session puts on the store it is given (`generate` makes a new, unsaved session). */
+type SessionStore = Store & { generate?: (req: Request) => void };
+
 /** The app's session, or a clear error when express-session is not mounted before `proconnect()`. */
 export function sessionOf(req: Request): AppSession {
   const session = (req as Request & { session?: AppSession }).session;
@@ -34,9 +37,133 @@ export function sessionOf(req: Request): AppSession {
   return session;
 }
 
-export function saveSession(session: AppSession): Promise<void> {
-  return new Promise((resolve, reject) =>
-    session.save((error?: unknown) => (error ? reject(error) : resolve())),
+function storeOf(req: Request): SessionStore & { generate: (req: Request) => void } {
+  const store = (req as Request & { sessionStore?: SessionStore }).sessionStore;
+  if (typeof store?.generate !== "function") {
+    throw new ProConnectError(
+      "session_missing",
+      "req.sessionStore is missing: mount express-session (app.use(session({...}))) before proconnect()",
+    );
+  }
+  return store as SessionStore & { generate: (req: Request) => void };
+}
+
+/**
+ * Runs one store call with a deadline. Whatever the store does — answers an error, throws, never
+ * answers, or answers after the deadline — the promise settles once, with a `session_store_unavailable`
+ * error whose message names the operation and never the store's own words (they may hold a password or
+ * a URL): those stay in `cause`.
+ */
+export function withinDeadline<T = void>(
+  what: string,
+  timeoutMs: number,
+  call: (done: (error?: unknown, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(
+        new ProConnectError(
+          "session_store_unavailable",
+          `the session store did not ${what} within ${timeoutMs} ms`,
+        ),
+      );
+    }, timeoutMs);
+    const done = (error?: unknown, value?: T) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        reject(
+          new ProConnectError("session_store_unavailable", `the session store could not ${what}`, {
+            cause: error,
+          }),
+        );
+      } else resolve(value as T);
+    };
+    try {
+      call(done);
+    } catch (error) {
+      done(error ?? new Error("the store threw"));
+    }
+  });
+}
+
+/** The session as the store keeps it, without its cookie (renewed on every request). */
+function contentOf(session: AppSession): string {
+  return JSON.stringify(session, function (this: unknown, key, value: unknown) {
+    return this === session && key === "cookie" ? undefined : value;
+  });
+}
+
+/**
+ * From now on, express-session's own save at the end of the response writes `session` only if something
+ * changed it after this point (the app's error handler adding a flash message, say), and then within the
+ * deadline too. Without it, a session proconnect-express has just written would be written again (one
+ * store round trip too many per login), and a store that hangs or throws there would hang the response.
+ */
+function settle(req: Request, session: AppSession, timeoutMs: number): void {
+  const store = storeOf(req);
+  const written = contentOf(session);
+  Object.defineProperty(session, "save", {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value(this: AppSession, callback?: (error?: unknown) => void) {
+      const done = callback ?? (() => undefined);
+      if (contentOf(this) === written) done();
+      else {
+        void withinDeadline("save the session", timeoutMs, (finish) =>
+          store.set(this.id, this, finish),
+        ).then(() => done(), done);
+      }
+      return this;
+    },
+  });
+}
+
+/** Writes the request's session to the store now, within the deadline, and once only. */
+export async function persistSession(req: Request, timeoutMs: number): Promise<void> {
+  const session = sessionOf(req);
+  const store = storeOf(req);
+  await withinDeadline("save the session", timeoutMs, (done) =>
+    store.set(session.id, session, done),
+  );
+  settle(req, session, timeoutMs);
+}
+
+/**
+ * Ends the session the browser holds and gives it a new, empty session id (no fixation) that is not
+ * written anywhere: the browser's cookie then names nothing until the app stores something. Rejects
+ * (`session_store_unavailable`) when the store could not remove the old session in time, after the
+ * browser has been given the new id all the same.
+ */
+export async function replaceSession(req: Request, timeoutMs: number): Promise<AppSession> {
+  const store = storeOf(req);
+  const id = sessionOf(req).id;
+  try {
+    await withinDeadline("remove the session", timeoutMs, (done) => store.destroy(id, done));
+  } finally {
+    abandonSession(req, timeoutMs);
+  }
+  return sessionOf(req);
+}
+
+/**
+ * Gives the browser a new, empty, unsaved session id at once, with no store call: whatever the store
+ * holds, or will hold after a late answer, under the previous id is named by no cookie of this browser.
+ */
+export function abandonSession(req: Request, timeoutMs: number): void {
+  storeOf(req).generate(req);
+  settle(req, sessionOf(req), timeoutMs);
+}
+
+/** Removes the session `id` from the store, best effort: never rejects, settles within the deadline. */
+export function forgetSession(req: Request, id: string, timeoutMs: number): Promise<void> {
+  const store = storeOf(req);
+  return withinDeadline("remove the session", timeoutMs, (done) => store.destroy(id, done)).catch(
+    () => undefined,
   );
 }
 
@@ -52,20 +179,4 @@ export function expireWithAttempts(session: AppSession, lifetimeMs: number): voi
   if (onlyAttempts && (session.cookie.maxAge ?? Infinity) > lifetimeMs) {
     session.cookie.maxAge = lifetimeMs;
   }
-}
-
-/** Ends the session: removed from the store, nothing saved in its place (the cookie then matches nothing). */
-export function destroySession(req: Request): Promise<void> {
-  return new Promise((resolve, reject) =>
-    sessionOf(req).destroy((error?: unknown) => (error ? reject(error) : resolve())),
-  );
-}
-
-/** A new, empty session under a new id (no fixation); the old one is destroyed in the store. */
-export function regenerateSession(req: Request): Promise<AppSession> {
-  return new Promise((resolve, reject) =>
-    sessionOf(req).regenerate((error?: unknown) =>
-      error ? reject(error) : resolve(sessionOf(req)),
-    ),
-  );
 }

@@ -47,7 +47,11 @@ const siret = z.string().transform((value, ctx) => {
   }
   return normalized;
 });
-const email = z.string().trim().pipe(z.email("must be an e-mail address"));
+const email = z
+  .string()
+  .trim()
+  .max(256, "must be at most 256 characters")
+  .pipe(z.email("must be an e-mail address"));
 const phone = z
   .string()
   .trim()
@@ -79,6 +83,14 @@ const OPTIONAL: readonly (readonly [
   ["custom", z.record(z.string(), z.unknown())],
 ];
 
+const amr = z.array(text).max(16);
+
+/** What limits the user: the warnings' logger, and the bytes of JSON it may take in the session. */
+export interface UserLimits {
+  logger: ProConnectLogger;
+  maxUserSize: number;
+}
+
 /**
  * Builds the user from the verified id_token and userinfo: required claims that fail their rule refuse
  * the login (`invalid_user_claims`, every problem listed), optional ones are dropped with a warning.
@@ -87,7 +99,7 @@ export function normalizeUser(
   idToken: Record<string, unknown>,
   userinfo: Record<string, unknown>,
   scopes: ReadonlySet<string>,
-  logger: ProConnectLogger,
+  { logger, maxUserSize }: UserLimits,
 ): ProConnectUser {
   const problems: string[] = [];
   const required = <T>(name: string, schema: z.ZodType<T>, value: unknown): T | undefined => {
@@ -149,9 +161,79 @@ export function normalizeUser(
       ...(societe === undefined ? {} : { societe }),
     };
   }
-  if (typeof idToken.acr === "string") user.acr = idToken.acr;
-  if (Array.isArray(idToken.amr) && idToken.amr.every((value) => typeof value === "string")) {
-    user.amr = idToken.amr as string[];
+  for (const [claim, schema] of [
+    ["acr", text],
+    ["amr", amr],
+  ] as const) {
+    if (idToken[claim] === undefined) continue;
+    const result = schema.safeParse(idToken[claim]);
+    if (result.success) Object.assign(user, { [claim]: result.data });
+    else
+      logger.warn(`proconnect: dropped the invalid id_token claim ${claim}`, {
+        claim,
+        sub: user.sub,
+      });
   }
+  return withinSize(user, maxUserSize, logger);
+}
+
+/** Optional claims given up first when the user is too large for the session: `custom` leads. */
+const DROPPED_FIRST = [
+  "organizational_unit",
+  "belonging_population",
+  "chorusdt",
+  "phone_number",
+  "idp_acr",
+  "amr",
+] as const satisfies readonly (keyof ProConnectUser)[];
+
+const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? "");
+
+/**
+ * Keeps the user within `maxUserSize` bytes of JSON, since it is loaded with the session on every
+ * request: the largest `custom` attributes go first, then the other optional claims, each named in one
+ * warning (never their values). Required claims are already bounded (256 characters each); a user still
+ * too large without any optional claim is refused.
+ */
+function withinSize(user: ProConnectUser, maxUserSize: number, logger: ProConnectLogger) {
+  let size = bytesOf(user);
+  if (size <= maxUserSize) return user;
+  const received = size;
+  const dropped: string[] = [];
+  const custom = user.custom;
+  if (custom) {
+    const bySize = Object.keys(custom)
+      .map((key) => ({ key, bytes: bytesOf(key) + bytesOf(custom[key]) + 2 }))
+      .sort((a, b) => b.bytes - a.bytes);
+    for (const { key, bytes } of bySize) {
+      if (size <= maxUserSize) break;
+      Reflect.deleteProperty(custom, key);
+      dropped.push(`custom.${key.slice(0, 64)}`);
+      size -= bytes;
+    }
+    size = bytesOf(user);
+  }
+  for (const claim of DROPPED_FIRST) {
+    if (size <= maxUserSize) break;
+    if (user[claim] === undefined) continue;
+    Reflect.deleteProperty(user, claim);
+    dropped.push(claim);
+    size = bytesOf(user);
+  }
+  if (size > maxUserSize) {
+    throw new ProConnectError(
+      "invalid_user_claims",
+      `ProConnect sent an identity of ${size} bytes without its optional claims, over maxUserSize (${maxUserSize})`,
+    );
+  }
+  logger.warn(
+    `proconnect: dropped optional claims to keep the user within maxUserSize (${maxUserSize} bytes)`,
+    {
+      sub: user.sub,
+      bytes: received,
+      dropped: dropped.slice(0, 20),
+      more: Math.max(0, dropped.length - 20),
+    },
+  );
   return user;
 }

@@ -1,6 +1,12 @@
 import { decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
-import { CERTIFICATION_DIRIGEANT, ProConnectError, type ProConnectUser } from "../lib/index.js";
+import {
+  AUTHORIZATION_ERRORS,
+  CERTIFICATION_DIRIGEANT,
+  PROCONNECT_ERROR_CODES,
+  ProConnectError,
+  type ProConnectUser,
+} from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import {
   errorOf,
@@ -29,6 +35,13 @@ useTestApp((started, startedApp) => {
 });
 
 const toEmulator = (url: URL) => url.origin === emulator.url;
+
+/** A browser with a login under way, stopped before ProConnect, and that login's state. */
+async function pendingLogin() {
+  const browser = new TestBrowser();
+  const stopped = await browser.navigate(`${app.url}/login`, { stopAt: toEmulator });
+  return { browser, state: stopped.location!.searchParams.get("state")! };
+}
 
 describe("GET /callback: successful logins", () => {
   it("signs test@fia1.fr in with every claim normalized", async () => {
@@ -372,6 +385,40 @@ describe("GET /callback: refusals leave nobody signed in", () => {
     const page = await browser.navigate(`${app.url}/dirigeant`, { email: "test@fia1.fr" });
     expect([page.status, errorOf(page).code]).toEqual([403, "access_denied"]);
     await expectNobodySignedIn(app, browser);
+  });
+
+  it("keeps the name of every authorization error OAuth and OpenID Connect define, with its status", async () => {
+    for (const error of AUTHORIZATION_ERRORS) {
+      const { browser, state } = await pendingLogin();
+      const page = await browser.navigate(
+        `${app.url}/callback?state=${state}&error=${error}&iss=${encodeURIComponent(emulator.issuer)}`,
+      );
+      expect([page.status, errorOf(page).code], error).toEqual([
+        PROCONNECT_ERROR_CODES[error],
+        error,
+      ]);
+      await expectNobodySignedIn(app, browser);
+    }
+  });
+
+  it("turns any other error value, our own codes included, into 502 provider_error naming it", async () => {
+    const others = [
+      "invalid_options",
+      "session_store_unavailable",
+      "idp_hint_not_found",
+      "x\u0007y",
+    ];
+    for (const error of others) {
+      const { browser, state } = await pendingLogin();
+      const page = await browser.navigate(
+        `${app.url}/callback?state=${state}&error=${encodeURIComponent(error)}&error_description=${"d".repeat(5000)}&iss=${encodeURIComponent(emulator.issuer)}`,
+      );
+      expect([page.status, errorOf(page).code], error).toEqual([502, "provider_error"]);
+      const message = errorOf(page).message!;
+      expect(message).toContain(error.replace("\u0007", " "));
+      expect(message.length).toBeLessThan(600); // the description is cut
+      await expectNobodySignedIn(app, browser);
+    }
   });
 
   it("never puts the client secret in an error", async () => {

@@ -237,7 +237,7 @@ describe("example app when the session store fails", () => {
     }
   }
 
-  it("shows the French generic error page, without a stack, and logs the cause", async () => {
+  it("shows the French store error page (503), without a stack, and logs the cause", async () => {
     const logger = recordingLogger();
     const example = await startExample(LOCAL, { logger, store: new UnreachableStore() });
     try {
@@ -246,8 +246,8 @@ describe("example app when the session store fails", () => {
         email: "test@fia1.fr",
       });
       expect(login.url.pathname).toBe("/callback");
-      expect(login.status).toBe(500);
-      expect(login.body).toContain("Une erreur inattendue est survenue");
+      expect(login.status).toBe(503);
+      expect(login.body).toContain("Service momentanément indisponible");
       expect(login.body).not.toMatch(/ECONNREFUSED|at \S+ \(/);
       expect(logger.lines.some((line) => line.includes("ECONNREFUSED"))).toBe(true);
     } finally {

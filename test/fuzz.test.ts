@@ -614,6 +614,18 @@ describe("GET /callback with arbitrary query strings", () => {
 });
 
 describe("GET /callback with the genuine state but not a code response", () => {
+  it("turns error=invalid_options (the seed that once failed) into 502 provider_error, never our own code", async () => {
+    for (const error of ["invalid_options", "session_missing", "not_configured", "invalid_state"]) {
+      const { browser, state } = await browserWithPendingLogin();
+      const answer = await send(
+        `/callback?state=${state}&error=${error}&iss=${encodeURIComponent(emulator.issuer)}`,
+        browser.cookieHeader(app.url),
+      );
+      expect([answer.status, errorCodeOf(answer)], error).toEqual([502, "provider_error"]);
+      expect(answer.body).toContain(error);
+    }
+  });
+
   it("refuses a code without iss with 400 invalid_callback, before any token request", async () => {
     const { browser, state } = await browserWithPendingLogin();
     const tokenCalls = () => emulator.requestCounts()["/api/v2/token"] ?? 0;

@@ -1,7 +1,13 @@
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import type { Context } from "../context.js";
-import { ProConnectError } from "../errors.js";
-import { regenerateSession, saveSession, sessionOf } from "../session.js";
+import { ProConnectError, providerError } from "../errors.js";
+import {
+  abandonSession,
+  forgetSession,
+  persistSession,
+  replaceSession,
+  sessionOf,
+} from "../session.js";
 import { normalizeUser } from "../user.js";
 
 const SINGLE = ["state", "code", "iss", "error", "error_description"];
@@ -54,11 +60,7 @@ export function callbackRoute({
           res.redirect(303, attempt.returnTo);
           return;
         }
-        const description = query.get("error_description");
-        throw new ProConnectError(
-          ProConnectError.isCode(error) ? error : "provider_error",
-          `ProConnect answered ${error}${description ? `: ${description}` : ""}`,
-        );
+        throw providerError(error, query.get("error_description"));
       }
       const code = query.get("code");
       if (!code) throw new ProConnectError("invalid_callback", "the callback has no code");
@@ -74,43 +76,76 @@ export function callbackRoute({
         nonce: attempt.nonce,
         codeVerifier: attempt.codeVerifier,
       });
-      let user = normalizeUser(login.idTokenClaims, login.userinfo, scopes, options.logger);
-      if (options.allowedIdps && !options.allowedIdps.includes(user.idp_id)) {
-        throw new ProConnectError(
-          "idp_not_allowed",
-          `the identity provider ${user.idp_id} is not allowed here`,
-        );
-      }
-      if (options.onLogin) {
-        try {
-          user = await options.onLogin(user, req);
-        } catch (cause) {
-          if (cause instanceof ProConnectError) throw cause;
-          throw new ProConnectError("login_rejected", "the app's onLogin refused this login", {
-            cause,
-          });
+      // From here ProConnect has vouched for someone: whatever fails next, the browser ends signed out.
+      const before = sessionOf(req);
+      const signedIn = before.proconnect?.user === undefined ? undefined : before.id;
+      let replacing = false;
+      let written: string | undefined;
+      try {
+        let user = normalizeUser(login.idTokenClaims, login.userinfo, scopes, options);
+        if (options.allowedIdps && !options.allowedIdps.includes(user.idp_id)) {
+          throw new ProConnectError(
+            "idp_not_allowed",
+            `the identity provider ${user.idp_id} is not allowed here`,
+          );
         }
-      }
+        if (options.onLogin) {
+          try {
+            user = await options.onLogin(user, req);
+          } catch (cause) {
+            if (cause instanceof ProConnectError) throw cause;
+            throw new ProConnectError("login_rejected", "the app's onLogin refused this login", {
+              cause,
+            });
+          }
+        }
 
-      // A new session id (no fixation). Other tabs' logins under way are in their own cookies.
-      const fresh = await regenerateSession(req);
-      fresh.proconnect = {
-        user,
-        idToken: login.idToken,
-        ...(options.storeTokens
-          ? {
-              tokens: {
-                accessToken: login.accessToken,
-                ...(login.refreshToken ? { refreshToken: login.refreshToken } : {}),
-                ...(login.expiresAt ? { expiresAt: login.expiresAt } : {}),
-              },
-            }
-          : {}),
-      };
-      await saveSession(fresh);
+        // A new session id (no fixation), written once. Other tabs' logins under way are in their own cookies.
+        replacing = true;
+        const fresh = await replaceSession(req, options.sessionTimeout);
+        fresh.proconnect = {
+          user,
+          idToken: login.idToken,
+          ...(options.storeTokens
+            ? {
+                tokens: {
+                  accessToken: login.accessToken,
+                  ...(login.refreshToken ? { refreshToken: login.refreshToken } : {}),
+                  ...(login.expiresAt ? { expiresAt: login.expiresAt } : {}),
+                },
+              }
+            : {}),
+        };
+        written = fresh.id;
+        await persistSession(req, options.sessionTimeout);
+      } catch (error) {
+        await signOut(req, options.sessionTimeout, { signedIn, replacing, written });
+        throw error;
+      }
       res.redirect(303, attempt.returnTo);
     } catch (error) {
       next(error);
     }
   };
+}
+
+/**
+ * A login that fails after the code exchange leaves the browser signed out, whatever the store did: a
+ * session signed in before is removed (best effort, within the deadline), and the browser is given a new
+ * id that names nothing. A session this login tried to write is removed in the background, in case the
+ * store applied the write but its answer was lost or late. An anonymous session the login never reached
+ * (the app's own data) is left as it was.
+ */
+async function signOut(
+  req: Request,
+  timeoutMs: number,
+  attempt: { signedIn: string | undefined; replacing: boolean; written: string | undefined },
+): Promise<void> {
+  const { signedIn, replacing, written } = attempt;
+  if (signedIn === undefined && !replacing) return;
+  // In the background: the answer has waited for the store long enough.
+  if (written !== undefined) void forgetSession(req, written, timeoutMs);
+  // replaceSession has already tried to remove the session signed in before.
+  if (signedIn !== undefined && !replacing) await forgetSession(req, signedIn, timeoutMs);
+  abandonSession(req, timeoutMs);
 }

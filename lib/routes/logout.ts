@@ -1,11 +1,19 @@
 import type { RequestHandler } from "express";
 import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
-import { destroySession, expireWithAttempts, saveSession, sessionOf } from "../session.js";
+import {
+  abandonSession,
+  expireWithAttempts,
+  persistSession,
+  replaceSession,
+  sessionOf,
+} from "../session.js";
 
 /**
  * `POST /logout`: signs out of the app at once, then sends the browser to ProConnect's end_session
- * with the id_token (ProConnect requires it), a fresh state and the registered post-logout URI.
+ * with the id_token (ProConnect requires it), a fresh state and the registered post-logout URI. The
+ * browser goes to ProConnect only once the store has the session signed out; if the store fails, the
+ * browser is given a new session id that names nothing, and the error is `session_store_unavailable`.
  */
 export function logoutRoute({ options, provider }: Context): RequestHandler {
   return async (req, res, next) => {
@@ -13,7 +21,7 @@ export function logoutRoute({ options, provider }: Context): RequestHandler {
       const session = sessionOf(req);
       const idToken = session.proconnect?.idToken;
       if (!session.proconnect?.user || !idToken) {
-        await destroySession(req);
+        await replaceSession(req, options.sessionTimeout);
         res.redirect(303, options.postLogoutRedirect);
         return;
       }
@@ -21,7 +29,12 @@ export function logoutRoute({ options, provider }: Context): RequestHandler {
       // Signed out of the app before ProConnect answers: a user who never comes back is still out.
       session.proconnect = { logoutState: state };
       expireWithAttempts(session, options.loginTimeout * 1000);
-      await saveSession(session);
+      try {
+        await persistSession(req, options.sessionTimeout);
+      } catch (error) {
+        abandonSession(req, options.sessionTimeout);
+        throw error;
+      }
       const url = await provider.endSessionUrl({
         id_token_hint: idToken,
         state,
@@ -47,8 +60,8 @@ export function logoutCallbackRoute({ options }: Context): RequestHandler {
           "the logout callback's state is not the one this session sent",
         );
       }
-      // Destroyed, not regenerated: a regenerated session would be saved empty, one per logout.
-      await destroySession(req);
+      // Removed, and the browser given an id that names nothing: no empty session saved per logout.
+      await replaceSession(req, options.sessionTimeout);
       res.redirect(303, options.postLogoutRedirect);
     } catch (error) {
       next(error);

@@ -1,0 +1,357 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { MemoryStore, type SessionData } from "express-session";
+import { afterEach, describe, expect, it } from "vitest";
+import { boundedStore, ProConnectError } from "../lib/index.js";
+import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
+import { errorOf, sessionIdOf, storedSessions, type TestApp, useTestApp } from "./helpers/app.js";
+import { expectNobodySignedIn, signIn, withApp } from "./helpers/refusals.js";
+
+// The session store misbehaves: fails once or always, hangs, throws, or answers after the deadline.
+// Whatever it does, a login is all or nothing and a logout never half-done; every answer comes within
+// sessionTimeout (plus a margin for a shared machine), with a session_store_unavailable error whose
+// message holds nothing of the store's own.
+
+let emulator: ProConnectEmulator;
+
+useTestApp((started) => {
+  emulator = started;
+});
+
+/** Short, so that a hang costs the suite little; the default is 3 s. */
+const SESSION_TIMEOUT = 300;
+/** What a shared, loaded machine may add to a bounded answer. */
+const MARGIN = 1500;
+
+type Method = "get" | "set" | "destroy";
+/**
+ * How a store call goes wrong: an error (once or every time), a synchronous throw, no answer at all, an
+ * answer after the deadline (the write applied late), or the write applied and its answer lost.
+ */
+type Fault = "fail" | "fail-once" | "throw" | "hang" | "late" | "applied-then-fail";
+
+const SECRET_IN_ERROR = "redis://default:password=hunter2@10.0.0.1:6379";
+
+/** A real MemoryStore whose calls are recorded and can be made to fail. */
+class FaultyStore extends MemoryStore {
+  readonly calls: Method[] = [];
+  readonly faults: Partial<Record<Method, Fault | undefined>> = {};
+
+  /** Every call works again. */
+  heal(): void {
+    for (const method of ["get", "set", "destroy"] as const) this.faults[method] = undefined;
+  }
+
+  override get(sid: string, callback: (error: unknown, session?: SessionData | null) => void) {
+    this.#run("get", callback, () => super.get(sid, callback));
+  }
+  override set(sid: string, data: SessionData, callback?: (error?: unknown) => void) {
+    this.#run("set", callback, (done = callback) => super.set(sid, data, done));
+  }
+  override destroy(sid: string, callback?: (error?: unknown) => void) {
+    this.#run("destroy", callback, (done = callback) => super.destroy(sid, done));
+  }
+
+  #run(
+    method: Method,
+    callback: ((error?: unknown) => void) | undefined,
+    real: (done?: (error?: unknown) => void) => void,
+  ) {
+    this.calls.push(method);
+    const fault = this.faults[method];
+    if (fault === "fail-once") this.faults[method] = undefined;
+    const failure = new Error(`store down: ${SECRET_IN_ERROR}`);
+    switch (fault) {
+      case undefined:
+        return real();
+      case "fail":
+      case "fail-once":
+        return callback?.(failure);
+      case "throw":
+        throw failure;
+      case "hang":
+        return;
+      case "late":
+        // The store does the work, but answers long after the deadline.
+        setTimeout(() => real(), SESSION_TIMEOUT * 3);
+        return;
+      case "applied-then-fail":
+        return real(() => callback?.(new Error("Socket closed unexpectedly")));
+    }
+  }
+}
+
+const stores: FaultyStore[] = [];
+afterEach(() => {
+  for (const store of stores.splice(0)) store.heal();
+});
+
+async function withStore(
+  run: (app: TestApp, store: FaultyStore) => Promise<void>,
+  options: { bounded?: boolean } = {},
+) {
+  const store = new FaultyStore();
+  stores.push(store);
+  await withApp(
+    emulator,
+    {
+      store: options.bounded ? boundedStore(store, { timeout: SESSION_TIMEOUT }) : store,
+      options: { sessionTimeout: SESSION_TIMEOUT },
+    },
+    (app) => run(app, store),
+  );
+}
+
+const toCallback = (url: URL) => url.pathname === "/callback";
+
+/** Signs in at ProConnect and stops before the app's callback: its URL, for the browser to call. */
+async function upToCallback(app: TestApp, browser: TestBrowser): Promise<URL> {
+  const stopped = await browser.navigate(`${app.url}/login?returnTo=/me`, {
+    email: "test@fia1.fr",
+    stopAt: toCallback,
+  });
+  expect(stopped.location?.pathname).toBe("/callback");
+  return stopped.location!;
+}
+
+/** Calls `url` in `browser`, without following the answer's redirect, and times it. */
+async function timed(browser: TestBrowser, url: URL | string, method: "GET" | "POST" = "GET") {
+  const started = performance.now();
+  const page = await browser.navigate(url, { method, stopAt: () => true });
+  return { page, elapsed: performance.now() - started };
+}
+
+/** The answer is the store error, within the bound, and says nothing the store said. */
+function expectStoreUnavailable(answer: Awaited<ReturnType<typeof timed>>) {
+  const error = errorOf(answer.page);
+  expect([answer.page.status, error.code]).toEqual([503, "session_store_unavailable"]);
+  expect(answer.elapsed).toBeLessThan(SESSION_TIMEOUT + MARGIN);
+  expect(error.message).not.toMatch(/hunter2|password|Socket closed|store down/);
+}
+
+/** Once the store works again, no request with the browser's cookies is signed in. */
+async function expectSignedOutAfterwards(app: TestApp, store: FaultyStore, browser: TestBrowser) {
+  store.heal();
+  const me = await browser.navigate(`${app.url}/api/me`);
+  expect([me.status, JSON.parse(me.body)]).toMatchObject([401, { error: "unauthenticated" }]);
+  await expectNobodySignedIn(app, browser);
+}
+
+describe("GET /callback when the session store fails", () => {
+  for (const fault of ["fail-once", "fail", "throw", "hang", "applied-then-fail"] as const) {
+    it(`store set ${fault}: 503 session_store_unavailable within sessionTimeout, nobody signed in`, async () => {
+      await withStore(async (app, store) => {
+        const browser = new TestBrowser();
+        const callback = await upToCallback(app, browser);
+        store.faults.set = fault;
+        expectStoreUnavailable(await timed(browser, callback));
+        await expectSignedOutAfterwards(app, store, browser);
+        // The store is back: the next login goes through.
+        expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+      });
+    });
+  }
+
+  it("store set answering after the deadline: the late write signs nobody in", async () => {
+    await withStore(async (app, store) => {
+      const browser = new TestBrowser();
+      const callback = await upToCallback(app, browser);
+      store.faults.set = "late";
+      expectStoreUnavailable(await timed(browser, callback));
+      await sleep(SESSION_TIMEOUT * 4); // the late write has landed by now
+      // It is in the store, under an id no cookie of the browser names (and removed right after).
+      await expectSignedOutAfterwards(app, store, browser);
+    });
+  });
+
+  for (const fault of ["fail", "hang", "throw"] as const) {
+    it(`store destroy ${fault} when replacing a signed-in session: 503, and the browser is signed out`, async () => {
+      await withStore(async (app, store) => {
+        const browser = new TestBrowser();
+        expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+        const before = sessionIdOf(browser, app);
+        const callback = await upToCallback(app, browser); // a second login, e.g. for a higher acr
+        store.faults.destroy = fault;
+        expectStoreUnavailable(await timed(browser, callback));
+        // The old session may still be in the store: the browser no longer names it.
+        expect(sessionIdOf(browser, app)).not.toBe(before);
+        await expectSignedOutAfterwards(app, store, browser);
+      });
+    });
+  }
+
+  it("onLogin refusing a second login signs the browser out of the first one", async () => {
+    let refuse = false;
+    await withApp(
+      emulator,
+      {
+        options: {
+          onLogin: (user) => {
+            if (refuse) throw new Error("no");
+            return user;
+          },
+        },
+      },
+      async (app) => {
+        const browser = new TestBrowser();
+        expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+        const before = sessionIdOf(browser, app)!;
+        refuse = true;
+        const { page } = await signIn(app, "test@fia1.fr", browser);
+        expect([page.status, errorOf(page).code]).toEqual([403, "login_rejected"]);
+        await expectNobodySignedIn(app, browser);
+        expect((await storedSessions(app.store))[before]).toBeUndefined();
+      },
+    );
+  });
+
+  it("writes the store once per login: destroy (the new id) and one set, no second write or touch", async () => {
+    await withStore(async (app, store) => {
+      const browser = new TestBrowser();
+      const callback = await upToCallback(app, browser);
+      store.calls.length = 0;
+      const { page } = await timed(browser, callback);
+      expect([page.status, page.location?.pathname]).toEqual([303, "/me"]);
+      expect(store.calls).toEqual(["destroy", "set"]);
+      const me = await browser.navigate(`${app.url}/me`);
+      expect(JSON.parse(me.body)).toMatchObject({ email: "test@fia1.fr" });
+    });
+  });
+});
+
+describe("POST /logout when the session store fails", () => {
+  for (const fault of ["fail", "throw", "hang", "applied-then-fail"] as const) {
+    it(`store set ${fault}: 503 before any redirect to ProConnect, and the browser is signed out`, async () => {
+      await withStore(async (app, store) => {
+        const browser = new TestBrowser();
+        expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+        const endSessions = emulator.requestCounts()["/api/v2/session/end"] ?? 0;
+        store.faults.set = fault;
+        const answer = await timed(browser, `${app.url}/logout`, "POST");
+        expectStoreUnavailable(answer);
+        expect(answer.page.location).toBeUndefined();
+        expect(emulator.requestCounts()["/api/v2/session/end"] ?? 0).toBe(endSessions);
+        await expectSignedOutAfterwards(app, store, browser);
+      });
+    });
+  }
+
+  it("store destroy hanging when nobody is signed in: 503 within sessionTimeout", async () => {
+    await withStore(async (app, store) => {
+      const browser = new TestBrowser();
+      store.faults.destroy = "hang";
+      expectStoreUnavailable(await timed(browser, `${app.url}/logout`, "POST"));
+      await expectSignedOutAfterwards(app, store, browser);
+    });
+  });
+
+  it("store get hanging (express-session's read, through boundedStore): 503 within the bound", async () => {
+    await withStore(
+      async (app, store) => {
+        const browser = new TestBrowser();
+        expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+        store.faults.get = "hang";
+        expectStoreUnavailable(await timed(browser, `${app.url}/logout`, "POST"));
+        // Nothing was changed: once the store answers, the logout goes through.
+        delete store.faults.get;
+        const done = await browser.navigate(`${app.url}/logout`, { method: "POST" });
+        expect(done.url.href).toBe(`${app.url}/`);
+        await expectSignedOutAfterwards(app, store, browser);
+      },
+      { bounded: true },
+    );
+  });
+});
+
+describe("GET /logout/callback when the session store fails", () => {
+  async function atLogoutCallback(app: TestApp, browser: TestBrowser): Promise<URL> {
+    expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+    const back = await browser.navigate(`${app.url}/logout`, {
+      method: "POST",
+      stopAt: (url) => url.pathname === "/logout/callback",
+    });
+    expect(back.location?.pathname).toBe("/logout/callback");
+    return back.location!;
+  }
+
+  for (const fault of ["fail", "hang", "throw"] as const) {
+    it(`store destroy ${fault}: 503 within sessionTimeout, and nobody signed in`, async () => {
+      await withStore(async (app, store) => {
+        const browser = new TestBrowser();
+        const back = await atLogoutCallback(app, browser);
+        store.faults.destroy = fault;
+        expectStoreUnavailable(await timed(browser, back));
+        await expectSignedOutAfterwards(app, store, browser);
+      });
+    });
+  }
+
+  it("store get hanging (through boundedStore): 503 within the bound", async () => {
+    await withStore(
+      async (app, store) => {
+        const browser = new TestBrowser();
+        const back = await atLogoutCallback(app, browser);
+        store.faults.get = "hang";
+        expectStoreUnavailable(await timed(browser, back));
+        // Nobody was signed in any more; once the store answers, the same logout ends.
+        delete store.faults.get;
+        expect((await browser.navigate(back)).url.href).toBe(`${app.url}/`);
+        await expectSignedOutAfterwards(app, store, browser);
+      },
+      { bounded: true },
+    );
+  });
+});
+
+describe("boundedStore()", () => {
+  it("bounds every call express-session makes, on any route of the app", async () => {
+    await withStore(
+      async (app, store) => {
+        const browser = new TestBrowser();
+        expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+        for (const fault of ["hang", "fail", "throw"] as const) {
+          store.faults.get = fault;
+          expectStoreUnavailable(await timed(browser, `${app.url}/me`));
+        }
+        delete store.faults.get;
+        expect(JSON.parse((await browser.navigate(`${app.url}/me`)).body)).toMatchObject({
+          email: "test@fia1.fr",
+        });
+      },
+      { bounded: true },
+    );
+  });
+
+  it("refuses what is not a store, and a wrong timeout, naming the option", () => {
+    const codeOf = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return error instanceof ProConnectError ? [error.code, error.message] : error;
+      }
+      return undefined;
+    };
+    expect(codeOf(() => boundedStore({} as MemoryStore))).toEqual([
+      "invalid_options",
+      expect.stringMatching(/express-session store/),
+    ]);
+    expect(codeOf(() => boundedStore(new MemoryStore(), { timeout: 0 }))).toEqual([
+      "invalid_options",
+      expect.stringMatching(/timeout/),
+    ]);
+    expect(
+      codeOf(() =>
+        boundedStore(new MemoryStore(), { timeOut: 5 } as unknown as { timeout: number }),
+      ),
+    ).toEqual(["invalid_options", expect.stringMatching(/timeOut/)]);
+  });
+
+  it("answers 'no such session' for ENOENT, as express-session expects of file stores", async () => {
+    const store = new MemoryStore();
+    store.get = (_sid, callback) => callback(Object.assign(new Error("gone"), { code: "ENOENT" }));
+    const bounded = boundedStore(store, { timeout: SESSION_TIMEOUT });
+    const answer = await new Promise((resolve) =>
+      bounded.get("x", (error, data) => resolve([error, data])),
+    );
+    expect(answer).toEqual([null, null]);
+  });
+});
