@@ -2,12 +2,13 @@
 import {
   compactVerify,
   createRemoteJWKSet,
+  customFetch,
   errors as joseErrors,
   jwtVerify,
   type JWTVerifyGetKey,
 } from "jose";
 import * as oidc from "openid-client";
-import { ProConnectError, type ProConnectErrorCode } from "./errors.js";
+import { ProConnectError, providerError, type ProConnectErrorCode } from "./errors.js";
 import { isLoopback } from "./hosts.js";
 import type { ResolvedOptions } from "./options.js";
 
@@ -20,6 +21,20 @@ const PARSE_ERROR = "OAUTH_PARSE_ERROR";
 
 /** How long the provider's JWKS is trusted before it is fetched again (an unknown `kid` refetches it). */
 const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
+
+const KB = 1024;
+/**
+ * The most each back-channel answer may weigh, decompressed. ProConnect's weigh a few KB (the
+ * emulator's, on the same oidc-provider: discovery 1.7 KB, JWKS 0.7 KB): the limits leave a hundredfold
+ * room for more keys and longer tokens, the userinfo more still as identity providers add claims, and
+ * cap what one login makes the process hold at a couple of megabytes, whatever ProConnect sends.
+ */
+const BODY_LIMITS = {
+  discovery: 256 * KB,
+  jwks: 256 * KB,
+  token: 256 * KB,
+  userinfo: 1024 * KB,
+} as const;
 
 interface Discovered {
   config: oidc.Configuration;
@@ -157,13 +172,20 @@ export class ProviderClient {
     const config = await oidc
       .discovery(issuer, options.clientId, metadata, oidc.ClientSecretPost(options.clientSecret), {
         timeout,
+        [oidc.customFetch]: limitedFetch(`discovery at ${options.issuer}`, BODY_LIMITS.discovery),
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       })
       .catch((error: unknown) => {
         throw discoveryError(error, options.issuer);
       });
     config.timeout = timeout;
-    const jwksUri = config.serverMetadata().jwks_uri;
+    const { jwks_uri: jwksUri, userinfo_endpoint: userinfoEndpoint } = config.serverMetadata();
+    // openid-client calls only the token and userinfo endpoints through this configuration.
+    const userinfoUrl = userinfoEndpoint === undefined ? undefined : new URL(userinfoEndpoint).href;
+    const tokenFetch = limitedFetch("token endpoint", BODY_LIMITS.token);
+    const userinfoFetch = limitedFetch("userinfo endpoint", BODY_LIMITS.userinfo);
+    config[oidc.customFetch] = (url, init) =>
+      (url === userinfoUrl ? userinfoFetch : tokenFetch)(url, init);
     if (!jwksUri) {
       throw new ProConnectError(
         "provider_unavailable",
@@ -177,6 +199,7 @@ export class ProviderClient {
       timeoutDuration: options.httpTimeout,
       cooldownDuration: 0,
       cacheMaxAge: JWKS_MAX_AGE_MS,
+      [customFetch]: limitedFetch("JWKS", BODY_LIMITS.jwks),
     });
     return { config, jwks };
   }
@@ -249,7 +272,10 @@ export class ProviderClient {
  * signature or claims are wrong (`code`).
  */
 function signatureError(cause: unknown, code: ProConnectErrorCode, what: string): ProConnectError {
-  if (cause instanceof joseErrors.JWKSTimeout) {
+  const tooLarge = tooLargeCause(cause);
+  if (tooLarge) return new ProConnectError("provider_error", tooLarge.message, { cause });
+  // A JWKS whose body trickles in past the timeout: jose wraps that TimeoutError as a parse failure.
+  if (cause instanceof joseErrors.JWKSTimeout || isTimeout(cause)) {
     return new ProConnectError("timeout", "ProConnect's JWKS did not answer in time", { cause });
   }
   if (cause instanceof joseErrors.JWKSInvalid || isJwksHttpError(cause)) {
@@ -282,13 +308,12 @@ export function toProConnectError(error: unknown, stage: Stage): ProConnectError
   const fail = (code: ProConnectErrorCode, message: string) =>
     new ProConnectError(code, message, { cause: error });
 
+  const tooLarge = tooLargeCause(error);
+  if (tooLarge) return fail("provider_error", tooLarge.message);
+
   if (isTimeout(error)) return fail("timeout", `ProConnect's ${where} did not answer in time`);
   if (error instanceof oidc.AuthorizationResponseError) {
-    const code = ProConnectError.isCode(error.error) ? error.error : "provider_error";
-    return fail(
-      code,
-      `ProConnect answered ${error.error}: ${error.error_description ?? "no description"}`,
-    );
+    return providerError(error.error, error.error_description, error);
   }
   if (error instanceof oidc.ResponseBodyError) {
     if (stage === "token" && error.error === "invalid_grant") {
@@ -337,8 +362,13 @@ export function toProConnectError(error: unknown, stage: Stage): ProConnectError
   return fail("invalid_userinfo", `the userinfo is not valid: ${message}`);
 }
 
-/** Any discovery failure is `provider_unavailable` (retried on the next request), but a wrong issuer. */
+/**
+ * Any discovery failure is `provider_unavailable` (retried on the next request), but a wrong issuer and
+ * a document over its size limit: those are the provider's doing, not the network's.
+ */
 function discoveryError(error: unknown, issuer: string): ProConnectError {
+  const tooLarge = tooLargeCause(error);
+  if (tooLarge) return new ProConnectError("provider_error", tooLarge.message, { cause: error });
   const message = causeMessages(error);
   if (
     (error as { code?: unknown } | null)?.code === ISSUER_COMPARISON_FAILED &&
@@ -406,4 +436,84 @@ function isNetworkError(error: unknown): boolean {
     }
   }
   return false;
+}
+
+/**
+ * An answer over its size limit. Thrown by {@link limitedFetch} or into a body's stream, so that
+ * openid-client and jose wrap it as any failure: the mappings above look for it first, through the
+ * causes, by class.
+ */
+class BodyTooLargeError extends Error {
+  override readonly name = "BodyTooLargeError";
+}
+
+/**
+ * The Responses whose body was cut: oauth4webapi keeps the Response, not the stream's error, as the
+ * cause of some failures (a body that is not JSON by its content type, an unexpected status).
+ */
+const cutResponses = new WeakMap<Response, BodyTooLargeError>();
+
+/** The over-large answer that `error` comes from, if any. */
+function tooLargeCause(error: unknown): BodyTooLargeError | undefined {
+  let current = error;
+  for (let depth = 0; depth < 10 && typeof current === "object" && current !== null; depth++) {
+    if (current instanceof BodyTooLargeError) return current;
+    const cut = current instanceof Response ? cutResponses.get(current) : undefined;
+    if (cut) return cut;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function bodyTooLarge(what: string, limit: number): BodyTooLargeError {
+  const size = limit >= 1024 * KB ? `${limit / (1024 * KB)} MB` : `${limit / KB} KB`;
+  return new BodyTooLargeError(
+    `ProConnect's ${what} answered more than ${size} (the limit): refused`,
+  );
+}
+
+/**
+ * The global fetch, each answer's body limited to `limit` bytes as it streams in, decompressed: undici
+ * decodes gzip, br and deflate before the body stream, so a compression bomb is cut at the limit too.
+ * The request's signal (openid-client's timeout, jose's) still aborts the body, read through the limit.
+ */
+function limitedFetch(what: string, limit: number) {
+  return async (url: string, init: RequestInit): Promise<Response> => {
+    const response = await fetch(url, init);
+    const source = response.body;
+    if (source === null) return response;
+    // undici passes statuses up to 999 through, which Response cannot be built with. openid-client and
+    // jose refuse them on the status alone: their body is dropped unread.
+    if (response.status > 599) {
+      await source.cancel().catch(() => undefined);
+      return response;
+    }
+    // Content-Length counts the bytes on the wire: the decompressed ones only when nothing is encoded.
+    if (
+      !response.headers.has("content-encoding") &&
+      Number(response.headers.get("content-length")) > limit
+    ) {
+      await source.cancel().catch(() => undefined);
+      throw bodyTooLarge(what, limit);
+    }
+    let received = 0;
+    const counted = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        received += chunk.byteLength;
+        if (received > limit) {
+          const error = bodyTooLarge(what, limit);
+          cutResponses.set(limited, error);
+          throw error; // errors the body and cancels the source: undici stops reading and decoding
+        }
+        controller.enqueue(chunk);
+      },
+    });
+    // No url, redirected or type carried over: neither oauth4webapi nor jose reads them.
+    const limited = new Response(source.pipeThrough(counted), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    return limited;
+  };
 }

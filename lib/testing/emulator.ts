@@ -276,10 +276,15 @@ export async function startProConnectEmulator(
     if (fault === undefined) next();
     else if (fault === "reset") req.socket.destroy();
     else if (fault !== "hang") {
-      res
-        .status(fault.status)
-        .type(fault.contentType ?? "application/json")
-        .send(fault.body);
+      res.status(fault.status).type(fault.contentType ?? "application/json");
+      if (fault.contentEncoding !== undefined) res.set("Content-Encoding", fault.contentEncoding);
+      // Express sends a Buffer as bytes but a plain Uint8Array as JSON: wrap it, without a copy.
+      const { body } = fault;
+      res.send(
+        typeof body === "string"
+          ? body
+          : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      );
     }
     // "hang": never answer; close() ends the connection.
   });

@@ -96,9 +96,29 @@ export interface EmulatorTamper {
 /** The endpoints a relying party calls itself, server to server. */
 export type BackChannelEndpoint = "discovery" | "jwks" | "token" | "userinfo";
 
-/** How a back-channel endpoint fails. */
+/**
+ * How a back-channel endpoint fails: `"hang"`, `"reset"`, or an answer of the test's own making.
+ *
+ * @example
+ * // A gzip bomb: 1 MB that decompresses to 1 GB, 1024 gzip members of 1 MB of zeros one after the other.
+ * const member = gzipSync(Buffer.alloc(1 << 20));
+ * const fault = { status: 200, body: Buffer.concat(Array(1024).fill(member)), contentEncoding: "gzip" };
+ */
 export type EmulatorFault =
-  "hang" | "reset" | { status: number; body: string; contentType?: string };
+  | "hang"
+  | "reset"
+  | {
+      status: number;
+      /** A string is sent as UTF-8; bytes are sent as they are (a large or compressed body). */
+      body: string | Uint8Array;
+      /** Defaults to `application/json`. */
+      contentType?: string;
+      /**
+       * Sent as `Content-Encoding` (`gzip`, `br`…): `body` must already be encoded so, the emulator
+       * compresses nothing itself.
+       */
+      contentEncoding?: string;
+    };
 
 /** A replacement userinfo: a JWS, or any body with its content type. */
 export type TamperedBody = string | { body: string; contentType: string };
