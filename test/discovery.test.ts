@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { startProConnectEmulator, TestBrowser } from "../lib/testing/index.js";
 import { errorOf, startTestApp } from "./helpers/app.js";
 import { CLIENT_SECRET, startTestEmulator } from "./helpers/emulator.js";
+import { freePort } from "./helpers/net.js";
 
 const BACK_CHANNEL = ["/.well-known/openid-configuration", "/jwks", "/token", "/userinfo"].map(
   (path) => `/api/v2${path}`,
@@ -10,14 +11,6 @@ const BACK_CHANNEL = ["/.well-known/openid-configuration", "/jwks", "/token", "/
 
 function backChannel(counts: Record<string, number>): number[] {
   return BACK_CHANNEL.map((path) => counts[path] ?? 0);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe("discovery and the back channel", () => {

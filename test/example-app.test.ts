@@ -12,6 +12,7 @@ import { ERROR_MESSAGES } from "../example-app/error-messages.js";
 import { REDIS_KEY_PREFIX } from "../example-app/redis.js";
 import { startExample, type RunningExample } from "../example-app/server.js";
 import { CLIENT_SECRET, errorCode, startTestEmulator } from "./helpers/emulator.js";
+import { freePort } from "./helpers/net.js";
 import { connectTestRedis, redisForTests, sessionIdIn } from "./helpers/redis.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -256,15 +257,6 @@ describe("example app when the session store fails", () => {
   });
 });
 
-/** A loopback port nothing listens on (one was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** What startExample() rejected with. */
 const startFailure = (promise: Promise<RunningExample>): Promise<unknown> =>
   promise.then(
@@ -277,7 +269,7 @@ const startFailure = (promise: Promise<RunningExample>): Promise<unknown> =>
 
 describe("example app with REDIS_URL, when Redis cannot be reached", () => {
   it("stops `npm start`'s entry with exit code 1 and one clear message naming REDIS_URL", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const run = promisify(execFile);
     const failure = await run(process.execPath, ["--import", "tsx", "example-app/main.ts"], {
       cwd: root,

@@ -7,6 +7,7 @@ import { connectRedisSessions, type RedisSessions } from "../example-app/redis.j
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf, sessionIdOf, startTestApp, type TestApp } from "./helpers/app.js";
 import { startTestEmulator } from "./helpers/emulator.js";
+import { freePort } from "./helpers/net.js";
 import {
   connectTestRedis,
   keysUnder,
@@ -14,7 +15,7 @@ import {
   sessionIdIn,
   type TestRedis,
 } from "./helpers/redis.js";
-import { signIn } from "./helpers/refusals.js";
+import { expectStoreUnavailable, signIn, timed, upToCallback } from "./helpers/refusals.js";
 
 // A real redis-server of the test's own, frozen with SIGSTOP (a hung host, a partition) or reached
 // through a proxy that forwards a SET and then drops the connection before Redis's reply, with the
@@ -25,15 +26,6 @@ const redis = redisForTests("the Redis outage tests");
 
 /** The bound of each session call, proconnect()'s and the store's: short, so a freeze costs little. */
 const TIMEOUT = 500;
-const MARGIN = 1500;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * A TCP proxy to Redis. With `dropAfterSet`, the next connection that sends a SET has it forwarded, and
@@ -162,26 +154,6 @@ describe.runIf(redis.run)("sessions on a Redis that freezes or loses answers", (
     }
   });
 
-  /** Signs in at ProConnect and stops before the app's callback. */
-  async function upToCallback(browser: TestBrowser): Promise<URL> {
-    const stopped = await browser.navigate(`${app.url}/login?returnTo=/me`, {
-      email: "test@fia1.fr",
-      stopAt: (url) => url.pathname === "/callback",
-    });
-    return stopped.location!;
-  }
-
-  async function timed(browser: TestBrowser, url: URL | string, method: "GET" | "POST" = "GET") {
-    const started = performance.now();
-    const page = await browser.navigate(url, { method, stopAt: () => true });
-    return { page, elapsed: performance.now() - started };
-  }
-
-  function expectStoreUnavailable({ page, elapsed }: Awaited<ReturnType<typeof timed>>) {
-    expect([page.status, errorOf(page).code]).toEqual([503, "session_store_unavailable"]);
-    expect(elapsed).toBeLessThan(TIMEOUT + MARGIN);
-  }
-
   /** Redis answers again (and has run what waited): the browser's cookies sign nobody in. */
   async function expectSignedOut(browser: TestBrowser) {
     for (let tries = 0; tries < 50 && !(await sessionsReady()); tries++) await sleep(100);
@@ -200,12 +172,12 @@ describe.runIf(redis.run)("sessions on a Redis that freezes or loses answers", (
 
   it("a callback while Redis is frozen: 503 within the bound; once it thaws, nobody is signed in", async () => {
     const browser = new TestBrowser();
-    const callback = await upToCallback(browser);
+    const callback = await upToCallback(app, browser);
     freeze();
     try {
-      expectStoreUnavailable(await timed(browser, callback));
+      expectStoreUnavailable(await timed(browser, callback), TIMEOUT);
       // Every other request that reads the session is bounded too (express-session's own read).
-      expectStoreUnavailable(await timed(browser, `${app.url}/me`));
+      expectStoreUnavailable(await timed(browser, `${app.url}/me`), TIMEOUT);
     } finally {
       thaw();
     }
@@ -220,7 +192,7 @@ describe.runIf(redis.run)("sessions on a Redis that freezes or loses answers", (
     freeze();
     try {
       const answer = await timed(browser, `${app.url}/logout`, "POST");
-      expectStoreUnavailable(answer);
+      expectStoreUnavailable(answer, TIMEOUT);
       expect(answer.page.location).toBeUndefined();
     } finally {
       thaw();
@@ -241,7 +213,7 @@ describe.runIf(redis.run)("sessions on a Redis that freezes or loses answers", (
     proxy.holdSets = true;
     try {
       const answer = await timed(browser, `${app.url}/logout`, "POST");
-      expectStoreUnavailable(answer);
+      expectStoreUnavailable(answer, TIMEOUT);
       expect(answer.page.location).toBeUndefined();
     } finally {
       proxy.release(); // the write lands late: still nobody signed in
@@ -252,11 +224,11 @@ describe.runIf(redis.run)("sessions on a Redis that freezes or loses answers", (
 
   it("Redis applies the login's SET but the connection drops before its reply: 503, nobody signed in", async () => {
     const browser = new TestBrowser();
-    const callback = await upToCallback(browser);
+    const callback = await upToCallback(app, browser);
     const before = new Set(await keysUnder(direct, "proconnect-example:"));
     proxy.dropAfterSet = true;
     const answer = await timed(browser, callback);
-    expectStoreUnavailable(answer);
+    expectStoreUnavailable(answer, TIMEOUT);
     expect(proxy.dropAfterSet).toBe(false); // the SET went through the proxy
     // The write was applied: a signed-in session is in Redis…
     const written = (await keysUnder(direct, "proconnect-example:")).filter(

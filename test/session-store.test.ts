@@ -4,7 +4,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { boundedStore, ProConnectError } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf, sessionIdOf, storedSessions, type TestApp, useTestApp } from "./helpers/app.js";
-import { expectNobodySignedIn, signIn, withApp } from "./helpers/refusals.js";
+import {
+  expectNobodySignedIn,
+  expectStoreUnavailable,
+  signIn,
+  timed,
+  upToCallback,
+  withApp,
+} from "./helpers/refusals.js";
 
 // The session store misbehaves: fails once or always, hangs, throws, or answers after the deadline.
 // Whatever it does, a login is all or nothing and a logout never half-done; every answer comes within
@@ -19,8 +26,6 @@ useTestApp((started) => {
 
 /** Short, so that a hang costs the suite little; the default is 3 s. */
 const SESSION_TIMEOUT = 300;
-/** What a shared, loaded machine may add to a bounded answer. */
-const MARGIN = 1500;
 
 type Method = "get" | "set" | "destroy";
 /**
@@ -101,33 +106,6 @@ async function withStore(
   );
 }
 
-const toCallback = (url: URL) => url.pathname === "/callback";
-
-/** Signs in at ProConnect and stops before the app's callback: its URL, for the browser to call. */
-async function upToCallback(app: TestApp, browser: TestBrowser): Promise<URL> {
-  const stopped = await browser.navigate(`${app.url}/login?returnTo=/me`, {
-    email: "test@fia1.fr",
-    stopAt: toCallback,
-  });
-  expect(stopped.location?.pathname).toBe("/callback");
-  return stopped.location!;
-}
-
-/** Calls `url` in `browser`, without following the answer's redirect, and times it. */
-async function timed(browser: TestBrowser, url: URL | string, method: "GET" | "POST" = "GET") {
-  const started = performance.now();
-  const page = await browser.navigate(url, { method, stopAt: () => true });
-  return { page, elapsed: performance.now() - started };
-}
-
-/** The answer is the store error, within the bound, and says nothing the store said. */
-function expectStoreUnavailable(answer: Awaited<ReturnType<typeof timed>>) {
-  const error = errorOf(answer.page);
-  expect([answer.page.status, error.code]).toEqual([503, "session_store_unavailable"]);
-  expect(answer.elapsed).toBeLessThan(SESSION_TIMEOUT + MARGIN);
-  expect(error.message).not.toMatch(/hunter2|password|Socket closed|store down/);
-}
-
 /** Once the store works again, no request with the browser's cookies is signed in. */
 async function expectSignedOutAfterwards(app: TestApp, store: FaultyStore, browser: TestBrowser) {
   store.heal();
@@ -143,7 +121,7 @@ describe("GET /callback when the session store fails", () => {
         const browser = new TestBrowser();
         const callback = await upToCallback(app, browser);
         store.faults.set = fault;
-        expectStoreUnavailable(await timed(browser, callback));
+        expectStoreUnavailable(await timed(browser, callback), SESSION_TIMEOUT);
         await expectSignedOutAfterwards(app, store, browser);
         // The store is back: the next login goes through.
         expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
@@ -156,7 +134,7 @@ describe("GET /callback when the session store fails", () => {
       const browser = new TestBrowser();
       const callback = await upToCallback(app, browser);
       store.faults.set = "late";
-      expectStoreUnavailable(await timed(browser, callback));
+      expectStoreUnavailable(await timed(browser, callback), SESSION_TIMEOUT);
       await sleep(SESSION_TIMEOUT * 4); // the late write has landed by now
       // It is in the store, under an id no cookie of the browser names (and removed right after).
       await expectSignedOutAfterwards(app, store, browser);
@@ -171,7 +149,7 @@ describe("GET /callback when the session store fails", () => {
         const before = sessionIdOf(browser, app);
         const callback = await upToCallback(app, browser); // a second login, e.g. for a higher acr
         store.faults.destroy = fault;
-        expectStoreUnavailable(await timed(browser, callback));
+        expectStoreUnavailable(await timed(browser, callback), SESSION_TIMEOUT);
         // The old session may still be in the store: the browser no longer names it.
         expect(sessionIdOf(browser, app)).not.toBe(before);
         await expectSignedOutAfterwards(app, store, browser);
@@ -227,7 +205,7 @@ describe("POST /logout when the session store fails", () => {
         const endSessions = emulator.requestCounts()["/api/v2/session/end"] ?? 0;
         store.faults.set = fault;
         const answer = await timed(browser, `${app.url}/logout`, "POST");
-        expectStoreUnavailable(answer);
+        expectStoreUnavailable(answer, SESSION_TIMEOUT);
         expect(answer.page.location).toBeUndefined();
         expect(emulator.requestCounts()["/api/v2/session/end"] ?? 0).toBe(endSessions);
         await expectSignedOutAfterwards(app, store, browser);
@@ -239,7 +217,7 @@ describe("POST /logout when the session store fails", () => {
     await withStore(async (app, store) => {
       const browser = new TestBrowser();
       store.faults.destroy = "hang";
-      expectStoreUnavailable(await timed(browser, `${app.url}/logout`, "POST"));
+      expectStoreUnavailable(await timed(browser, `${app.url}/logout`, "POST"), SESSION_TIMEOUT);
       await expectSignedOutAfterwards(app, store, browser);
     });
   });
@@ -250,7 +228,7 @@ describe("POST /logout when the session store fails", () => {
         const browser = new TestBrowser();
         expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
         store.faults.get = "hang";
-        expectStoreUnavailable(await timed(browser, `${app.url}/logout`, "POST"));
+        expectStoreUnavailable(await timed(browser, `${app.url}/logout`, "POST"), SESSION_TIMEOUT);
         // Nothing was changed: once the store answers, the logout goes through.
         delete store.faults.get;
         const done = await browser.navigate(`${app.url}/logout`, { method: "POST" });
@@ -279,7 +257,7 @@ describe("GET /logout/callback when the session store fails", () => {
         const browser = new TestBrowser();
         const back = await atLogoutCallback(app, browser);
         store.faults.destroy = fault;
-        expectStoreUnavailable(await timed(browser, back));
+        expectStoreUnavailable(await timed(browser, back), SESSION_TIMEOUT);
         await expectSignedOutAfterwards(app, store, browser);
       });
     });
@@ -291,7 +269,7 @@ describe("GET /logout/callback when the session store fails", () => {
         const browser = new TestBrowser();
         const back = await atLogoutCallback(app, browser);
         store.faults.get = "hang";
-        expectStoreUnavailable(await timed(browser, back));
+        expectStoreUnavailable(await timed(browser, back), SESSION_TIMEOUT);
         // Nobody was signed in any more; once the store answers, the same logout ends.
         delete store.faults.get;
         expect((await browser.navigate(back)).url.href).toBe(`${app.url}/`);
@@ -310,7 +288,7 @@ describe("boundedStore()", () => {
         expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
         for (const fault of ["hang", "fail", "throw"] as const) {
           store.faults.get = fault;
-          expectStoreUnavailable(await timed(browser, `${app.url}/me`));
+          expectStoreUnavailable(await timed(browser, `${app.url}/me`), SESSION_TIMEOUT);
         }
         delete store.faults.get;
         expect(JSON.parse((await browser.navigate(`${app.url}/me`)).body)).toMatchObject({

@@ -71,3 +71,42 @@ export function forgeSignature(jws: string): string {
   bytes[0] = bytes[0]! ^ 0xff;
   return `${header}.${payload}.${bytes.toString("base64url")}`;
 }
+
+/** Signs `email` in at ProConnect and stops before the app's callback: its URL, for the browser to call. */
+export async function upToCallback(
+  target: TestApp,
+  browser: TestBrowser,
+  email = "test@fia1.fr",
+): Promise<URL> {
+  const stopped = await browser.navigate(`${target.url}/login?returnTo=/me`, {
+    email,
+    stopAt: (url) => url.pathname === "/callback",
+  });
+  expect(stopped.location?.pathname).toBe("/callback");
+  return stopped.location!;
+}
+
+/** Calls `url` in `browser` without following the answer's redirect, and times it (milliseconds). */
+export async function timed(
+  browser: TestBrowser,
+  url: URL | string,
+  method: "GET" | "POST" = "GET",
+) {
+  const started = performance.now();
+  const page = await browser.navigate(url, { method, stopAt: () => true });
+  return { page, elapsed: performance.now() - started };
+}
+
+/** What a shared, loaded machine may add to a bounded answer, in milliseconds. */
+const MARGIN = 1500;
+
+/**
+ * The answer is `503 session_store_unavailable`, within `bound` milliseconds plus a margin, and its
+ * message holds nothing the store said (a password, Redis's own words).
+ */
+export function expectStoreUnavailable(answer: Awaited<ReturnType<typeof timed>>, bound: number) {
+  const error = errorOf(answer.page);
+  expect([answer.page.status, error.code]).toEqual([503, "session_store_unavailable"]);
+  expect(answer.elapsed).toBeLessThan(bound + MARGIN);
+  expect(error.message).not.toMatch(/hunter2|password|Socket closed|store down/);
+}
