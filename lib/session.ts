@@ -58,11 +58,14 @@ export function withinDeadline<T = void>(
   what: string,
   timeoutMs: number,
   call: (done: (error?: unknown, value?: T) => void) => void,
+  late?: (error: unknown) => void,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
+    let timedOut = false;
     const timer = setTimeout(() => {
       settled = true;
+      timedOut = true;
       reject(
         new ProConnectError(
           "session_store_unavailable",
@@ -71,7 +74,14 @@ export function withinDeadline<T = void>(
       );
     }, timeoutMs);
     const done = (error?: unknown, value?: T) => {
-      if (settled) return;
+      if (settled) {
+        // Once only: the answer that comes after the deadline, for whoever must undo what it did.
+        if (timedOut && late) {
+          timedOut = false;
+          late(error);
+        }
+        return;
+      }
       settled = true;
       clearTimeout(timer);
       if (error) {
@@ -123,12 +133,21 @@ function settle(req: Request, session: AppSession, timeoutMs: number): void {
   });
 }
 
-/** Writes the request's session to the store now, within the deadline, and once only. */
+/**
+ * Writes the request's session to the store now, within the deadline, and once only. A write that
+ * succeeds after the deadline is removed as soon as the store says so: the request has already failed,
+ * and the browser has been given another id.
+ */
 export async function persistSession(req: Request, timeoutMs: number): Promise<void> {
   const session = sessionOf(req);
   const store = storeOf(req);
-  await withinDeadline("save the session", timeoutMs, (done) =>
-    store.set(session.id, session, done),
+  await withinDeadline(
+    "save the session",
+    timeoutMs,
+    (done) => store.set(session.id, session, done),
+    (error) => {
+      if (!error) void forgetSession(req, session.id, timeoutMs);
+    },
   );
   settle(req, session, timeoutMs);
 }
