@@ -67,7 +67,7 @@ export type ProConnectErrorCode = keyof typeof PROCONNECT_ERROR_CODES;
  * 4.1.2.1) and OpenID Connect Core (3.1.2.6) define for it. Any other value ProConnect sends (one of our
  * own codes among them) is `provider_error`.
  */
-export const AUTHORIZATION_ERRORS: ReadonlySet<ProConnectErrorCode> = new Set([
+export const AUTHORIZATION_ERRORS: readonly ProConnectErrorCode[] = Object.freeze([
   "access_denied",
   "login_required",
   "interaction_required",
@@ -80,6 +80,7 @@ export const AUTHORIZATION_ERRORS: ReadonlySet<ProConnectErrorCode> = new Set([
   "server_error",
   "temporarily_unavailable",
 ] as const);
+const AUTHORIZATION_ERROR_SET: ReadonlySet<string> = new Set(AUTHORIZATION_ERRORS);
 
 /**
  * The error for ProConnect's `error` (and `error_description`) answer: its own code when it is an
@@ -91,7 +92,7 @@ export function providerError(
   description?: string | null,
   cause?: unknown,
 ): ProConnectError {
-  const code = (AUTHORIZATION_ERRORS as ReadonlySet<string>).has(error)
+  const code = AUTHORIZATION_ERROR_SET.has(error)
     ? (error as ProConnectErrorCode)
     : "provider_error";
   const said = description ? `: ${printable(description, 300)}` : "";
