@@ -1,6 +1,7 @@
 import session, { type SessionData, type Store } from "express-session";
 import { z } from "zod";
 import { ProConnectError } from "./errors.js";
+import { parseOptions } from "./options.js";
 import { withinDeadline } from "./session.js";
 
 /** The options of {@link boundedStore}. */
@@ -56,15 +57,7 @@ export function boundedStore(store: Store, options: BoundedStoreOptions = {}): S
       "boundedStore(store): store must be an express-session store (with get, set and destroy)",
     );
   }
-  const parsed = schema.safeParse(options);
-  if (!parsed.success) {
-    throw new ProConnectError(
-      "invalid_options",
-      `Invalid boundedStore() options:\n${z.prettifyError(parsed.error)}`,
-      { cause: parsed.error },
-    );
-  }
-  return new BoundedStore(store, parsed.data.timeout);
+  return new BoundedStore(store, parseOptions(schema, options, "boundedStore()").timeout);
 }
 
 class BoundedStore extends session.Store {

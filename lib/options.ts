@@ -212,17 +212,26 @@ export type ResolvedOptions = z.output<typeof optionsSchema> & {
   paths: { login: string; callback: string; logout: string; logoutCallback: string };
 };
 
-/** Validates the options once, at start-up: every problem is listed in one `invalid_options` error. */
-export function resolveOptions(input: unknown): ResolvedOptions {
-  const result = optionsSchema.safeParse(input);
+/** Parses the options of `what` (a function's name) or throws one `invalid_options` listing every problem. */
+export function parseOptions<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+): z.output<S> {
+  const result = schema.safeParse(input);
   if (!result.success) {
     throw new ProConnectError(
       "invalid_options",
-      `Invalid proconnect() options:\n${z.prettifyError(result.error)}`,
+      `Invalid ${what} options:\n${z.prettifyError(result.error)}`,
       { cause: result.error },
     );
   }
-  const options = result.data;
+  return result.data;
+}
+
+/** Validates the options once, at start-up: every problem is listed in one `invalid_options` error. */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  const options = parseOptions(optionsSchema, input, "proconnect()");
   const prefix = new URL(options.baseUrl).pathname.replace(/\/+$/, "");
   const origin = new URL(options.baseUrl).origin;
   const paths = {
