@@ -3,7 +3,9 @@ import type { Request, Response } from "express";
 import type { ProviderClient } from "./client.js";
 import type { LoginCookies } from "./login-cookie.js";
 import type { ResolvedOptions } from "./options.js";
+import type { SessionData } from "express-session";
 import type { AppSession } from "./session.js";
+import type { ProConnectUser } from "./types.js";
 
 /** What the routes of one `proconnect()` share. */
 export interface Context {
@@ -29,10 +31,30 @@ export function getContext(res: Response): Context | undefined {
 }
 
 /**
- * Makes `req.proconnectUser` a getter of the session's user on Express's request prototype (the one
- * every app of this Express copy inherits from), once per copy: only proconnect-express writes
- * `session.proconnect.user`, after every check. Assigning `req.proconnectUser` still works: it sets an
- * own property of that request.
+ * The signed-in user of any request object: the value assigned to `req.proconnectUser` for this request
+ * if any, else the user proconnect-express wrote in the session after every check. Works on a request
+ * that did not come through Express (a unit test's plain object with a `session`), where
+ * `req.proconnectUser` is not defined.
+ *
+ * @example
+ * import { getProConnectUser } from "proconnect-express";
+ * const user = getProConnectUser({ session: { proconnect: { user: alice } } }); // alice
+ */
+export function getProConnectUser(req: {
+  session?: unknown;
+  proconnectUser?: ProConnectUser;
+}): ProConnectUser | undefined {
+  if (Object.hasOwn(req, "proconnectUser")) return req.proconnectUser;
+  return (req.session as Partial<SessionData> | undefined)?.proconnect?.user;
+}
+
+/**
+ * Makes `req.proconnectUser` a getter on Express's request prototype, once per Express copy, answering
+ * only for a request that went through a `proconnect()` middleware (marked in `res.locals`): another app
+ * of the same process that does not mount it sees no user, even with a session of its own. A getter on
+ * the prototype rather than a property written on each request: adding a property to every request
+ * object changes its shape, which slowed every later read of `req` (see docs/performance.md).
+ * Assigning `req.proconnectUser` still works: it sets an own property of that request.
  */
 export function installUserGetter(req: Request): void {
   let proto: object | null = Object.getPrototypeOf(req) as object | null;
@@ -43,8 +65,8 @@ export function installUserGetter(req: Request): void {
   Object.defineProperty(proto, "proconnectUser", {
     configurable: true,
     enumerable: false,
-    get(this: { session?: AppSession }) {
-      return this.session?.proconnect?.user;
+    get(this: { session?: AppSession; res?: Response }) {
+      return this.res && getContext(this.res) ? this.session?.proconnect?.user : undefined;
     },
     set(this: object, value: unknown) {
       Object.defineProperty(this, "proconnectUser", {

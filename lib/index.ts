@@ -1,6 +1,7 @@
 // The public surface of `proconnect-express`. Nothing here may load `oidc-provider`: the emulator lives
 // behind the `proconnect-express/testing` subpath only.
 export { proconnect } from "./middleware.js";
+export { getProConnectUser } from "./context.js";
 export { requireAuth, type RequireAuthOptions } from "./require-auth.js";
 export { boundedStore, type BoundedStoreOptions } from "./bounded-store.js";
 export {
@@ -9,13 +10,15 @@ export {
   PROCONNECT_ERROR_CODES,
   type ProConnectErrorCode,
 } from "./errors.js";
-export {
-  DEFAULT_SCOPES,
-  type OnLogin,
-  type ProConnectLogger,
-  type ProConnectOptions,
-} from "./options.js";
-export type { ProConnectUser } from "./user.js";
+export { DEFAULT_SCOPES } from "./options.js";
+export type {
+  ClaimRequest,
+  OnLogin,
+  ProConnectLogger,
+  ProConnectOptions,
+  ProConnectRoutes,
+  ProConnectUser,
+} from "./types.js";
 export type { ProConnectSessionData } from "./session.js";
 export { ACR_VALUES, CERTIFICATION_DIRIGEANT, type ProConnectAcr } from "./acr.js";
 export {

@@ -2,11 +2,11 @@ import type { RequestHandler } from "express";
 import { ProviderClient } from "./client.js";
 import { installUserGetter, setContext, type Context } from "./context.js";
 import { loginCookies } from "./login-cookie.js";
-import { resolveOptions, type ProConnectOptions } from "./options.js";
+import { resolveOptions } from "./options.js";
 import { callbackRoute } from "./routes/callback.js";
 import { loginRoute } from "./routes/login.js";
 import { logoutCallbackRoute, logoutRoute } from "./routes/logout.js";
-import type { ProConnectUser } from "./user.js";
+import type { ProConnectOptions, ProConnectUser } from "./types.js";
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -4,8 +4,7 @@ import { ProConnectError } from "./errors.js";
 import { isLoopback } from "./hosts.js";
 import { proconnectIssuer } from "./issuers.js";
 import { PROCONNECT_SCOPES, SIGNING_ALGS, type ProConnectScope } from "./scopes.js";
-import type { ProConnectUser } from "./user.js";
-import type { Request } from "express";
+import type { OnLogin, ProConnectLogger, ProConnectOptions } from "./types.js";
 
 /** Scopes asked for by default: the data ProConnect always provides. */
 export const DEFAULT_SCOPES: readonly ProConnectScope[] = Object.freeze([
@@ -17,23 +16,15 @@ export const DEFAULT_SCOPES: readonly ProConnectScope[] = Object.freeze([
   "siret",
   "idp_id",
 ]);
+/** The routes' paths under `baseUrl`'s path, unless `routes` says otherwise. */
+const DEFAULT_ROUTES = Object.freeze({
+  login: "/login",
+  callback: "/callback",
+  logout: "/logout",
+  logoutCallback: "/logout/callback",
+});
 /** Always asked for, whatever `scopes` says: `req.proconnectUser` always has `sub`, `siret` and `idp_id`. */
 const ALWAYS_ASKED: readonly ProConnectScope[] = ["openid", "siret", "idp_id"];
-
-/** Something that receives the warnings of the middleware (an invalid optional claim dropped…). */
-export interface ProConnectLogger {
-  warn(message: string, details?: Record<string, unknown>): void;
-}
-
-/**
- * Called after every check, before the session is written: return the user (possibly enriched, e.g.
- * with your account id after reconciliation on `sub`), or throw to refuse the login (`login_rejected`,
- * unless you throw a `ProConnectError` yourself).
- */
-export type OnLogin = (
-  user: ProConnectUser,
-  req: Request,
-) => ProConnectUser | Promise<ProConnectUser>;
 
 // Plain segments only: Express would read ":", "(", "{", "*"… as a route pattern, or refuse them.
 const path = z
@@ -64,79 +55,52 @@ const functionOf = <T>(description: string) =>
     error: `must be a function ${description}`,
   });
 
-/** The options of `proconnect()`: this schema is the contract, with every default. */
+/**
+ * The options of `proconnect()`: this schema is the contract, with every default and rule; their
+ * documentation is on {@link ProConnectOptions}, which the schema is checked against (below, and in
+ * test/types.test-d.ts the other way round).
+ */
 export const optionsSchema = z
   .strictObject({
-    /** The `client_id` ProConnect gave your service provider. */
     clientId: z.string({ error: "is required: the client_id ProConnect gave you" }).min(1),
-    /** The `client_secret` ProConnect gave your service provider. Never logged. */
     clientSecret: z.string({ error: "is required: the client_secret ProConnect gave you" }).min(1),
-    /** Your app's public origin (and path prefix, if any): redirect URIs are derived from it. */
     baseUrl: z.url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" }),
     environment: z.enum(["integration", "production"]).default("integration"),
     network: z.enum(["internet", "rie"]).default("internet"),
-    /** Explicit issuer (e.g. the local emulator's); wins over `environment` and `network`. */
     issuer: z
       .url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" })
       .optional(),
-    /** Scopes to ask for; `openid`, `siret` and `idp_id` are always added. */
     scopes: z
       .array(z.enum(PROCONNECT_SCOPES as [ProConnectScope, ...ProConnectScope[]]))
       .default([...DEFAULT_SCOPES]),
     routes: z
       .strictObject({
-        login: path.default("/login"),
-        callback: path.default("/callback"),
-        logout: path.default("/logout"),
-        logoutCallback: path.default("/logout/callback"),
+        login: path.default(DEFAULT_ROUTES.login),
+        callback: path.default(DEFAULT_ROUTES.callback),
+        logout: path.default(DEFAULT_ROUTES.logout),
+        logoutCallback: path.default(DEFAULT_ROUTES.logoutCallback),
       })
-      .default({
-        login: "/login",
-        callback: "/callback",
-        logout: "/logout",
-        logoutCallback: "/logout/callback",
-      }),
-    /** As registered with ProConnect (ES256 is ProConnect's default). */
+      .default(DEFAULT_ROUTES),
     idTokenSignedResponseAlg: z.enum(SIGNING_ALGS).default("ES256"),
     userinfoSignedResponseAlg: z.enum(SIGNING_ALGS).default("ES256"),
-    /** `acr_values` sent with every login (a preference, not a requirement). */
     acrValues: z.array(z.enum(ACR_VALUES)).optional(),
-    /** The `claims` parameter sent with every login, e.g. `{ id_token: { amr: { essential: true } } }`. */
     claims: z
       .strictObject({
         id_token: z.record(z.string(), claimRequest).optional(),
         userinfo: z.record(z.string(), claimRequest).optional(),
       })
       .optional(),
-    /** Where to go after login when no `returnTo` was given. */
     postLoginRedirect: relativePath.default("/"),
-    /** Where to go after logout. */
     postLogoutRedirect: relativePath.default("/"),
-    /** Milliseconds to wait for ProConnect on each back-channel request (discovery, token, userinfo). */
     httpTimeout: z.number().int().positive().max(60_000).default(5_000),
-    /**
-     * Milliseconds each session store call of proconnect-express may take (removing the old session,
-     * writing the new one, at login and logout); past it, or when the store fails, the request ends with
-     * `session_store_unavailable` (503) and nobody is signed in or left signed in half-way.
-     */
     sessionTimeout: z.number().int().positive().max(60_000).default(3_000),
-    /**
-     * Bytes of JSON the signed-in user may take in the session (loaded on every request): beyond it the
-     * largest `custom` attributes, then other optional claims, are dropped with a warning.
-     */
     maxUserSize: z.number().int().min(4096).max(1_048_576).default(16_384),
-    /** Seconds of clock difference tolerated when checking token times. */
     clockTolerance: z.number().int().min(0).max(300).default(10),
-    /** Seconds a login attempt (state, nonce, PKCE verifier) stays valid. */
     loginTimeout: z.number().int().positive().max(3600).default(600),
-    /** Login attempts at once per browser (tabs, one cookie each); the oldest is dropped beyond it. */
     maxPendingLogins: z.number().int().min(1).max(20).default(5),
-    /** Only these identity providers (`idp_id`) may sign in; any by default. */
     allowedIdps: z.array(z.string().min(1)).min(1).optional(),
-    /** Keep the access and refresh tokens in the session (off: only the user and the id_token are kept). */
     storeTokens: z.boolean().default(false),
     onLogin: functionOf<OnLogin>("(user, req) => user").optional(),
-    /** Receives warnings (an invalid optional claim dropped); `console` by default. */
     logger: z
       .custom<ProConnectLogger>(
         (value) => typeof (value as ProConnectLogger | null)?.warn === "function",
@@ -199,8 +163,8 @@ export const optionsSchema = z
     { when: () => true },
   );
 
-/** The options of `proconnect()`, as you write them (every default applied for what you leave out). */
-export type ProConnectOptions = z.input<typeof optionsSchema>;
+// What a user may write is exactly the documented interface: the schema accepts nothing it does not say.
+optionsSchema satisfies z.ZodType<unknown, ProConnectOptions>;
 
 /** The options once validated, with what is derived from them. */
 export type ResolvedOptions = z.output<typeof optionsSchema> & {
@@ -234,12 +198,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const options = parseOptions(optionsSchema, input, "proconnect()");
   const prefix = new URL(options.baseUrl).pathname.replace(/\/+$/, "");
   const origin = new URL(options.baseUrl).origin;
-  const paths = {
-    login: prefix + options.routes.login,
-    callback: prefix + options.routes.callback,
-    logout: prefix + options.routes.logout,
-    logoutCallback: prefix + options.routes.logoutCallback,
-  };
+  const paths = Object.fromEntries(
+    Object.entries(options.routes).map(([route, path]) => [route, prefix + path]),
+  ) as ResolvedOptions["paths"];
   const scopes = [...new Set([...ALWAYS_ASKED, ...options.scopes])];
   return {
     ...options,

@@ -1,6 +1,6 @@
 import type { RequestHandler } from "express";
 import { ACR_VALUES, isProConnectAcr, type ProConnectAcr } from "./acr.js";
-import { getContext } from "./context.js";
+import { getContext, getProConnectUser } from "./context.js";
 import { ProConnectError } from "./errors.js";
 
 export interface RequireAuthOptions {
@@ -50,7 +50,7 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
       );
       return;
     }
-    const user = req.proconnectUser;
+    const user = getProConnectUser(req);
     if (user && (!wanted || (user.acr !== undefined && wanted.includes(user.acr)))) {
       next();
       return;

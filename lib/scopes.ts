@@ -1,23 +1,21 @@
-/** ProConnect's scopes and the claims each releases, as its documentation lists them. */
-export const PROCONNECT_SCOPE_CLAIMS = Object.freeze({
-  openid: ["sub"],
-  given_name: ["given_name"],
-  usual_name: ["usual_name"],
-  email: ["email"],
-  uid: ["uid"],
-  siret: ["siret"],
-  siren: ["siren"],
-  organizational_unit: ["organizational_unit"],
-  belonging_population: ["belonging_population"],
-  phone: ["phone_number"],
-  chorusdt: ["chorusdt:matricule", "chorusdt:societe"],
-  idp_id: ["idp_id"],
-  idp_acr: ["idp_acr"],
-  custom: ["custom"],
-} as const);
+import { CLAIM_LIST, type CLAIMS, type ClaimName } from "./claims.js";
+
+type ScopeOf<C> = C extends { scope: infer S extends string } ? S : never;
 
 /** A scope ProConnect knows. */
-export type ProConnectScope = keyof typeof PROCONNECT_SCOPE_CLAIMS;
+export type ProConnectScope = ScopeOf<(typeof CLAIMS)[ClaimName]>;
+
+/** ProConnect's scopes and the claims each releases, as its documentation lists them (from claims.ts). */
+export const PROCONNECT_SCOPE_CLAIMS: Readonly<Record<ProConnectScope, readonly ClaimName[]>> =
+  Object.freeze(
+    CLAIM_LIST.reduce(
+      (scopes, { scope, name }) => {
+        if (scope !== undefined) (scopes[scope as ProConnectScope] ??= []).push(name);
+        return scopes;
+      },
+      {} as Record<ProConnectScope, ClaimName[]>,
+    ),
+  );
 
 export const PROCONNECT_SCOPES = Object.freeze(
   Object.keys(PROCONNECT_SCOPE_CLAIMS),

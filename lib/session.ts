@@ -1,7 +1,7 @@
 import type { Request } from "express";
 import type { Session, SessionData, Store } from "express-session";
 import { ProConnectError } from "./errors.js";
-import type { ProConnectUser } from "./user.js";
+import type { ProConnectUser } from "./types.js";
 
 /** What proconnect-express keeps in the app's session, under `proconnect`. */
 export interface ProConnectSessionData {

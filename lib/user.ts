@@ -1,89 +1,6 @@
-import { z } from "zod";
+import { CLAIM_LIST } from "./claims.js";
 import { ProConnectError } from "./errors.js";
-import type { ProConnectLogger } from "./options.js";
-import type { ProConnectScope } from "./scopes.js";
-import { normalizeSiret } from "./siret.js";
-
-/**
- * The signed-in professional, validated and normalized, with ProConnect's claim names.
- * `sub`, `idp_id` and `siret` are always there; `email`, `given_name`, `usual_name` and `uid` are there
- * whenever their scope is asked for (the default scopes ask for them); the rest when the identity
- * provider sends them.
- */
-export interface ProConnectUser {
-  /** ProConnect's identifier of the person at this identity provider: use it to reconcile accounts. */
-  sub: string;
-  /** The identity provider (FI) the person signed in with. */
-  idp_id: string;
-  /** The establishment, 14 digits (whitespace removed, Luhn-checked). */
-  siret: string;
-  email?: string;
-  given_name?: string;
-  usual_name?: string;
-  uid?: string;
-  /** The company, 9 digits: the first 9 of the SIRET. */
-  siren?: string;
-  organizational_unit?: string;
-  belonging_population?: string;
-  phone_number?: string;
-  chorusdt?: { matricule?: string; societe?: string };
-  /** The acr the identity provider gave ProConnect. */
-  idp_acr?: string;
-  /** The acr of this login, from the id_token. */
-  acr?: string;
-  /** The authentication methods of this login, from the id_token, when asked for. */
-  amr?: string[];
-  /** The identity provider's non-standard attributes. */
-  custom?: Record<string, unknown>;
-}
-
-const text = z.string().trim().min(1).max(256);
-const ascii = z.string().regex(/^[\x21-\x7e]{1,256}$/, "must be 1 to 256 ASCII characters");
-const siret = z.string().transform((value, ctx) => {
-  const normalized = normalizeSiret(value);
-  if (normalized === undefined) {
-    ctx.addIssue({ code: "custom", message: "must be 14 digits passing the Luhn check" });
-    return z.NEVER;
-  }
-  return normalized;
-});
-const email = z
-  .string()
-  .trim()
-  .max(256, "must be at most 256 characters")
-  .pipe(z.email("must be an e-mail address"));
-const phone = z
-  .string()
-  .trim()
-  .refine(
-    (value) => /^\+?[\d\s-]+$/.test(value) && /^(\D*\d){7,15}\D*$/.test(value),
-    "must be a phone number",
-  );
-
-/** Claims the login cannot go without when their scope (of the same name) is asked for. */
-const REQUIRED = {
-  email,
-  given_name: text,
-  usual_name: text,
-  uid: ascii,
-} as const satisfies Partial<Record<ProConnectScope, z.ZodType>>;
-
-/** Claims that are dropped, with a warning, when the identity provider sends them wrong. */
-const OPTIONAL: readonly (readonly [
-  keyof ProConnectUser | "chorusdt:matricule" | "chorusdt:societe",
-  z.ZodType,
-])[] = [
-  ["siren", z.string().regex(/^\d{9}$/, "must be 9 digits")],
-  ["organizational_unit", text],
-  ["belonging_population", text],
-  ["phone_number", phone],
-  ["chorusdt:matricule", text],
-  ["chorusdt:societe", text],
-  ["idp_acr", text],
-  ["custom", z.record(z.string(), z.unknown())],
-];
-
-const amr = z.array(text).max(16);
+import type { ProConnectLogger, ProConnectUser } from "./types.js";
 
 /** What limits the user: the warnings' logger, and the bytes of JSON it may take in the session. */
 export interface UserLimits {
@@ -102,23 +19,30 @@ export function normalizeUser(
   { logger, maxUserSize }: UserLimits,
 ): ProConnectUser {
   const problems: string[] = [];
-  const required = <T>(name: string, schema: z.ZodType<T>, value: unknown): T | undefined => {
-    const result = schema.safeParse(value);
-    if (result.success) return result.data;
-    problems.push(
-      value === undefined ? `${name} is missing` : `${name} ${result.error.issues[0]?.message}`,
-    );
-    return undefined;
-  };
-
-  const user = {
-    sub: required("sub", ascii, idToken.sub),
-    idp_id: required("idp_id", text, userinfo.idp_id),
-    siret: required("siret", siret, userinfo.siret),
-  } as ProConnectUser;
-  for (const [claim, schema] of Object.entries(REQUIRED)) {
-    if (scopes.has(claim))
-      Object.assign(user, { [claim]: required(claim, schema, userinfo[claim]) });
+  const fields: Record<string, unknown> = {};
+  const optional: Record<string, unknown> = {};
+  for (const claim of CLAIM_LIST) {
+    const value = (claim.from === "id_token" ? idToken : userinfo)[claim.name];
+    if (claim.need === "optional") {
+      if (value === undefined) continue;
+      const result = claim.schema.safeParse(value);
+      if (result.success) optional[claim.name] = result.data;
+      else
+        logger.warn(`proconnect: dropped the invalid ${claim.from} claim ${claim.name}`, {
+          claim: claim.name,
+          sub: idToken.sub,
+        });
+      continue;
+    }
+    if (claim.need === "scope" && !scopes.has(claim.scope ?? "")) continue;
+    const result = claim.schema.safeParse(value);
+    if (result.success) fields[claim.name] = result.data;
+    else
+      problems.push(
+        value === undefined
+          ? `${claim.name} is missing`
+          : `${claim.name} ${result.error.issues[0]?.message}`,
+      );
   }
   if (problems.length > 0) {
     // Values are not in the message: they are personal data, and messages end up in logs.
@@ -127,18 +51,8 @@ export function normalizeUser(
       `ProConnect sent an identity this app cannot accept: ${problems.join("; ")}`,
     );
   }
+  const user = fields as unknown as ProConnectUser;
 
-  const optional: Record<string, unknown> = {};
-  for (const [claim, schema] of OPTIONAL) {
-    if (userinfo[claim] === undefined) continue;
-    const result = schema.safeParse(userinfo[claim]);
-    if (result.success) optional[claim] = result.data;
-    else
-      logger.warn(`proconnect: dropped the invalid optional claim ${claim}`, {
-        claim,
-        sub: user.sub,
-      });
-  }
   const {
     siren,
     "chorusdt:matricule": matricule,
@@ -160,19 +74,6 @@ export function normalizeUser(
       ...(matricule === undefined ? {} : { matricule }),
       ...(societe === undefined ? {} : { societe }),
     };
-  }
-  for (const [claim, schema] of [
-    ["acr", text],
-    ["amr", amr],
-  ] as const) {
-    if (idToken[claim] === undefined) continue;
-    const result = schema.safeParse(idToken[claim]);
-    if (result.success) Object.assign(user, { [claim]: result.data });
-    else
-      logger.warn(`proconnect: dropped the invalid id_token claim ${claim}`, {
-        claim,
-        sub: user.sub,
-      });
   }
   return withinSize(user, maxUserSize, logger);
 }

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import type TypeScript from "typescript";
 import { describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
@@ -115,5 +116,29 @@ describe("built package (dist/, as published)", () => {
       }
     }
     expect(seen.size).toBeGreaterThan(3);
+  });
+
+  it("documents every option of ProConnectOptions in the published declarations, as an editor shows them", async () => {
+    const ts = ((await import("typescript")) as unknown as { default: typeof TypeScript }).default;
+    const { optionsSchema } = await import("../lib/options.js");
+    const index = `${root}/dist/lib/index.d.ts`;
+    const program = ts.createProgram([index], { strict: true, skipLibCheck: true });
+    const checker = program.getTypeChecker();
+    const module = checker.getSymbolAtLocation(program.getSourceFile(index)!)!;
+    const options = checker.getExportsOfModule(module).find((s) => s.name === "ProConnectOptions");
+    expect(options, "ProConnectOptions is exported").toBeDefined();
+    const type = checker.getDeclaredTypeOfSymbol(options!);
+    const documented = Object.fromEntries(
+      type
+        .getProperties()
+        .map((member) => [
+          member.name,
+          ts.displayPartsToString(member.getDocumentationComment(checker)).length,
+        ]),
+    );
+    expect(Object.keys(documented).sort()).toEqual(Object.keys(optionsSchema.shape).sort());
+    for (const [name, length] of Object.entries(documented)) {
+      expect(length, `${name} has no documentation`).toBeGreaterThan(20);
+    }
   });
 });

@@ -1,7 +1,12 @@
 import express from "express";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
-import { CERTIFICATION_DIRIGEANT, ProConnectError, requireAuth } from "../lib/index.js";
+import {
+  CERTIFICATION_DIRIGEANT,
+  getProConnectUser,
+  ProConnectError,
+  requireAuth,
+} from "../lib/index.js";
 import { TestBrowser } from "../lib/testing/index.js";
 import { errorOf, type TestApp, useTestApp } from "./helpers/app.js";
 
@@ -122,6 +127,28 @@ describe("req.proconnectUser", () => {
     expect(JSON.parse((await browser.navigate(`${app.url}/probe`)).body)).toMatchObject({
       email: "test@fia1.fr",
     });
+  });
+
+  it("is undefined in a second Express app of the same process that does not mount proconnect(), even with a session holding a user", async () => {
+    // The getter is on Express's shared request prototype once app (above) has served a request.
+    await request(app.url).get("/");
+    const other = express();
+    other.use((req, _res, next) => {
+      (req as unknown as { session: unknown }).session = { proconnect: { user: { sub: "x" } } };
+      next();
+    });
+    other.get("/", (req, res) => {
+      res.json({ inPrototype: "proconnectUser" in req, user: req.proconnectUser ?? null });
+    });
+    const answer = await request(other).get("/");
+    expect(answer.body).toEqual({ inPrototype: true, user: null });
+  });
+
+  it("is read by getProConnectUser() from any request object, a plain one included", () => {
+    const user = { sub: "s", idp_id: "fia1v2", siret: "13002526500013" };
+    expect(getProConnectUser({ session: { proconnect: { user } } })).toBe(user);
+    expect(getProConnectUser({})).toBeUndefined();
+    expect(getProConnectUser({ session: {}, proconnectUser: user })).toBe(user);
   });
 
   it("reaches a sub-app mounted after the middleware, and requireAuth() there finds the middleware", async () => {

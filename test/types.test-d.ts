@@ -1,3 +1,6 @@
+import type { ClaimName } from "../lib/claims.js";
+import type { z } from "zod";
+import type { optionsSchema } from "../lib/options.js";
 import type { Request } from "express";
 import { describe, expectTypeOf, it } from "vitest";
 import {
@@ -38,5 +41,18 @@ describe("types for a consuming app", () => {
     proconnect({ ...base, idTokenSignedResponseAlg: "none" });
     // @ts-expect-error: not an acr value ProConnect knows
     requireAuth({ acr: "eidas9" });
+  });
+});
+
+describe("ProConnectOptions", () => {
+  it("is exactly what the options schema accepts", () => {
+    expectTypeOf<z.input<typeof optionsSchema>>().toEqualTypeOf<ProConnectOptions>();
+  });
+});
+
+describe("ProConnectUser", () => {
+  it("has a field for each claim of the claims table (chorusdt's two folded into one)", () => {
+    type Fields = Exclude<ClaimName, `chorusdt:${string}`> | "chorusdt";
+    expectTypeOf<keyof ProConnectUser>().toEqualTypeOf<Fields>();
   });
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CLAIM_LIST, type CLAIMS, type ClaimName } from "../claims.js";
 import { ACR_VALUES } from "../acr.js";
 import { SIGNING_ALGS } from "../scopes.js";
 
@@ -36,6 +37,17 @@ export type EmulatorClient = z.output<typeof emulatorClientSchema>;
 
 const optionalText = z.string().optional();
 
+type UserinfoClaim = {
+  [K in ClaimName]: (typeof CLAIMS)[K]["from"] extends "userinfo" ? K : never;
+}[ClaimName];
+
+/** The claims an FI sends, from the claims table: any string, since fixtures may be wrong on purpose. */
+const FI_CLAIMS = Object.fromEntries(
+  CLAIM_LIST.filter(
+    ({ from, name }) => from === "userinfo" && name !== "idp_id" && name !== "custom",
+  ).map(({ name }) => [name, optionalText]),
+) as Record<Exclude<UserinfoClaim, "idp_id" | "custom">, typeof optionalText>;
+
 /**
  * A person as an identity provider (FI) behind ProConnect sends it. Claim names are ProConnect's.
  * Values are what the FI sends, unchecked: fixtures may be wrong on purpose.
@@ -48,18 +60,7 @@ export const emulatorIdentitySchema = z.strictObject({
   /** The acr values this person's login can reach, the usual one first. */
   acr: z.array(z.enum(ACR_VALUES)).min(1).default(["eidas1"]),
   amr: z.array(z.string()).default(["pwd"]),
-  idp_acr: optionalText,
-  email: optionalText,
-  given_name: optionalText,
-  usual_name: optionalText,
-  uid: optionalText,
-  siret: optionalText,
-  siren: optionalText,
-  organizational_unit: optionalText,
-  belonging_population: optionalText,
-  phone_number: optionalText,
-  "chorusdt:matricule": optionalText,
-  "chorusdt:societe": optionalText,
+  ...FI_CLAIMS,
   custom: z.record(z.string(), z.unknown()).optional(),
 });
 

@@ -1,0 +1,167 @@
+// The types the public API shares: here rather than beside their code, so that no two modules import
+// each other (options.ts and user.ts used to).
+import type { Request } from "express";
+import type { ProConnectAcr } from "./acr.js";
+import type { ProConnectEnvironment, ProConnectNetwork } from "./issuers.js";
+import type { ProConnectScope, SigningAlg } from "./scopes.js";
+
+/**
+ * The signed-in professional, validated and normalized, with ProConnect's claim names.
+ * `sub`, `idp_id` and `siret` are always there; `email`, `given_name`, `usual_name` and `uid` are there
+ * whenever their scope is asked for (the default scopes ask for them); the rest when the identity
+ * provider sends them.
+ */
+export interface ProConnectUser {
+  /** ProConnect's identifier of the person at this identity provider: use it to reconcile accounts. */
+  sub: string;
+  /** The identity provider (FI) the person signed in with. */
+  idp_id: string;
+  /** The establishment, 14 digits (whitespace removed, Luhn-checked). */
+  siret: string;
+  /** The professional e-mail address (at most 256 characters). */
+  email?: string;
+  /** Given names, as the identity provider has them. */
+  given_name?: string;
+  /** Usual family name. */
+  usual_name?: string;
+  /** The identity provider's own identifier of the person. */
+  uid?: string;
+  /** The company, 9 digits: the first 9 of the SIRET. */
+  siren?: string;
+  organizational_unit?: string;
+  belonging_population?: string;
+  phone_number?: string;
+  chorusdt?: { matricule?: string; societe?: string };
+  /** The acr the identity provider gave ProConnect. */
+  idp_acr?: string;
+  /** The acr of this login, from the id_token. */
+  acr?: string;
+  /** The authentication methods of this login, from the id_token, when asked for. */
+  amr?: string[];
+  /** The identity provider's non-standard attributes (the largest dropped beyond `maxUserSize`). */
+  custom?: Record<string, unknown>;
+}
+
+/** Something that receives the warnings of the middleware (an invalid optional claim dropped…). */
+export interface ProConnectLogger {
+  warn(message: string, details?: Record<string, unknown>): void;
+}
+
+/**
+ * Called after every check, before the session is written: return the user (possibly enriched, e.g.
+ * with your account id after reconciliation on `sub`), or throw to refuse the login (`login_rejected`,
+ * unless you throw a `ProConnectError` yourself).
+ */
+export type OnLogin = (
+  user: ProConnectUser,
+  req: Request,
+) => ProConnectUser | Promise<ProConnectUser>;
+
+/** One claim of the `claims` parameter: `null` (just ask for it) or how to ask for it. */
+export type ClaimRequest = null | { essential?: boolean; value?: string; values?: string[] };
+
+/** The paths of the routes `proconnect()` answers, under `baseUrl`'s path. */
+export interface ProConnectRoutes {
+  /** `GET`: starts a login. Default `"/login"`. */
+  login?: string;
+  /** `GET`: the redirect URI to register, `{baseUrl}/callback` by default. */
+  callback?: string;
+  /** `POST`: signs out, then goes to ProConnect's end_session. Default `"/logout"`. */
+  logout?: string;
+  /** `GET`: the post-logout redirect URI to register, `{baseUrl}/logout/callback` by default. */
+  logoutCallback?: string;
+}
+
+/**
+ * The options of `proconnect()`. They are validated once, when `proconnect()` is called: a wrong one
+ * throws a `ProConnectError` (`invalid_options`) listing every problem with its field.
+ *
+ * @example
+ * proconnect({
+ *   clientId: process.env.PROCONNECT_CLIENT_ID!,
+ *   clientSecret: process.env.PROCONNECT_CLIENT_SECRET!,
+ *   baseUrl: "https://mon-service.gouv.fr",
+ *   environment: "production",
+ * });
+ */
+export interface ProConnectOptions {
+  /** Required. The `client_id` ProConnect gave your service provider. */
+  clientId: string;
+  /** Required. The `client_secret` ProConnect gave your service provider; never logged nor put in an error. */
+  clientSecret: string;
+  /**
+   * Required. Your app's public origin, and path prefix if any: the redirect URIs are derived from it
+   * (`{baseUrl}/callback`, `{baseUrl}/logout/callback`). `https://` and not localhost in production; no
+   * query, fragment or wildcard.
+   *
+   * @example "https://mon-service.gouv.fr"
+   */
+  baseUrl: string;
+  /** Which ProConnect: `"integration"` (default) or `"production"`. */
+  environment?: ProConnectEnvironment;
+  /** Which network: `"internet"` (default) or `"rie"`, the State's inter-ministerial network. */
+  network?: ProConnectNetwork;
+  /**
+   * An explicit issuer, e.g. the local emulator's; wins over `environment` and `network`. `http://` only
+   * on localhost or 127.0.0.1.
+   */
+  issuer?: string;
+  /**
+   * Scopes to ask for. Default `openid email given_name usual_name uid siret idp_id` (`DEFAULT_SCOPES`);
+   * `openid`, `siret` and `idp_id` are always added.
+   */
+  scopes?: ProConnectScope[];
+  /** The routes' paths: plain paths (no `:param` or pattern), all different, under `baseUrl`'s path. */
+  routes?: ProConnectRoutes;
+  /** The id_token's signing algorithm, as registered with ProConnect: `"ES256"` (default), `"RS256"` or `"HS256"`. */
+  idTokenSignedResponseAlg?: SigningAlg;
+  /** The userinfo's signing algorithm, as registered with ProConnect: `"ES256"` (default), `"RS256"` or `"HS256"`. */
+  userinfoSignedResponseAlg?: SigningAlg;
+  /** `acr_values` sent with every login: a preference, not a requirement (use `requireAuth({ acr })` for that). */
+  acrValues?: ProConnectAcr[];
+  /**
+   * The `claims` parameter sent with every login.
+   *
+   * @example { id_token: { amr: { essential: true } } }
+   */
+  claims?: {
+    id_token?: Record<string, ClaimRequest>;
+    userinfo?: Record<string, ClaimRequest>;
+  };
+  /** Where to go after login when no `returnTo` was given: a same-origin path, `"/"` by default. */
+  postLoginRedirect?: string;
+  /** Where to go after logout: a same-origin path, `"/"` by default. */
+  postLogoutRedirect?: string;
+  /** Milliseconds to wait for ProConnect on each back-channel request (discovery, JWKS, token, userinfo): 1 to 60000, default 5000. */
+  httpTimeout?: number;
+  /**
+   * Milliseconds each session store call of the login and logout routes may take: 1 to 60000, default
+   * 3000. Beyond it, or when the store fails, the request ends with `session_store_unavailable` (503)
+   * and nobody is signed in or out half-way.
+   */
+  sessionTimeout?: number;
+  /**
+   * Bytes of JSON the signed-in user may take in the session, loaded on every request: 4096 to 1048576,
+   * default 16384. Beyond it the largest `custom` attributes, then other optional claims, are dropped
+   * with a warning.
+   */
+  maxUserSize?: number;
+  /** Seconds of clock difference tolerated when checking token times: 0 to 300, default 10. */
+  clockTolerance?: number;
+  /** Seconds a login attempt (state, nonce, PKCE verifier) stays valid: 1 to 3600, default 600. */
+  loginTimeout?: number;
+  /** Login attempts at once per browser (tabs, one cookie each): 1 to 20, default 5; the oldest is dropped beyond it. */
+  maxPendingLogins?: number;
+  /** Only these identity providers (`idp_id`) may sign in (`idp_not_allowed` otherwise); any by default. */
+  allowedIdps?: string[];
+  /** Also keep the access and refresh tokens in the session. Default `false`: only the user and the id_token. */
+  storeTokens?: boolean;
+  /**
+   * Runs after every check, before the session is written.
+   *
+   * @example async (user) => ({ ...user, accountId: await accounts.idFor(user.sub) })
+   */
+  onLogin?: OnLogin;
+  /** Receives the warnings (a dropped claim: its name and the `sub`, never values). Default `console`. */
+  logger?: ProConnectLogger;
+}
