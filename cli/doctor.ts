@@ -1,3 +1,4 @@
+import { networkErrorCode } from "../lib/provider-errors.js";
 import type { SigningAlg } from "../lib/scopes.js";
 import { EXIT, type DoctorArgs } from "./args.js";
 import { describeSource, optionName, type LoadedConfig } from "./config.js";
@@ -194,7 +195,7 @@ function unreachable(
   deps: DoctorDeps,
 ): Check {
   const host = URL.canParse(url) ? new URL(url).host : url;
-  const code = errorCode(error);
+  const code = networkErrorCode(error);
   const timedOut = (error as Error | undefined)?.name === "TimeoutError";
   const reason = timedOut
     ? `pas de réponse en ${timeout} ms`
@@ -231,19 +232,6 @@ function unreachable(
     );
   }
   return { status: "fail", text: `découverte : ${url} injoignable, ${reason}`, details };
-}
-
-/** The system error code behind a failed fetch (`ECONNREFUSED`…), if any. */
-function errorCode(error: unknown): string | undefined {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (typeof code === "string") return code;
-    // undici wraps several attempts (IPv4 and IPv6) in an AggregateError.
-    if (cause instanceof AggregateError && cause.errors[0] instanceof Error) {
-      return errorCode(cause.errors[0]);
-    }
-  }
-  return undefined;
 }
 
 function checkIssuer(document: Discovery, config: LoadedConfig): Check {
@@ -370,7 +358,7 @@ async function checkJwks(
         ? `pas de réponse en ${timeout} ms`
         : error instanceof SyntaxError
           ? "pas un document JSON"
-          : (errorCode(error) ?? (error as Error).message);
+          : (networkErrorCode(error) ?? (error as Error).message);
     return { status: "fail", text: `JWKS : ${uri} injoignable ou invalide (${reason})` };
   }
   const list = Array.isArray(keys) ? (keys as { kty?: unknown; alg?: unknown }[]) : [];

@@ -3,21 +3,20 @@ import {
   compactVerify,
   createRemoteJWKSet,
   customFetch,
-  errors as joseErrors,
   jwtVerify,
   type JWTVerifyGetKey,
 } from "jose";
 import * as oidc from "openid-client";
-import { ProConnectError, providerError, type ProConnectErrorCode } from "./errors.js";
+import { ProConnectError } from "./errors.js";
 import { isLoopback } from "./hosts.js";
 import type { ResolvedOptions } from "./options.js";
-
-// The `code`s of openid-client's errors (oauth4webapi's, which openid-client does not re-export).
-const ISSUER_COMPARISON_FAILED = "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED";
-const NOT_JSON = "OAUTH_RESPONSE_IS_NOT_JSON";
-const NOT_CONFORM = "OAUTH_RESPONSE_IS_NOT_CONFORM";
-const INVALID_RESPONSE = "OAUTH_INVALID_RESPONSE";
-const PARSE_ERROR = "OAUTH_PARSE_ERROR";
+import {
+  BodyTooLargeError,
+  discoveryError,
+  recordCutResponse,
+  signatureError,
+  toProConnectError,
+} from "./provider-errors.js";
 
 /** How long the provider's JWKS is trusted before it is fetched again (an unknown `kid` refetches it). */
 const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
@@ -267,204 +266,6 @@ export class ProviderClient {
   }
 }
 
-/**
- * A failed verification: the provider's keys could not be fetched (timeout, network, bad JWKS), or the
- * signature or claims are wrong (`code`).
- */
-function signatureError(cause: unknown, code: ProConnectErrorCode, what: string): ProConnectError {
-  const tooLarge = tooLargeCause(cause);
-  if (tooLarge) return new ProConnectError("provider_error", tooLarge.message, { cause });
-  // A JWKS whose body trickles in past the timeout: jose wraps that TimeoutError as a parse failure.
-  if (cause instanceof joseErrors.JWKSTimeout || isTimeout(cause)) {
-    return new ProConnectError("timeout", "ProConnect's JWKS did not answer in time", { cause });
-  }
-  if (cause instanceof joseErrors.JWKSInvalid || isJwksHttpError(cause)) {
-    return new ProConnectError("provider_error", "ProConnect's JWKS is not a valid key set", {
-      cause,
-    });
-  }
-  if (isNetworkError(cause)) {
-    return new ProConnectError("provider_unavailable", "ProConnect's JWKS cannot be reached", {
-      cause,
-    });
-  }
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new ProConnectError(code, `${what} failed verification: ${reason}`, { cause });
-}
-
-/** jose's answer to a JWKS endpoint answering another status than 200. */
-function isJwksHttpError(error: unknown): boolean {
-  return (
-    error instanceof joseErrors.JOSEError && /JSON Web Key Set HTTP response/.test(error.message)
-  );
-}
-
-type Stage = "token" | "userinfo";
-
-/** Turns what openid-client, fetch or the network throw into one precise ProConnectError. */
-export function toProConnectError(error: unknown, stage: Stage): ProConnectError {
-  if (error instanceof ProConnectError) return error;
-  const where = stage === "token" ? "token endpoint" : "userinfo endpoint";
-  const fail = (code: ProConnectErrorCode, message: string) =>
-    new ProConnectError(code, message, { cause: error });
-
-  const tooLarge = tooLargeCause(error);
-  if (tooLarge) return fail("provider_error", tooLarge.message);
-
-  if (isTimeout(error)) return fail("timeout", `ProConnect's ${where} did not answer in time`);
-  if (error instanceof oidc.AuthorizationResponseError) {
-    return providerError(error.error, error.error_description, error);
-  }
-  if (error instanceof oidc.ResponseBodyError) {
-    if (stage === "token" && error.error === "invalid_grant") {
-      return fail(
-        "code_rejected",
-        "ProConnect refused the code (expired, already used or for another client)",
-      );
-    }
-    if (error.error === "invalid_client") {
-      return fail(
-        "provider_error",
-        "ProConnect refused the client credentials: check clientId and clientSecret",
-      );
-    }
-    return fail(
-      "provider_error",
-      `ProConnect's ${where} answered ${error.error} (HTTP ${error.status})`,
-    );
-  }
-  if (error instanceof oidc.WWWAuthenticateChallengeError) {
-    return fail(
-      "provider_error",
-      `ProConnect's ${where} refused the access token (HTTP ${error.status})`,
-    );
-  }
-  if (isNetworkError(error))
-    return fail("provider_unavailable", `ProConnect's ${where} cannot be reached`);
-
-  const code = (error as { code?: unknown } | null)?.code;
-  // openid-client wraps the precise reason ("JWT signature verification failed"…) in its causes.
-  const message = causeMessages(error);
-  if (
-    code === NOT_JSON ||
-    code === NOT_CONFORM ||
-    code === PARSE_ERROR ||
-    (code === INVALID_RESPONSE && !/id_token|JWT|JWS|signature|sub|claim/i.test(message))
-  ) {
-    return fail("provider_error", `ProConnect's ${where} sent an invalid answer: ${message}`);
-  }
-  if (/"iss"/.test(message))
-    return fail(
-      "issuer_mismatch",
-      `the ${stage === "token" ? "id_token" : "userinfo"}'s iss is not the issuer: ${message}`,
-    );
-  if (stage === "token") return fail("invalid_id_token", `the id_token is not valid: ${message}`);
-  return fail("invalid_userinfo", `the userinfo is not valid: ${message}`);
-}
-
-/**
- * Any discovery failure is `provider_unavailable` (retried on the next request), but a wrong issuer and
- * a document over its size limit: those are the provider's doing, not the network's.
- */
-function discoveryError(error: unknown, issuer: string): ProConnectError {
-  const tooLarge = tooLargeCause(error);
-  if (tooLarge) return new ProConnectError("provider_error", tooLarge.message, { cause: error });
-  const message = causeMessages(error);
-  if (
-    (error as { code?: unknown } | null)?.code === ISSUER_COMPARISON_FAILED &&
-    /issuer/.test(message)
-  ) {
-    return new ProConnectError(
-      "issuer_mismatch",
-      `ProConnect's discovery at ${issuer} announces another issuer`,
-      { cause: error },
-    );
-  }
-  const reason = isTimeout(error)
-    ? "no answer in time (on the RIE, check that ProConnect opened your server's IP range)"
-    : message;
-  return new ProConnectError(
-    "provider_unavailable",
-    `ProConnect's discovery at ${issuer} failed: ${reason}`,
-    {
-      cause: error,
-    },
-  );
-}
-
-function causeMessages(error: unknown): string {
-  const messages: string[] = [];
-  for (
-    let current = error;
-    current !== undefined && messages.length < 5;
-    current = (current as Error).cause
-  ) {
-    const message = describeCause(current);
-    if (message !== undefined && !messages.includes(message)) messages.push(message);
-    if (!(current instanceof Error)) break;
-  }
-  return messages.join(": ");
-}
-
-/** A readable cause: openid-client attaches the HTTP Response, or an object of details, to its errors. */
-function describeCause(cause: unknown): string | undefined {
-  if (cause instanceof Error) return cause.message;
-  if (typeof cause === "object" && cause !== null) {
-    const status = (cause as { status?: unknown }).status;
-    return typeof status === "number" ? `HTTP ${status}` : undefined;
-  }
-  return String(cause);
-}
-
-function isTimeout(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (current.name === "TimeoutError") return true;
-  }
-  return false;
-}
-
-function isNetworkError(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (current instanceof TypeError && current.message === "fetch failed") return true;
-    if (
-      "code" in current &&
-      /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|UND_ERR)/.test(
-        String(current.code),
-      )
-    ) {
-      return true;
-    }
-  }
-  return false;
-}
-
-/**
- * An answer over its size limit. Thrown by {@link limitedFetch} or into a body's stream, so that
- * openid-client and jose wrap it as any failure: the mappings above look for it first, through the
- * causes, by class.
- */
-class BodyTooLargeError extends Error {
-  override readonly name = "BodyTooLargeError";
-}
-
-/**
- * The Responses whose body was cut: oauth4webapi keeps the Response, not the stream's error, as the
- * cause of some failures (a body that is not JSON by its content type, an unexpected status).
- */
-const cutResponses = new WeakMap<Response, BodyTooLargeError>();
-
-/** The over-large answer that `error` comes from, if any. */
-function tooLargeCause(error: unknown): BodyTooLargeError | undefined {
-  let current = error;
-  for (let depth = 0; depth < 10 && typeof current === "object" && current !== null; depth++) {
-    if (current instanceof BodyTooLargeError) return current;
-    const cut = current instanceof Response ? cutResponses.get(current) : undefined;
-    if (cut) return cut;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 function bodyTooLarge(what: string, limit: number): BodyTooLargeError {
   const size = limit >= 1024 * KB ? `${limit / (1024 * KB)} MB` : `${limit / KB} KB`;
   return new BodyTooLargeError(
@@ -502,7 +303,7 @@ function limitedFetch(what: string, limit: number) {
         received += chunk.byteLength;
         if (received > limit) {
           const error = bodyTooLarge(what, limit);
-          cutResponses.set(limited, error);
+          recordCutResponse(limited, error);
           throw error; // errors the body and cancels the source: undici stops reading and decoding
         }
         controller.enqueue(chunk);
