@@ -1,16 +1,9 @@
 import type { z } from "zod";
 import { ProConnectError } from "../lib/errors.js";
 import { resolveOptions, type ResolvedOptions } from "../lib/options.js";
+import { ENV_VARIABLES } from "./env.js";
 
-/** The environment variables of the example app, and the `proconnect()` option each one sets. */
-export const ENV_VARIABLES = {
-  clientId: "PROCONNECT_CLIENT_ID",
-  clientSecret: "PROCONNECT_CLIENT_SECRET",
-  environment: "PROCONNECT_ENVIRONMENT",
-  network: "PROCONNECT_NETWORK",
-  issuer: "PROCONNECT_ISSUER",
-  baseUrl: "APP_BASE_URL",
-} as const;
+export { ENV_VARIABLES };
 
 type EnvOption = keyof typeof ENV_VARIABLES;
 

@@ -1,5 +1,9 @@
-import { isLoopback } from "../lib/hosts.js";
 import type { ProConnectEnvironment } from "../lib/issuers.js";
+import {
+  PROBLEM_PROCONNECT_CODES,
+  redirectUriProblems,
+  type RedirectUriProblem,
+} from "../lib/redirect-uris.js";
 
 /** The two lists of the form: login redirect URIs and post-logout redirect URIs. */
 export type UriList = "login" | "logout";
@@ -28,57 +32,37 @@ export interface UriWarning {
 
 /** The error ProConnect shows when a URI is missing from each list. */
 export const NOT_REGISTERED_CODE: Record<UriList, string> = { login: "Y030031", logout: "Y030111" };
-/** ProConnect's code for a configuration it refuses (http or localhost in production). */
-export const INVALID_CONFIGURATION_CODE = "Y04A586";
-
 const LIST_NAMES: Record<UriList, string> = {
   login: "URLs de redirection post CONNEXION",
   logout: "URLs de redirection post DÉCONNEXION",
 };
 
+/** What each problem of {@link redirectUriProblems} says, in French. */
+const PROBLEM_MESSAGES = (hostname: string): Record<RedirectUriProblem, string> => ({
+  wildcard: "contient un joker (*) : ProConnect n'accepte pas les wildcards",
+  malformed: "n'est pas une URL absolue http(s)://",
+  fragment: "contient un fragment (#) : interdit dans une URL de redirection",
+  http_in_production: "en http:// : ProConnect refuse http en production",
+  localhost_in_production: `sur ${hostname} : ProConnect refuse localhost en production`,
+});
+
 /**
- * What ProConnect cannot accept in a registered URI, in the given environment. An empty list means the
- * URI can be registered; any problem means it cannot.
+ * What ProConnect cannot accept in a registered URI, in the given environment (the rules are
+ * lib/redirect-uris.ts's). An empty list means the URI can be registered; any problem means it cannot.
  */
 export function uriProblems(
   uri: string,
   environment: ProConnectEnvironment,
 ): Omit<UriWarning, "uri">[] {
-  if (uri.includes("*")) {
-    return [
-      {
-        code: "wildcard",
-        message: "contient un joker (*) : ProConnect n'accepte pas les wildcards",
-      },
-    ];
-  }
-  if (!/^https?:\/\//i.test(uri) || !URL.canParse(uri)) {
-    return [{ code: "malformed", message: "n'est pas une URL absolue http(s)://" }];
-  }
-  const url = new URL(uri);
-  const problems: Omit<UriWarning, "uri">[] = [];
-  // `#` alone leaves url.hash empty: look at the text.
-  if (uri.includes("#")) {
-    problems.push({
-      code: "malformed",
-      message: "contient un fragment (#) : interdit dans une URL de redirection",
-    });
-  }
-  if (environment === "production" && url.protocol === "http:") {
-    problems.push({
-      code: "http_in_production",
-      message: "en http:// : ProConnect refuse http en production",
-      proconnectCode: INVALID_CONFIGURATION_CODE,
-    });
-  }
-  if (environment === "production" && isLoopback(url.hostname)) {
-    problems.push({
-      code: "localhost_in_production",
-      message: `sur ${url.hostname} : ProConnect refuse localhost en production`,
-      proconnectCode: INVALID_CONFIGURATION_CODE,
-    });
-  }
-  return problems;
+  const hostname = URL.canParse(uri) ? new URL(uri).hostname : "";
+  return redirectUriProblems(uri, environment).map((problem) => ({
+    // The form's warnings call a fragment malformed, as they always did.
+    code: problem === "fragment" ? "malformed" : problem,
+    message: PROBLEM_MESSAGES(hostname)[problem],
+    ...(PROBLEM_PROCONNECT_CODES[problem]
+      ? { proconnectCode: PROBLEM_PROCONNECT_CODES[problem] }
+      : {}),
+  }));
 }
 
 /** Same URI up to a trailing `/`, the case of the host or a default port: ProConnect sees two URIs. */

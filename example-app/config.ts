@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ENV_VARIABLES as ENV } from "../cli/env.js";
 
 /** Where the example app gets its ProConnect: the local emulator, or the real one with credentials. */
 export type ExampleConfig = z.output<typeof envSchema>;
@@ -37,14 +38,14 @@ const trustProxy = z
   );
 
 const envSchema = z.object({
-  PROCONNECT_CLIENT_ID: optional(z.string().trim().min(1)),
-  PROCONNECT_CLIENT_SECRET: optional(z.string().min(1)),
-  PROCONNECT_ENVIRONMENT: optional(
+  [ENV.clientId]: optional(z.string().trim().min(1)),
+  [ENV.clientSecret]: optional(z.string().min(1)),
+  [ENV.environment]: optional(
     z.enum(["integration", "production"], { error: "must be integration or production" }),
   ),
-  PROCONNECT_NETWORK: optional(z.enum(["internet", "rie"], { error: "must be internet or rie" })),
-  PROCONNECT_ISSUER: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
-  APP_BASE_URL: optional(
+  [ENV.network]: optional(z.enum(["internet", "rie"], { error: "must be internet or rie" })),
+  [ENV.issuer]: optional(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })),
+  [ENV.baseUrl]: optional(
     z
       .url({
         protocol: /^https?$/,
@@ -78,25 +79,25 @@ function crossVariableProblems(raw: RawEnv): z.core.$ZodIssue[] {
   const issues: z.core.$ZodIssue[] = [];
   const problem = (path: string, message: string) =>
     issues.push({ code: "custom", path: [path], message, input: env(path) });
-  const hasId = env("PROCONNECT_CLIENT_ID") !== undefined;
-  const hasSecret = env("PROCONNECT_CLIENT_SECRET") !== undefined;
+  const hasId = env(ENV.clientId) !== undefined;
+  const hasSecret = env(ENV.clientSecret) !== undefined;
   if (hasId !== hasSecret) {
     problem(
-      hasId ? "PROCONNECT_CLIENT_SECRET" : "PROCONNECT_CLIENT_ID",
+      hasId ? ENV.clientSecret : ENV.clientId,
       "set PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET together (or neither, for the local emulator)",
     );
   }
   if (hasId && hasSecret) {
-    if (env("PROCONNECT_ENVIRONMENT") === undefined) {
-      problem("PROCONNECT_ENVIRONMENT", "required with credentials: integration or production");
+    if (env(ENV.environment) === undefined) {
+      problem(ENV.environment, "required with credentials: integration or production");
     }
-    if (env("PROCONNECT_NETWORK") === undefined) {
-      problem("PROCONNECT_NETWORK", "required with credentials: internet or rie");
+    if (env(ENV.network) === undefined) {
+      problem(ENV.network, "required with credentials: internet or rie");
     }
   }
   if (!hasId && !hasSecret) {
     // Without credentials the app uses the emulator: a ProConnect setting here is a forgotten credential.
-    for (const name of ["PROCONNECT_ENVIRONMENT", "PROCONNECT_NETWORK", "PROCONNECT_ISSUER"]) {
+    for (const name of [ENV.environment, ENV.network, ENV.issuer]) {
       if (env(name) !== undefined) {
         problem(
           name,
@@ -105,7 +106,7 @@ function crossVariableProblems(raw: RawEnv): z.core.$ZodIssue[] {
       }
     }
   }
-  if (env("PROCONNECT_ENVIRONMENT") === "production" && env("SESSION_SECRET") === undefined) {
+  if (env(ENV.environment) === "production" && env("SESSION_SECRET") === undefined) {
     problem(
       "SESSION_SECRET",
       "required in production: every instance must sign session cookies with the same secret",
@@ -116,9 +117,9 @@ function crossVariableProblems(raw: RawEnv): z.core.$ZodIssue[] {
       "required with REDIS_URL: every instance sharing the sessions must sign their cookies with the same secret",
     );
   }
-  const baseUrl = env("APP_BASE_URL");
+  const baseUrl = env(ENV.baseUrl);
   if (baseUrl !== undefined && URL.canParse(baseUrl) && !/^https?:\/\/[^/?#]+\/?$/.test(baseUrl)) {
-    problem("APP_BASE_URL", "must be an origin without a path: the example app serves from /");
+    problem(ENV.baseUrl, "must be an origin without a path: the example app serves from /");
   }
   if (baseUrl?.startsWith("https:") && env("TRUST_PROXY") === undefined) {
     problem(

@@ -3,6 +3,7 @@ import { ACR_VALUES } from "./acr.js";
 import { ProConnectError } from "./errors.js";
 import { isLoopback } from "./hosts.js";
 import { proconnectIssuer } from "./issuers.js";
+import { REDIRECT_URI_PROBLEMS, redirectUriProblems } from "./redirect-uris.js";
 import { PROCONNECT_SCOPES, SIGNING_ALGS, type ProConnectScope } from "./scopes.js";
 import type { OnLogin, ProConnectLogger, ProConnectOptions } from "./types.js";
 
@@ -116,30 +117,20 @@ export const optionsSchema = z
       // values here may then be anything, hence the guards.
       if (typeof options !== "object" || options === null) return;
       if (typeof options.baseUrl === "string" && URL.canParse(options.baseUrl)) {
-        const base = new URL(options.baseUrl);
-        if (base.search || base.hash || options.baseUrl.includes("*")) {
+        // baseUrl's path gets the routes appended: a query would end up in the middle.
+        if (new URL(options.baseUrl).search) {
+          ctx.addIssue({ code: "custom", path: ["baseUrl"], message: "must have no query" });
+        }
+        // The redirect URIs are baseUrl plus a path: ProConnect's rules for them apply to it.
+        const environment = options.environment === "production" ? "production" : "integration";
+        const problems = redirectUriProblems(options.baseUrl, environment);
+        // A malformed one is already said by the field's own rule.
+        for (const problem of problems.filter((found) => found !== "malformed")) {
           ctx.addIssue({
             code: "custom",
             path: ["baseUrl"],
-            message: "must have no wildcard, query or fragment",
+            message: REDIRECT_URI_PROBLEMS[problem],
           });
-        }
-        if (options.environment === "production") {
-          if (base.protocol !== "https:") {
-            ctx.addIssue({
-              code: "custom",
-              path: ["baseUrl"],
-              message:
-                "must use https:// in production: ProConnect refuses http redirect URIs (Y04A586)",
-            });
-          }
-          if (isLoopback(base.hostname)) {
-            ctx.addIssue({
-              code: "custom",
-              path: ["baseUrl"],
-              message: "must not be localhost in production: ProConnect refuses it (Y04A586)",
-            });
-          }
         }
       }
       if (typeof options.issuer === "string" && URL.canParse(options.issuer)) {

@@ -1,12 +1,16 @@
 import { z } from "zod";
 import { CLAIM_LIST, type CLAIMS, type ClaimName } from "../claims.js";
 import { ACR_VALUES } from "../acr.js";
+import { REDIRECT_URI_PROBLEMS, redirectUriProblems } from "../redirect-uris.js";
 import { SIGNING_ALGS } from "../scopes.js";
 
 // ProConnect matches redirect URIs exactly (a trailing `/` counts) and refuses wildcards.
-const registeredUri = z
-  .url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" })
-  .refine((uri) => !uri.includes("*"), "must not contain a wildcard (*): ProConnect refuses them");
+// The emulator plays the integration platform, which accepts http and localhost.
+const registeredUri = z.string().superRefine((uri, ctx) => {
+  for (const problem of redirectUriProblems(uri, "integration")) {
+    ctx.addIssue({ code: "custom", message: REDIRECT_URI_PROBLEMS[problem] });
+  }
+});
 
 const publicJwk = z.looseObject({ kty: z.string() }).refine((jwk) => !("d" in jwk), {
   error: "must be a public key: remove the private parts (d, p, q…)",
