@@ -19,6 +19,11 @@ export interface RequireAuthOptions {
  * `acr`, a session whose acr does not match goes back through login asking ProConnect for it (403 JSON
  * for an API call).
  *
+ * The one exception to "every request-time error goes to `next(err)`": refusing an anonymous visitor is
+ * the normal path of a protected route, not a failure, and an app's error handler usually renders HTML
+ * pages for people, where a script needs a stable `{ error, message }` JSON answer and its status. Only
+ * a misconfiguration (`not_configured`: no `proconnect()` before it) goes to `next(err)`.
+ *
  * @example
  * app.get("/profil", requireAuth(), (req, res) => res.render("profil", { user: req.proconnectUser }));
  * app.get("/entreprise", requireAuth({ acr: CERTIFICATION_DIRIGEANT }), showCompany);

@@ -191,11 +191,11 @@ export function forgetSession(req: Request, id: string, timeoutMs: number): Prom
  * reclaims it when the browser never comes back from ProConnect. A session with the app's own data keeps
  * the app's cookie settings.
  */
-export function expireWithAttempts(session: AppSession, lifetimeMs: number): void {
+export function expireLogoutOnly(session: AppSession, lifetimeMs: number): void {
   const appKeys = Object.keys(session).filter((key) => key !== "cookie" && key !== "proconnect");
   const ourKeys = Object.keys(session.proconnect ?? {});
-  const onlyAttempts = appKeys.length === 0 && ourKeys.every((key) => key === "logoutState");
-  if (onlyAttempts && (session.cookie.maxAge ?? Infinity) > lifetimeMs) {
+  const logoutOnly = appKeys.length === 0 && ourKeys.every((key) => key === "logoutState");
+  if (logoutOnly && (session.cookie.maxAge ?? Infinity) > lifetimeMs) {
     session.cookie.maxAge = lifetimeMs;
   }
 }

@@ -3,7 +3,7 @@ import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
 import {
   abandonSession,
-  expireWithAttempts,
+  expireLogoutOnly,
   persistSession,
   replaceSession,
   sessionOf,
@@ -28,7 +28,7 @@ export function logoutRoute({ options, provider }: Context): RequestHandler {
       const state = provider.randomState();
       // Signed out of the app before ProConnect answers: a user who never comes back is still out.
       session.proconnect = { logoutState: state };
-      expireWithAttempts(session, options.loginTimeout * 1000);
+      expireLogoutOnly(session, options.loginTimeout * 1000);
       try {
         await persistSession(req, options.sessionTimeout);
       } catch (error) {
