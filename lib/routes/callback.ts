@@ -1,5 +1,7 @@
-import type { Request, RequestHandler } from "express";
+import type { Request, RequestHandler, Response } from "express";
+import type { VerifiedLogin } from "../client.js";
 import type { Context } from "../context.js";
+import type { PendingLogin } from "../login-cookie.js";
 import { ProConnectError, providerError } from "../errors.js";
 import {
   abandonSession,
@@ -16,117 +18,127 @@ const SINGLE = ["state", "code", "iss", "error", "error_description"];
  * `GET /callback`: checks the state, exchanges the code, verifies the id_token and the signed userinfo,
  * validates the claims, then writes the session under a new id. Any failure leaves no user behind.
  */
-export function callbackRoute({
-  options,
-  provider,
-  scopes,
-  loginCookies,
-}: Context): RequestHandler {
+export function callbackRoute(context: Context): RequestHandler {
   return async (req, res, next) => {
     try {
       sessionOf(req); // the login ends in a new session: a missing express-session is said first
-      const query = new URL(req.originalUrl, "http://callback.invalid").searchParams;
-      for (const name of SINGLE) {
-        if (query.getAll(name).length > 1) {
-          throw new ProConnectError("invalid_callback", `the callback has ${name} more than once`);
-        }
+      const answer = readCallback(req, res, context);
+      if ("silent" in answer) {
+        // Silent login: nobody signed in at ProConnect; back where the user was, anonymous.
+        res.redirect(303, answer.silent);
+        return;
       }
-      const state = query.get("state");
-      if (!state) throw new ProConnectError("invalid_state", "the callback has no state");
-      // Consumed before anything else, whatever the outcome: a replay of this callback finds nothing.
-      // Nothing is written to the session until the login has passed every check.
-      const attempt = loginCookies.read(req, state);
-      loginCookies.clear(res, state);
-      if (!attempt) {
-        throw new ProConnectError(
-          "invalid_state",
-          "the callback's state matches no login under way in this browser (unknown, already used, or started in another browser)",
-        );
-      }
-      if (attempt.expiresAt <= Date.now()) {
-        throw new ProConnectError("invalid_state", "the login took too long: start again");
-      }
-      const iss = query.get("iss");
-      if (iss !== null && iss !== options.issuer) {
-        throw new ProConnectError(
-          "issuer_mismatch",
-          "the callback's iss is not the configured issuer",
-        );
-      }
-      const error = query.get("error");
-      if (error !== null) {
-        if (error === "login_required" && attempt.silent) {
-          // Silent login: nobody signed in at ProConnect; back where the user was, anonymous.
-          res.redirect(303, attempt.returnTo);
-          return;
-        }
-        throw providerError(error, query.get("error_description"));
-      }
-      const code = query.get("code");
-      if (!code) throw new ProConnectError("invalid_callback", "the callback has no code");
-      // ProConnect (oidc-provider) always sends iss with the code; without it openid-client would refuse
-      // the callback as if the token endpoint had failed.
-      if (iss === null) throw new ProConnectError("invalid_callback", "the callback has no iss");
-
-      // Only the parameters of a code response go on: anything else (id_token, response…) is ignored.
-      const callbackUrl = new URL(options.redirectUri);
-      callbackUrl.search = new URLSearchParams({ code, state, iss }).toString();
-      const login = await provider.verifyCallback(callbackUrl, {
+      const { attempt, callbackUrl, state } = answer;
+      const login = await context.provider.verifyCallback(callbackUrl, {
         state,
         nonce: attempt.nonce,
         codeVerifier: attempt.codeVerifier,
       });
-      // From here ProConnect has vouched for someone: whatever fails next, the browser ends signed out.
-      const before = sessionOf(req);
-      const signedIn = before.proconnect?.user === undefined ? undefined : before.id;
-      let replacing = false;
-      let written: string | undefined;
-      try {
-        let user = normalizeUser(login.idTokenClaims, login.userinfo, scopes, options);
-        if (options.allowedIdps && !options.allowedIdps.includes(user.idp_id)) {
-          throw new ProConnectError(
-            "idp_not_allowed",
-            `the identity provider ${user.idp_id} is not allowed here`,
-          );
-        }
-        if (options.onLogin) {
-          try {
-            user = await options.onLogin(user, req);
-          } catch (cause) {
-            if (cause instanceof ProConnectError) throw cause;
-            throw new ProConnectError("login_rejected", "the app's onLogin refused this login", {
-              cause,
-            });
-          }
-        }
-
-        // A new session id (no fixation), written once. Other tabs' logins under way are in their own cookies.
-        replacing = true;
-        const fresh = await replaceSession(req, options.sessionTimeout);
-        fresh.proconnect = {
-          user,
-          idToken: login.idToken,
-          ...(options.storeTokens
-            ? {
-                tokens: {
-                  accessToken: login.accessToken,
-                  ...(login.refreshToken ? { refreshToken: login.refreshToken } : {}),
-                  ...(login.expiresAt ? { expiresAt: login.expiresAt } : {}),
-                },
-              }
-            : {}),
-        };
-        written = fresh.id;
-        await persistSession(req, options.sessionTimeout);
-      } catch (error) {
-        await signOut(req, options.sessionTimeout, { signedIn, replacing, written });
-        throw error;
-      }
+      await signIn(req, context, login);
       res.redirect(303, attempt.returnTo);
     } catch (error) {
       next(error);
     }
   };
+}
+
+type Checked = { silent: string } | { attempt: PendingLogin; state: string; callbackUrl: URL };
+
+/**
+ * The front-channel checks, before any request to ProConnect: one of each parameter, the attempt's
+ * cookie (consumed whatever follows), the issuer, ProConnect's own `error`, a code and its `iss`.
+ */
+function readCallback(req: Request, res: Response, { options, loginCookies }: Context): Checked {
+  const query = new URL(req.originalUrl, "http://callback.invalid").searchParams;
+  for (const name of SINGLE) {
+    if (query.getAll(name).length > 1) {
+      throw new ProConnectError("invalid_callback", `the callback has ${name} more than once`);
+    }
+  }
+  const state = query.get("state");
+  if (!state) throw new ProConnectError("invalid_state", "the callback has no state");
+  // Consumed before anything else, whatever the outcome: a replay of this callback finds nothing.
+  // Nothing is written to the session until the login has passed every check.
+  const attempt = loginCookies.read(req, state);
+  loginCookies.clear(res, state);
+  if (!attempt) {
+    throw new ProConnectError(
+      "invalid_state",
+      "the callback's state matches no login under way in this browser (unknown, already used, or started in another browser)",
+    );
+  }
+  if (attempt.expiresAt <= Date.now()) {
+    throw new ProConnectError("invalid_state", "the login took too long: start again");
+  }
+  const iss = query.get("iss");
+  if (iss !== null && iss !== options.issuer) {
+    throw new ProConnectError("issuer_mismatch", "the callback's iss is not the configured issuer");
+  }
+  const error = query.get("error");
+  if (error !== null) {
+    if (error === "login_required" && attempt.silent) return { silent: attempt.returnTo };
+    throw providerError(error, query.get("error_description"));
+  }
+  const code = query.get("code");
+  if (!code) throw new ProConnectError("invalid_callback", "the callback has no code");
+  // ProConnect (oidc-provider) always sends iss with the code; without it openid-client would refuse
+  // the callback as if the token endpoint had failed.
+  if (iss === null) throw new ProConnectError("invalid_callback", "the callback has no iss");
+  // Only the parameters of a code response go on: anything else (id_token, response…) is ignored.
+  const callbackUrl = new URL(options.redirectUri);
+  callbackUrl.search = new URLSearchParams({ code, state, iss }).toString();
+  return { attempt, state, callbackUrl };
+}
+
+/**
+ * ProConnect has vouched for someone: the claims, `allowedIdps` and `onLogin` decide, then the session
+ * is replaced and written once. Whatever fails here, the browser ends signed out.
+ */
+async function signIn(req: Request, { options, scopes }: Context, login: VerifiedLogin) {
+  const before = sessionOf(req);
+  const signedIn = before.proconnect?.user === undefined ? undefined : before.id;
+  let replacing = false;
+  let written: string | undefined;
+  try {
+    let user = normalizeUser(login.idTokenClaims, login.userinfo, scopes, options);
+    if (options.allowedIdps && !options.allowedIdps.includes(user.idp_id)) {
+      throw new ProConnectError(
+        "idp_not_allowed",
+        `the identity provider ${user.idp_id} is not allowed here`,
+      );
+    }
+    if (options.onLogin) {
+      try {
+        user = await options.onLogin(user, req);
+      } catch (cause) {
+        if (cause instanceof ProConnectError) throw cause;
+        throw new ProConnectError("login_rejected", "the app's onLogin refused this login", {
+          cause,
+        });
+      }
+    }
+    // A new session id (no fixation), written once. Other tabs' logins under way are in their own cookies.
+    replacing = true;
+    const fresh = await replaceSession(req, options.sessionTimeout);
+    fresh.proconnect = {
+      user,
+      idToken: login.idToken,
+      ...(options.storeTokens
+        ? {
+            tokens: {
+              accessToken: login.accessToken,
+              ...(login.refreshToken ? { refreshToken: login.refreshToken } : {}),
+              ...(login.expiresAt ? { expiresAt: login.expiresAt } : {}),
+            },
+          }
+        : {}),
+    };
+    written = fresh.id;
+    await persistSession(req, options.sessionTimeout);
+  } catch (error) {
+    await signOut(req, options.sessionTimeout, { signedIn, replacing, written });
+    throw error;
+  }
 }
 
 /**
