@@ -20,4 +20,10 @@ process.exitCode = await run(process.argv.slice(2), {
   readFile: (path) => readFileSync(path, "utf8"),
   fetch: globalThis.fetch,
   now: Date.now,
+  // Handled, these signals no longer kill the process: the emulator closes first, then it exits.
+  untilInterrupted: () =>
+    new Promise((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    }),
 });

@@ -1,10 +1,11 @@
 import { EXIT, parseCliArgs, USAGE } from "./args.js";
 import { describeSource, ENV_VARIABLES, loadConfig } from "./config.js";
 import { runDoctor, type DoctorDeps } from "./doctor.js";
-import { createOutput, mark, type Sink } from "./output.js";
+import { runEmulator, type EmulatorDeps } from "./emulator.js";
+import { createOutput, mark, type Output, type Sink } from "./output.js";
 import { runSpConfig } from "./sp-config.js";
 
-export interface RunContext extends DoctorDeps {
+export interface RunContext extends DoctorDeps, EmulatorDeps {
   stdout: Sink;
   stderr: Sink;
   color: boolean;
@@ -13,8 +14,8 @@ export interface RunContext extends DoctorDeps {
 }
 
 /**
- * The whole command line: parses `argv` (without `node` and the script), reads the configuration, runs
- * the command and returns the exit code. Everything it touches comes from `context`.
+ * The whole command line: parses `argv` (without `node` and the script), reads the configuration (but
+ * for `emulator`), runs the command and returns the exit code. Everything it touches comes from `context`.
  */
 export async function run(argv: readonly string[], context: RunContext): Promise<number> {
   const env = context.env;
@@ -37,6 +38,11 @@ export async function run(argv: readonly string[], context: RunContext): Promise
     output.err(USAGE.trimEnd());
     return EXIT.usage;
   }
+  if (args.command === "emulator") {
+    // The emulator reads no configuration: its flags say everything.
+    const masked = outputMasking(args.clientSecret);
+    return guarded(masked, () => runEmulator(args, masked, context));
+  }
   const loaded = loadConfig({ env, configPath: args.config, readFile: context.readFile });
   if (!loaded.ok) {
     const problems = outputMasking(loaded.secret);
@@ -49,13 +55,19 @@ export async function run(argv: readonly string[], context: RunContext): Promise
   // A secret read from the file is masked too, should anything ever echo it.
   const secret = loaded.config.hasSecret ? loaded.config.options.clientSecret : undefined;
   const masked = outputMasking(secret);
-  try {
-    return args.command === "sp-config"
+  return guarded(masked, async () =>
+    args.command === "sp-config"
       ? runSpConfig(args, loaded.config, masked)
-      : await runDoctor(args, loaded.config, masked, context);
+      : runDoctor(args, loaded.config, masked, context),
+  );
+}
+
+/** Runs a command; an exception is a bug, not a user mistake: its message only, through `output`. */
+async function guarded(output: Output, command: () => Promise<number> | number): Promise<number> {
+  try {
+    return await command();
   } catch (error) {
-    // A bug, not a user mistake: its message only, through the masking output.
-    masked.err(`proconnect-express : erreur inattendue : ${(error as Error).message}`);
+    output.err(`proconnect-express : erreur inattendue : ${(error as Error).message}`);
     return EXIT.internal;
   }
 }

@@ -1,0 +1,168 @@
+import { randomBytes, type JsonWebKey } from "node:crypto";
+import type { AdapterPayload, Configuration } from "oidc-provider";
+import { ACR_VALUES } from "../acr.js";
+import { SIGNING_ALGS } from "../scopes.js";
+import { identityClaims, PROCONNECT_CLAIMS } from "./claims.js";
+import type {
+  EmulatorClient,
+  EmulatorIdentity,
+  EmulatorTamper,
+  ResolvedEmulatorOptions,
+} from "./options.js";
+import { errorPage, loggedOutPage, logoutPage } from "./pages.js";
+import { interactionPath } from "./paths.js";
+import type { EmulatorStore } from "./store.js";
+
+/** The hooks in force now: `setTamper()` changes them while the emulator runs. */
+export type CurrentTamper = () => EmulatorTamper | undefined;
+
+export interface ProviderConfigInput {
+  ttl: ResolvedEmulatorOptions["ttl"];
+  store: EmulatorStore;
+  keys: readonly JsonWebKey[];
+  identitiesBySub: ReadonlyMap<string, EmulatorIdentity>;
+  tamper: CurrentTamper;
+}
+
+/**
+ * oidc-provider's configuration for ProConnect: its routes, scopes, claims and acr values, client
+ * authentication by secret or `private_key_jwt`, signed userinfo, its token lifetimes, and none of the
+ * features ProConnect lacks (dev interactions, DPoP, PAR, resource indicators).
+ */
+export function providerConfiguration(input: ProviderConfigInput): Configuration {
+  const { ttl, store } = input;
+  return {
+    adapter: (name: string) => store.adapterFor(name),
+    clientDefaults: {
+      grant_types: ["authorization_code", "refresh_token"],
+      id_token_signed_response_alg: "ES256",
+      response_types: ["code"],
+      token_endpoint_auth_method: "client_secret_post",
+    },
+    clientAuthMethods: ["client_secret_post", "private_key_jwt"],
+    claims: structuredClone(PROCONNECT_CLAIMS) as Configuration["claims"],
+    scopes: ["openid"],
+    acrValues: [...ACR_VALUES],
+    responseTypes: ["code"],
+    extraParams: ["idp_hint", "siret_hint"],
+    pkce: { required: () => false },
+    enabledJWA: {
+      idTokenSigningAlgValues: [...SIGNING_ALGS],
+      userinfoSigningAlgValues: [...SIGNING_ALGS],
+      clientAuthSigningAlgValues: ["ES256", "RS256", "PS256"],
+    },
+    features: FEATURES,
+    routes: {
+      authorization: "/authorize",
+      token: "/token",
+      userinfo: "/userinfo",
+      end_session: "/session/end",
+      jwks: "/jwks",
+    },
+    interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid) },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
+    ttl: {
+      AuthorizationCode: ttl.authorizationCode,
+      AccessToken: ttl.accessToken,
+      IdToken: ttl.idToken,
+      RefreshToken: ttl.session,
+      Session: ttl.session,
+      Grant: ttl.session,
+      Interaction: 3600,
+    },
+    findAccount: findAccount(input),
+    jwks: { keys: input.keys as NonNullable<Configuration["jwks"]>["keys"] },
+    cookies: { keys: [randomBytes(32).toString("base64url")] },
+    renderError: async (ctx, out) => {
+      ctx.type = "html";
+      ctx.body = errorPage(out.error, out.error_description ?? "");
+    },
+  };
+}
+
+const FEATURES: Configuration["features"] = {
+  devInteractions: { enabled: false },
+  claimsParameter: { enabled: true },
+  userinfo: { enabled: true },
+  jwtUserinfo: { enabled: true },
+  dPoP: { enabled: false },
+  pushedAuthorizationRequests: { enabled: false },
+  resourceIndicators: { enabled: false },
+  rpInitiatedLogout: {
+    enabled: true,
+    logoutSource: async (ctx, form) => {
+      ctx.type = "html";
+      ctx.body = logoutPage(form);
+    },
+    postLogoutSuccessSource: async (ctx) => {
+      ctx.type = "html";
+      ctx.body = loggedOutPage();
+    },
+  },
+};
+
+/** The test identities as accounts; the `claims` tamper hook sees their claims just before signing. */
+function findAccount({
+  identitiesBySub,
+  tamper,
+}: ProviderConfigInput): NonNullable<Configuration["findAccount"]> {
+  return async (ctx, sub) => {
+    const identity = identitiesBySub.get(sub);
+    if (!identity) return undefined;
+    return {
+      accountId: sub,
+      claims: async (use) => {
+        const claims = { ...identityClaims(identity), sub };
+        const hook = tamper()?.claims;
+        if (!hook) return claims;
+        const clientId = ctx.oidc.client?.clientId ?? "";
+        return hook(claims, {
+          use: use as "id_token" | "userinfo",
+          identity,
+          clientId,
+        }) as typeof claims;
+      },
+    };
+  };
+}
+
+/** A registered client as oidc-provider stores it. */
+export function clientMetadata(client: EmulatorClient): AdapterPayload {
+  return {
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    redirect_uris: client.redirectUris,
+    post_logout_redirect_uris: client.postLogoutRedirectUris,
+    id_token_signed_response_alg: client.idTokenSignedResponseAlg,
+    userinfo_signed_response_alg: client.userinfoSignedResponseAlg,
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    ...(client.jwks ? { jwks: client.jwks as AdapterPayload["jwks"] } : {}),
+  };
+}
+
+/**
+ * oidc-provider, an optional peer dependency: imported on demand so that the package works without it
+ * for whoever does not use the emulator.
+ */
+export async function loadProvider() {
+  try {
+    const module = await import("oidc-provider");
+    return module.default;
+  } catch (cause) {
+    throw new MissingProviderError(cause);
+  }
+}
+
+/** oidc-provider is not installed: the emulator cannot start. */
+export class MissingProviderError extends Error {
+  override readonly name = "MissingProviderError";
+
+  constructor(cause: unknown) {
+    super(
+      "proconnect-express/testing needs the oidc-provider package: npm install --save-dev oidc-provider@9",
+      { cause },
+    );
+  }
+}
