@@ -1,5 +1,5 @@
 import { networkErrorCode } from "../lib/provider-errors.js";
-import type { SigningAlg } from "../lib/scopes.js";
+import type { SigningAlg } from "../lib/algorithms.js";
 import { EXIT, type DoctorArgs } from "./args.js";
 import { describeSource, optionName, type LoadedConfig } from "./config.js";
 import { ENVIRONMENT_LABELS, mark, NETWORK_LABELS, type Output, type Status } from "./output.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ProConnectEmulator } from "../lib/testing/emulator.js";
 import { emulatorOptionsSchema, type EmulatorOptions } from "../lib/testing/options.js";
-import type { SigningAlg } from "../lib/scopes.js";
+import type { SigningAlg } from "../lib/algorithms.js";
 import { EXIT, type EmulatorArgs } from "./args.js";
 import { mark, type Output } from "./output.js";
 

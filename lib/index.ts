@@ -21,13 +21,8 @@ export type {
 } from "./types.js";
 export type { ProConnectSessionData } from "./session.js";
 export { ACR_VALUES, CERTIFICATION_DIRIGEANT, type ProConnectAcr } from "./acr.js";
-export {
-  PROCONNECT_SCOPES,
-  PROCONNECT_SCOPE_CLAIMS,
-  SIGNING_ALGS,
-  type ProConnectScope,
-  type SigningAlg,
-} from "./scopes.js";
+export { PROCONNECT_SCOPES, PROCONNECT_SCOPE_CLAIMS, type ProConnectScope } from "./scopes.js";
+export { SIGNING_ALGS, type SigningAlg } from "./algorithms.js";
 export {
   PROCONNECT_ISSUERS,
   proconnectIssuer,

@@ -4,7 +4,8 @@ import { ProConnectError } from "./errors.js";
 import { isLoopback } from "./hosts.js";
 import { proconnectIssuer } from "./issuers.js";
 import { REDIRECT_URI_PROBLEMS, redirectUriProblems } from "./redirect-uris.js";
-import { PROCONNECT_SCOPES, SIGNING_ALGS, type ProConnectScope } from "./scopes.js";
+import { SIGNING_ALGS } from "./algorithms.js";
+import { PROCONNECT_SCOPES, type ProConnectScope } from "./scopes.js";
 import type { OnLogin, ProConnectLogger, ProConnectOptions } from "./types.js";
 
 /** Scopes asked for by default: the data ProConnect always provides. */

@@ -20,7 +20,3 @@ export const PROCONNECT_SCOPE_CLAIMS: Readonly<Record<ProConnectScope, readonly 
 export const PROCONNECT_SCOPES = Object.freeze(
   Object.keys(PROCONNECT_SCOPE_CLAIMS),
 ) as readonly ProConnectScope[];
-
-/** The signing algorithms ProConnect offers for the id_token and the userinfo response. */
-export const SIGNING_ALGS = ["ES256", "RS256", "HS256"] as const;
-export type SigningAlg = (typeof SIGNING_ALGS)[number];

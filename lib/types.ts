@@ -3,7 +3,8 @@
 import type { Request } from "express";
 import type { ProConnectAcr } from "./acr.js";
 import type { ProConnectEnvironment, ProConnectNetwork } from "./issuers.js";
-import type { ProConnectScope, SigningAlg } from "./scopes.js";
+import type { SigningAlg } from "./algorithms.js";
+import type { ProConnectScope } from "./scopes.js";
 
 /**
  * The signed-in professional, validated and normalized, with ProConnect's claim names.

@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import express from "express";
 import { z } from "zod";
-import type { SigningAlg } from "../scopes.js";
+import type { SigningAlg } from "../algorithms.js";
 import { fault, requestCounter } from "./back-channel.js";
 import {
   errorHandler,

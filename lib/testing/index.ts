@@ -4,7 +4,7 @@ export { TestBrowser, type NavigateOptions, type Page } from "./browser.js";
 export { DEFAULT_IDENTITIES } from "./identities.js";
 export { ACR_VALUES, CERTIFICATION_DIRIGEANT } from "../acr.js";
 export { PROCONNECT_AUTHORIZE_PARAMS } from "./authorize-params.js";
-export { SIGNING_ALGS, type SigningAlg } from "../scopes.js";
+export { SIGNING_ALGS, type SigningAlg } from "../algorithms.js";
 export {
   type ClaimsUse,
   type EmulatorClient,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { CLAIM_LIST, type CLAIMS, type ClaimName } from "../claims.js";
 import { ACR_VALUES } from "../acr.js";
 import { REDIRECT_URI_PROBLEMS, redirectUriProblems } from "../redirect-uris.js";
-import { SIGNING_ALGS } from "../scopes.js";
+import { SIGNING_ALGS } from "../algorithms.js";
 
 // ProConnect matches redirect URIs exactly (a trailing `/` counts) and refuses wildcards.
 // The emulator plays the integration platform, which accepts http and localhost.

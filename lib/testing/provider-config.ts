@@ -1,7 +1,7 @@
 import { randomBytes, type JsonWebKey } from "node:crypto";
 import type { AdapterPayload, Configuration } from "oidc-provider";
 import { ACR_VALUES } from "../acr.js";
-import { SIGNING_ALGS } from "../scopes.js";
+import { SIGNING_ALGS } from "../algorithms.js";
 import { identityClaims, PROCONNECT_CLAIMS } from "./claims.js";
 import type {
   EmulatorClient,

@@ -2,7 +2,7 @@ import type { JsonWebKey } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT, type JWK } from "jose";
 import type { Adapter } from "oidc-provider";
 import type Provider from "oidc-provider";
-import type { SigningAlg } from "../scopes.js";
+import type { SigningAlg } from "../algorithms.js";
 import { generateSigningKeys } from "./keys.js";
 import type { CurrentTamper } from "./provider-config.js";
 
