@@ -434,6 +434,13 @@ function report(results: Results): string {
     `Logins/s ratios, 1 at a time: (a)/(b) **${ratioOne("official").toFixed(2)}**, (a)/(c) **${ratioOne("eoc").toFixed(2)}**; ${PARALLEL} at a time (median of the rounds' ratios): (a)/(b) **${ratioParallel("official").toFixed(2)}**, (a)/(c) **${ratioParallel("eoc").toFixed(2)}**`,
   );
   line();
+  // CPU per login, read from each process, inverted like the route's: above 1, this project costs less.
+  const cpuPerLogin = (rp: RpName) => usage[rp].rpCpu / usage[rp].logins;
+  const loginCpuRatio = (rp: RpName) => cpuPerLogin(rp) / cpuPerLogin("proconnect");
+  line(
+    `Relying party CPU per login, other / this project: (b)/(a) **${loginCpuRatio("official").toFixed(2)}**, (c)/(a) **${loginCpuRatio("eoc").toFixed(2)}**`,
+  );
+  line();
 
   // Targets.
   /** Met when (a) beats both; says by how much against the closer one. */
