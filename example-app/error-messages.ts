@@ -50,6 +50,15 @@ export const ERROR_MESSAGES: Readonly<Record<ProConnectErrorCode, ErrorMessage>>
       "Vérifiez que le serveur atteint l'adresse de ProConnect (issuer). Sur le RIE, ProConnect doit avoir ouvert les adresses IP du serveur : demandez-le par le formulaire de ProConnect.",
     retry: true,
   },
+  method_not_allowed: {
+    title: "Déconnexion par un bouton",
+    explanation:
+      "La déconnexion se fait par le bouton « Se déconnecter » de ce service, pas par un lien : un autre site ne peut ainsi pas vous déconnecter à votre insu.",
+    nextStep: "Utilisez le bouton « Se déconnecter » en haut de la page.",
+    forTechnicalTeam:
+      'Le lien GET /logout doit être un formulaire : <form method="post" action="/logout"><button>Se déconnecter</button></form>.',
+    retry: false,
+  },
   session_store_unavailable: {
     title: "Service momentanément indisponible",
     explanation:

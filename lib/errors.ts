@@ -35,6 +35,11 @@ export const PROCONNECT_ERROR_CODES = Object.freeze({
   code_rejected: 400,
   /** `/login` was called with a parameter ProConnect would refuse. */
   invalid_login_request: 400,
+  /**
+   * `GET` on the logout route: signing out takes a `POST` (a form), so that another site, an image or a
+   * link prefetch cannot sign anyone out. Answered with `Allow: POST`.
+   */
+  method_not_allowed: 405,
   /** `/logout/callback` came back with a missing or wrong `state`. */
   invalid_logout_state: 400,
   /**

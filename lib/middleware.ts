@@ -5,7 +5,7 @@ import { loginCookies } from "./login-cookie.js";
 import { resolveOptions } from "./options.js";
 import { callbackRoute } from "./routes/callback.js";
 import { loginRoute } from "./routes/login.js";
-import { logoutCallbackRoute, logoutRoute } from "./routes/logout.js";
+import { logoutByLinkRoute, logoutCallbackRoute, logoutRoute } from "./routes/logout.js";
 import type { ProConnectOptions, ProConnectUser } from "./types.js";
 
 declare global {
@@ -59,6 +59,7 @@ export function proconnect(options: ProConnectOptions): RequestHandler {
     [routes.login, loginRoute(context)],
     [routes.callback, callbackRoute(context)],
     [routes.logoutCallback, logoutCallbackRoute(context)],
+    [routes.logout, logoutByLinkRoute(context)],
   ]);
   const logout = logoutRoute(context);
   // req.proconnectUser reads the session (see installUserGetter): set up once per request prototype.

@@ -74,6 +74,18 @@ describe("POST /logout", () => {
   });
 });
 
+describe("GET /logout", () => {
+  it("answers 405 method_not_allowed with Allow: POST and the form to write, and signs nobody out", async () => {
+    const browser = await signedIn();
+    const page = await browser.navigate(`${app.url}/logout`);
+    expect([page.status, errorOf(page).code]).toEqual([405, "method_not_allowed"]);
+    expect(page.headers.get("allow")).toBe("POST");
+    expect(errorOf(page).message).toContain('<form method="post" action="/logout">');
+    // A link (or another site's image) does not sign anyone out.
+    expect(await home(browser)).toMatchObject({ user: { email: "test@fia1.fr" } });
+  });
+});
+
 describe("GET /logout/callback", () => {
   it("refuses a missing, forged or repeated state (invalid_logout_state, 400)", async () => {
     const browser = await signedIn();

@@ -47,6 +47,23 @@ export function logoutRoute({ options, provider }: Context): RequestHandler {
   };
 }
 
+/**
+ * `GET /logout`, what a plain link sends: refused (405, `Allow: POST`) with the form to write instead. A
+ * logout by GET could be triggered by any other site (SameSite=Lax cookies go with a top-level GET), an
+ * image or a browser prefetching links; a form's POST cannot be sent cross-site with the cookies.
+ */
+export function logoutByLinkRoute({ options }: Context): RequestHandler {
+  return (_req, res, next) => {
+    res.setHeader("Allow", "POST");
+    next(
+      new ProConnectError(
+        "method_not_allowed",
+        `sign out with a form, not a link: <form method="post" action="${options.paths.logout}"><button>Se déconnecter</button></form>`,
+      ),
+    );
+  };
+}
+
 /** `GET /logout/callback`: ProConnect's redirect back; the state must be the one `/logout` sent. */
 export function logoutCallbackRoute({ options }: Context): RequestHandler {
   return async (req, res, next) => {
