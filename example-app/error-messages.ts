@@ -35,6 +35,14 @@ export const ERROR_MESSAGES: Readonly<Record<ProConnectErrorCode, ErrorMessage>>
     forTechnicalTeam: "Montez express-session avant proconnect().",
     retry: false,
   },
+  insecure_session_cookie: {
+    title: "Service mal configuré",
+    explanation: CONFIGURATION,
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam:
+      'Le cookie de session est Secure mais la requête n\'est pas en https pour Express : derrière un proxy, app.set("trust proxy", 1) ; en développement en http, cookie.secure: false.',
+    retry: false,
+  },
   not_configured: {
     title: "Service mal configuré",
     explanation: CONFIGURATION,

@@ -7,6 +7,12 @@ export const PROCONNECT_ERROR_CODES = Object.freeze({
   invalid_options: 500,
   /** `req.session` is missing: mount express-session before `proconnect()`. */
   session_missing: 500,
+  /**
+   * The session cookie is Secure but the request is not secure for express-session (plain http, or an
+   * untrusted proxy): it would never reach the browser and the login would loop. Refused at `/login` and
+   * `/callback`; the message says which setting fixes it (`trust proxy`, `cookie.secure`).
+   */
+  insecure_session_cookie: 500,
   /** `requireAuth()` runs where `proconnect()` was not mounted. */
   not_configured: 500,
   /** ProConnect cannot be reached (network error, discovery failure). Retried on the next request. */

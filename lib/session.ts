@@ -37,6 +37,27 @@ export function sessionOf(req: Request): AppSession {
   return session;
 }
 
+/**
+ * Refuses, before any login goes to ProConnect, a request on which express-session will not send its
+ * cookie: a Secure cookie on a request it does not see as secure (plain http, or a proxy's https that
+ * Express does not trust). express-session drops the cookie without a word, the login cookie still goes
+ * through, and every login would "succeed" into an endless loop back to the login.
+ */
+export function requireSettableCookie(req: Request): void {
+  const secure = sessionOf(req).cookie.secure;
+  if (secure !== true) return; // false, or "auto": express-session follows the request
+  const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+  if (encrypted || req.secure) return;
+  const forwarded = req.headers["x-forwarded-proto"];
+  const behindHttps = typeof forwarded === "string" && forwarded.split(",")[0]?.trim() === "https";
+  throw new ProConnectError(
+    "insecure_session_cookie",
+    behindHttps
+      ? 'the session cookie is Secure, and this request came through an https proxy Express does not trust, so express-session would not send the cookie and the login would loop: add app.set("trust proxy", 1) (or the proxy\'s address) before the session'
+      : 'the session cookie is Secure but this request is plain http, so express-session would not send the cookie and the login would loop: over http in development, set cookie.secure to false (or "auto"); behind a reverse proxy that terminates https, add app.set("trust proxy", 1)',
+  );
+}
+
 function storeOf(req: Request): SessionStore & { generate: (req: Request) => void } {
   const store = (req as Request & { sessionStore?: SessionStore }).sessionStore;
   if (typeof store?.generate !== "function") {

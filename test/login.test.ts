@@ -1,6 +1,10 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import session from "express-session";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
+import { proconnect, type ProConnectError } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
+import { CLIENT_SECRET } from "./helpers/emulator.js";
 import {
   errorOf,
   loginCookiesOf,
@@ -265,5 +269,62 @@ describe("GET /login: returnTo", () => {
       },
     );
     expect(page.url.href).toBe(`${app.url}/me?x=1`);
+  });
+});
+
+describe("GET /login: a session cookie this request cannot set", () => {
+  /** An app whose session cookie is Secure, as the README's production setup has it. */
+  function secureCookieApp(trustProxy: boolean) {
+    const secure = express();
+    if (trustProxy) secure.set("trust proxy", 1);
+    secure.use(
+      session({
+        secret: "test-session-secret",
+        resave: false,
+        saveUninitialized: false,
+        cookie: { secure: true, httpOnly: true, sameSite: "lax" },
+      }),
+    );
+    secure.use(
+      proconnect({
+        clientId: "secure-cookie-app",
+        clientSecret: CLIENT_SECRET,
+        baseUrl: "https://mon-service.example",
+        issuer: emulator.issuer,
+      }),
+    );
+    secure.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      const { code, status, message } = error as ProConnectError;
+      res.status(status).json({ code, message });
+    });
+    return secure;
+  }
+
+  it("refuses plain http with insecure_session_cookie (500), naming cookie.secure and trust proxy, before ProConnect", async () => {
+    const answer = await request(secureCookieApp(false)).get("/login");
+    expect([answer.status, answer.body.code]).toEqual([500, "insecure_session_cookie"]);
+    expect(answer.body.message).toMatch(/cookie\.secure to false[\s\S]*trust proxy/);
+    expect(answer.headers.location).toBeUndefined();
+  });
+
+  it('refuses an https proxy that Express does not trust, naming app.set("trust proxy", 1)', async () => {
+    const answer = await request(secureCookieApp(false))
+      .get("/login")
+      .set("X-Forwarded-Proto", "https");
+    expect([answer.status, answer.body.code]).toEqual([500, "insecure_session_cookie"]);
+    expect(answer.body.message).toContain('app.set("trust proxy", 1)');
+  });
+
+  it("goes to ProConnect behind a trusted https proxy", async () => {
+    const answer = await request(secureCookieApp(true))
+      .get("/login")
+      .set("X-Forwarded-Proto", "https");
+    expect(answer.status).toBe(303);
+    expect(answer.headers.location).toMatch(new RegExp(`^${emulator.issuer}/authorize`));
+  });
+
+  it("refuses the same at /callback, before any token request", async () => {
+    const answer = await request(secureCookieApp(false)).get("/callback?state=x&code=y&iss=z");
+    expect([answer.status, answer.body.code]).toEqual([500, "insecure_session_cookie"]);
   });
 });

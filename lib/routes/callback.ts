@@ -8,6 +8,7 @@ import {
   forgetSession,
   persistSession,
   replaceSession,
+  requireSettableCookie,
   sessionOf,
 } from "../session.js";
 import { normalizeUser } from "../user.js";
@@ -21,7 +22,7 @@ const SINGLE = ["state", "code", "iss", "error", "error_description"];
 export function callbackRoute(context: Context): RequestHandler {
   return async (req, res, next) => {
     try {
-      sessionOf(req); // the login ends in a new session: a missing express-session is said first
+      requireSettableCookie(req); // the login ends in a new session: say first if it cannot be set
       const answer = readCallback(req, res, context);
       if ("silent" in answer) {
         // Silent login: nobody signed in at ProConnect; back where the user was, anonymous.

@@ -4,7 +4,7 @@ import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
 import { isLoginHint } from "../login-hint.js";
 import { safeReturnTo } from "../return-to.js";
-import { sessionOf } from "../session.js";
+import { requireSettableCookie } from "../session.js";
 
 const PROMPTS = new Set(["login", "consent", "none"]);
 
@@ -59,8 +59,9 @@ function readQuery(query: unknown): LoginQuery {
 export function loginRoute({ options, provider, loginCookies }: Context): RequestHandler {
   return async (req, res, next) => {
     try {
-      // Read-only here, but the login ends in a session: a missing express-session is said now.
-      sessionOf(req);
+      // Read-only here, but the login ends in a session: a missing express-session, or a session cookie
+      // this request cannot set, is said now rather than after ProConnect.
+      requireSettableCookie(req);
       const query = readQuery(req.query);
       const attempt = await provider.newAttempt();
       const claims = structuredClone(options.claims ?? {});
