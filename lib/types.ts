@@ -27,8 +27,8 @@ export interface ProConnectUser {
   usual_name?: string;
   /** The identity provider's own identifier of the person. */
   uid?: string;
-  /** The company, 9 digits: the first 9 of the SIRET. */
-  siren?: string;
+  /** The company, 9 digits: the first 9 of the SIRET (always there, whatever the FI sent). */
+  siren: string;
   organizational_unit?: string;
   belonging_population?: string;
   phone_number?: string;

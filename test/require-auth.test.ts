@@ -145,7 +145,7 @@ describe("req.proconnectUser", () => {
   });
 
   it("is read by getProConnectUser() from any request object, a plain one included", () => {
-    const user = { sub: "s", idp_id: "fia1v2", siret: "13002526500013" };
+    const user = { sub: "s", idp_id: "fia1v2", siret: "13002526500013", siren: "130025265" };
     expect(getProConnectUser({ session: { proconnect: { user } } })).toBe(user);
     expect(getProConnectUser({})).toBeUndefined();
     expect(getProConnectUser({ session: {}, proconnectUser: user })).toBe(user);

@@ -18,6 +18,8 @@ describe("types for a consuming app", () => {
         expectTypeOf(req.proconnectUser.sub).toEqualTypeOf<string>();
         expectTypeOf(req.proconnectUser.siret).toEqualTypeOf<string>();
         expectTypeOf(req.proconnectUser.idp_id).toEqualTypeOf<string>();
+        // Always set from the SIRET, whatever the identity provider sent.
+        expectTypeOf(req.proconnectUser.siren).toEqualTypeOf<string>();
         expectTypeOf(req.proconnectUser.email).toEqualTypeOf<string | undefined>();
         expectTypeOf(req.proconnectUser.chorusdt).toEqualTypeOf<
           { matricule?: string; societe?: string } | undefined
