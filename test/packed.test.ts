@@ -76,45 +76,41 @@ describe("the packed package, installed into fresh apps", () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it("signs in from an ESM Express 5 app that imports both entry points", async () => {
-    const dir = await freshApp("esm-app", "module", [
-      "express@5",
-      "express-session@1",
-      "oidc-provider@9",
-    ]);
-    await writeFile(
-      join(dir, "app.js"),
-      loginScript(`import express from "express";
+  const APPS = [
+    {
+      what: "an ESM Express 5 app that imports both entry points",
+      type: "module",
+      express: "express@5",
+      load: `import express from "express";
 import session from "express-session";
 import { proconnect, requireAuth } from "proconnect-express";
-import { startProConnectEmulator, TestBrowser } from "proconnect-express/testing";`),
-    );
-    const answer = await signInFrom(dir, "app.js");
-    expect([answer.status, answer.user.email, answer.user.siret]).toEqual([
-      200,
-      "test@fia1.fr",
-      "13002526500013",
-    ]);
-  }, 240_000);
-
-  it("signs in from a CommonJS Express 4 app that requires both entry points", async () => {
-    const dir = await freshApp("cjs-app", "commonjs", [
-      "express@4",
-      "express-session@1",
-      "oidc-provider@9",
-    ]);
-    await writeFile(
-      join(dir, "app.js"),
-      loginScript(`const express = require("express");
+import { startProConnectEmulator, TestBrowser } from "proconnect-express/testing";`,
+    },
+    {
+      what: "a CommonJS Express 4 app that requires both entry points",
+      type: "commonjs",
+      express: "express@4",
+      load: `const express = require("express");
 const session = require("express-session");
 const { proconnect, requireAuth } = require("proconnect-express");
-const { startProConnectEmulator, TestBrowser } = require("proconnect-express/testing");`),
-    );
-    const answer = await signInFrom(dir, "app.js");
-    expect([answer.status, answer.user.email, answer.user.siret]).toEqual([
-      200,
-      "test@fia1.fr",
-      "13002526500013",
-    ]);
-  }, 240_000);
+const { startProConnectEmulator, TestBrowser } = require("proconnect-express/testing");`,
+    },
+  ] as const;
+
+  for (const app of APPS) {
+    it(`signs in from ${app.what}`, async () => {
+      const dir = await freshApp(`${app.type}-app`, app.type, [
+        app.express,
+        "express-session@1",
+        "oidc-provider@9",
+      ]);
+      await writeFile(join(dir, "app.js"), loginScript(app.load));
+      const answer = await signInFrom(dir, "app.js");
+      expect([answer.status, answer.user.email, answer.user.siret]).toEqual([
+        200,
+        "test@fia1.fr",
+        "13002526500013",
+      ]);
+    }, 240_000);
+  }
 });
