@@ -54,11 +54,11 @@ export function uriProblems(
   uri: string,
   environment: ProConnectEnvironment,
 ): Omit<UriWarning, "uri">[] {
-  const hostname = URL.canParse(uri) ? new URL(uri).hostname : "";
+  const messages = PROBLEM_MESSAGES(URL.canParse(uri) ? new URL(uri).hostname : "");
   return redirectUriProblems(uri, environment).map((problem) => ({
     // The form's warnings call a fragment malformed, as they always did.
     code: problem === "fragment" ? "malformed" : problem,
-    message: PROBLEM_MESSAGES(hostname)[problem],
+    message: messages[problem],
     ...(PROBLEM_PROCONNECT_CODES[problem]
       ? { proconnectCode: PROBLEM_PROCONNECT_CODES[problem] }
       : {}),

@@ -46,8 +46,8 @@ export function sessionOf(req: Request): AppSession {
 export function requireSettableCookie(req: Request): void {
   const secure = sessionOf(req).cookie.secure;
   if (secure !== true) return; // false, or "auto": express-session follows the request
-  const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-  if (encrypted || req.secure) return;
+  // req.secure covers a TLS socket too, and a proxy's https when Express trusts it.
+  if (req.secure) return;
   const forwarded = req.headers["x-forwarded-proto"];
   const behindHttps = typeof forwarded === "string" && forwarded.split(",")[0]?.trim() === "https";
   throw new ProConnectError(
