@@ -32,7 +32,7 @@ const HTTP_RUNS = 60;
 /** Runs of the properties that use the session's genuine state (a login, sometimes a sign-in, per run). */
 const GENUINE_RUNS = 30;
 /** Runs of each options property: pure CPU, well under a millisecond each. */
-const OPTIONS_RUNS = 300;
+const OPTIONS_RUNS = Number(process.env.OPTIONS_RUNS ?? 300);
 
 // ---------------------------------------------------------------------------------------------------
 // Raw HTTP
@@ -1066,6 +1066,12 @@ describe("proconnect(options) with arbitrary options", () => {
       ),
       { numRuns: OPTIONS_RUNS },
     );
+  });
+
+  it("refuses scopes given as a typed array (a seed that once threw a TypeError) with invalid_options", () => {
+    expect(outcomeOf({ ...validOptions(), scopes: Int16Array.from([0]) })).toEqual({
+      code: "invalid_options",
+    });
   });
 
   it('refuses a baseUrl that is not a URL ("", "mon-service.gouv.fr") with invalid_options', () => {
