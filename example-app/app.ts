@@ -30,8 +30,8 @@ import {
 } from "./pages.js";
 
 export interface ExampleAppSettings {
-  /** Passed to `proconnect()` as is; the issuer explicit, as the CSP names its origin. */
-  proconnect: ProConnectOptions & { issuer: string };
+  /** Passed to `proconnect()` as is. */
+  proconnect: ProConnectOptions;
   /** Signs the session cookie: the same on every instance. */
   sessionSecret: string;
   /** Express's `trust proxy`, for an app behind a reverse proxy that terminates HTTPS. */
@@ -84,9 +84,8 @@ function signedInUser(req: Request): ProConnectUser {
 export function createExampleApp(settings: ExampleAppSettings): Express {
   const options = settings.proconnect;
   const https = new URL(options.baseUrl).protocol === "https:";
-  const issuer = options.issuer;
-
   const logger = settings.logger ?? console;
+  const auth = proconnect({ logger, ...options });
   const app = express();
   app.disable("x-powered-by");
   if (settings.trustProxy !== undefined) app.set("trust proxy", settings.trustProxy);
@@ -102,9 +101,8 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
           "img-src": ["'self'", "data:"],
           "connect-src": ["'self'"],
           "frame-ancestors": ["'none'"],
-          // Chromium checks form-action on every redirect after a form is sent, and the logout form's
-          // chain goes through ProConnect, then the identity provider's own logout: an origin we cannot list.
-          "form-action": ["'self'", new URL(issuer).origin, "https:"],
+          // What the logout form's redirects go through: ProConnect, then the identity provider's logout.
+          "form-action": auth.formAction,
           "upgrade-insecure-requests": https ? [] : null,
         },
       },
@@ -136,7 +134,7 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
       cookie: { httpOnly: true, sameSite: "lax", secure: https, maxAge: SESSION_MAX_AGE_MS },
     }),
   );
-  app.use(proconnect({ logger, ...options }));
+  app.use(auth);
 
   // Pages with someone's data must not be kept by the browser or a proxy after logout.
   app.use(((req, res, next) => {

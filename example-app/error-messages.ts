@@ -47,7 +47,16 @@ export const ERROR_MESSAGES: Readonly<Record<ProConnectErrorCode, ErrorMessage>>
     title: "Service mal configuré",
     explanation: CONFIGURATION,
     nextStep: CONTACT_SERVICE,
-    forTechnicalTeam: "Montez proconnect() avant les routes protégées par requireAuth().",
+    forTechnicalTeam:
+      "proconnect() mal monté : baseUrl sans le chemin de montage, requireAuth() sans instance désignée alors que l'application en a plusieurs, ou deux instances avec le même nom ou les mêmes routes. Le message de l'erreur dit quoi changer.",
+    retry: false,
+  },
+  login_loop: {
+    title: "Service mal configuré",
+    explanation: CONFIGURATION,
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam:
+      "La connexion vient de réussir mais le cookie de session n'est pas revenu : vérifiez son sameSite (lax, pas strict), son domaine et son chemin, l'hôte de baseUrl, et que toutes les instances partagent le même magasin de sessions.",
     retry: false,
   },
   provider_unavailable: {

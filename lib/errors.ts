@@ -13,8 +13,18 @@ export const PROCONNECT_ERROR_CODES = Object.freeze({
    * `/callback`; the message says which setting fixes it (`trust proxy`, `cookie.secure`).
    */
   insecure_session_cookie: 500,
-  /** `requireAuth()` runs where `proconnect()` was not mounted. */
+  /**
+   * Mounting that cannot work: `requireAuth()` cannot tell which `proconnect()` it stands for (none, or
+   * several), `proconnect()` is mounted under a path `baseUrl` does not have, or two instances share a
+   * name or a route on the same path.
+   */
   not_configured: 500,
+  /**
+   * `requireAuth()` would send back to the login a browser that completed one seconds ago, without the
+   * session that login created: its session cookie did not come back (cookie domain, path or
+   * `sameSite: "strict"`, a store not shared between instances…) and the login would loop.
+   */
+  login_loop: 500,
   /** ProConnect cannot be reached (network error, discovery failure). Retried on the next request. */
   provider_unavailable: 503,
   /** ProConnect did not answer in time. */

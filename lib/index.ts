@@ -1,6 +1,6 @@
 // The public surface of `proconnect-express`. Nothing here may load `oidc-provider`: the emulator lives
 // behind the `proconnect-express/testing` subpath only.
-export { proconnect } from "./middleware.js";
+export { proconnect, type ProConnect } from "./middleware.js";
 export { getProConnectUser } from "./context.js";
 export { requireAuth, type RequireAuthOptions } from "./require-auth.js";
 export { boundedStore, type BoundedStoreOptions } from "./bounded-store.js";
@@ -13,6 +13,8 @@ export {
 export { DEFAULT_SCOPES } from "./options.js";
 export type {
   ClaimRequest,
+  DefaultScopes,
+  ProConnectUserFor,
   OnLogin,
   ProConnectLogger,
   ProConnectOptions,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Request, Response } from "express";
 import { safeReturnTo } from "./return-to.js";
 
@@ -30,7 +31,20 @@ export interface LoginCookies {
   write(req: Request, res: Response, state: string, attempt: PendingLogin): void;
   /** Deletes the cookie of `state` (single use: done before the callback checks anything else). */
   clear(res: Response, state: string): void;
+  /** After a login: notes for a few seconds which session id the browser was given. */
+  markSignedIn(res: Response, sessionId: string): void;
+  /** Deletes that note (a logout). */
+  clearSignedIn(res: Response): void;
+  /**
+   * Seconds since this browser completed a login, when that was moments ago and the request does not
+   * carry the session id the login gave it: the session cookie did not come back, and sending the
+   * browser to the login again would loop.
+   */
+  lostSessionSince(req: Request, sessionId: string): number | undefined;
 }
+
+/** How long after a login a request without its session is taken for a loop rather than a new visit. */
+const SIGNED_IN_NOTE_SECONDS = 30;
 
 /** Bytes the pending-login cookies of one browser may take, so requests stay far below header limits. */
 const PENDING_COOKIES_BUDGET = 8 * 1024;
@@ -38,8 +52,16 @@ const PENDING_COOKIES_BUDGET = 8 * 1024;
 const STATE = /^[\w-]{1,128}$/;
 const RANDOM = /^[\w-]{16,128}$/;
 
-export function loginCookies(options: { secure: boolean; maxPendingLogins: number }): LoginCookies {
-  const prefix = options.secure ? "__Host-proconnect-login." : "proconnect-login.";
+export function loginCookies(options: {
+  secure: boolean;
+  maxPendingLogins: number;
+  /** The instance's name: each named instance has cookies of its own. */
+  name?: string | undefined;
+}): LoginCookies {
+  const base = `${options.secure ? "__Host-" : ""}proconnect-login${options.name ? `-${options.name}` : ""}`;
+  // "." ends the prefix: one instance's prefix is never the start of another's ("-rie." vs ".").
+  const prefix = `${base}.`;
+  const signedInCookie = `${options.secure ? "__Host-" : ""}proconnect-signed-in${options.name ? `-${options.name}` : ""}`;
   const attributes = {
     httpOnly: true,
     sameSite: "lax",
@@ -106,7 +128,40 @@ export function loginCookies(options: { secure: boolean; maxPendingLogins: numbe
     clear(res, state) {
       if (STATE.test(state)) res.clearCookie(prefix + state, attributes);
     },
+
+    markSignedIn(res, sessionId) {
+      res.cookie(signedInCookie, `${Date.now()}.${fingerprint(sessionId)}`, {
+        ...attributes,
+        maxAge: SIGNED_IN_NOTE_SECONDS * 1000,
+      });
+    },
+
+    clearSignedIn(res) {
+      res.clearCookie(signedInCookie, attributes);
+    },
+
+    lostSessionSince(req, sessionId) {
+      const raw = cookieValue(req, signedInCookie);
+      const match = raw === undefined ? null : /^(\d{1,15})\.([\w-]{22})$/.exec(raw);
+      if (!match) return undefined;
+      const seconds = (Date.now() - Number(match[1])) / 1000;
+      if (seconds < 0 || seconds > SIGNED_IN_NOTE_SECONDS) return undefined;
+      return match[2] === fingerprint(sessionId) ? undefined : Math.round(seconds);
+    },
   };
+}
+
+/** Says whether two session ids are the same without putting one in a cookie in clear. */
+function fingerprint(sessionId: string): string {
+  return createHash("sha256").update(sessionId).digest("base64url").slice(0, 22);
+}
+
+function cookieValue(req: Request, name: string): string | undefined {
+  for (const pair of (req.headers.cookie ?? "").split(";")) {
+    const at = pair.indexOf("=");
+    if (at > 0 && pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim();
+  }
+  return undefined;
 }
 
 function encode(attempt: PendingLogin): string {

@@ -1,12 +1,28 @@
 import type { RequestHandler } from "express";
 import { ProviderClient } from "./client.js";
-import { installUserGetter, setContext, type Context } from "./context.js";
+import {
+  dataOf,
+  describe,
+  installUserGetter,
+  markSeen,
+  register,
+  type Context,
+} from "./context.js";
+import { ProConnectError } from "./errors.js";
+import { guard, type RequireAuthOptions } from "./require-auth.js";
+import type { AppSession } from "./session.js";
 import { loginCookies } from "./login-cookie.js";
-import { resolveOptions } from "./options.js";
+import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { callbackRoute } from "./routes/callback.js";
 import { loginRoute } from "./routes/login.js";
 import { logoutByLinkRoute, logoutCallbackRoute, logoutRoute } from "./routes/logout.js";
-import type { ProConnectOptions, ProConnectUser } from "./types.js";
+import type { ProConnectScope } from "./scopes.js";
+import type {
+  DefaultScopes,
+  ProConnectOptions,
+  ProConnectUser,
+  ProConnectUserFor,
+} from "./types.js";
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -16,6 +32,36 @@ declare global {
       proconnectUser?: ProConnectUser;
     }
   }
+}
+
+/**
+ * What `proconnect()` returns: the middleware to mount, with what belongs to this instance.
+ *
+ * @example
+ * const auth = proconnect({ clientId, clientSecret, baseUrl: "https://mon-service.gouv.fr" });
+ * app.use(auth);
+ * app.use(helmet({ contentSecurityPolicy: { directives: { "form-action": auth.formAction } } }));
+ * app.get("/profil", auth.requireAuth(), (req, res) => res.render("profil", { user: auth.user(req) }));
+ */
+export interface ProConnect<
+  User extends ProConnectUser = ProConnectUserFor,
+> extends RequestHandler {
+  /**
+   * `requireAuth()` for this instance: sends people to this instance's login. The plain
+   * `requireAuth()` does the same when the app has one instance; with several, use each one's own.
+   */
+  requireAuth(options?: RequireAuthOptions): RequestHandler;
+  /**
+   * The user this instance signed in, in the request's session: typed with the fields the configured
+   * `scopes` guarantee (see {@link ProConnectUserFor}).
+   */
+  user(req: { session?: unknown }): User | undefined;
+  /**
+   * The CSP `form-action` sources a sign-out form needs so that the browser may follow the redirects
+   * to ProConnect and the person's identity provider: `["'self'", "https:"]` (plus the issuer's origin
+   * when it is a local http:// emulator). Give it to helmet as `"form-action"`.
+   */
+  readonly formAction: readonly string[];
 }
 
 /**
@@ -41,7 +87,9 @@ declare global {
  * );
  * app.get("/me", requireAuth(), (req, res) => res.json(req.proconnectUser));
  */
-export function proconnect(options: ProConnectOptions): RequestHandler {
+export function proconnect<const S extends readonly ProConnectScope[] = readonly DefaultScopes[]>(
+  options: ProConnectOptions & { scopes?: S },
+): ProConnect<ProConnectUserFor<S[number]>> {
   const resolved = resolveOptions(options);
   const context: Context = {
     options: resolved,
@@ -50,34 +98,158 @@ export function proconnect(options: ProConnectOptions): RequestHandler {
     loginCookies: loginCookies({
       secure: resolved.baseUrl.startsWith("https:"),
       maxPendingLogins: resolved.maxPendingLogins,
+      name: resolved.name,
     }),
+    name: resolved.name,
+    key: resolved.name === undefined ? "proconnect" : `proconnect:${resolved.name}`,
   };
-  const { routes } = resolved;
-  // One middleware and exact lookups rather than a Router: it runs on every request of the app, and a
-  // router's layers cost a measurable share of a small route's time (see README, Performance).
-  const get = new Map<string, RequestHandler>([
-    [routes.login, loginRoute(context)],
-    [routes.callback, callbackRoute(context)],
-    [routes.logoutCallback, logoutCallbackRoute(context)],
-    [routes.logout, logoutByLinkRoute(context)],
-  ]);
-  const logout = logoutRoute(context);
-  // req.proconnectUser reads the session (see installUserGetter): set up once per request prototype.
+  register(context);
+  const { routes, paths } = resolved;
+  const route = routeTable(context);
+  // What is mounted where, checked once per mount path and per other instance met on a request.
+  const mounts = new Map<string, ProConnectError | undefined>();
+  const neighbours = new WeakMap<Context, ProConnectError | undefined>();
   let seenPrototype: unknown;
-  return function proconnectMiddleware(req, res, next) {
+
+  const middleware = function proconnectMiddleware(req, res, next) {
+    // req.proconnectUser is installed on Express's request when the instance is created; this covers
+    // an app whose `express` is another copy than the one this package resolves.
     const proto: unknown = Object.getPrototypeOf(req);
     if (proto !== seenPrototype) {
       installUserGetter(req);
       seenPrototype = proto;
     }
-    setContext(res, context);
-    const route =
-      req.method === "GET"
-        ? get.get(req.path)
-        : req.method === "POST" && req.path === routes.logout
-          ? logout
-          : undefined;
-    if (route) void route(req, res, next);
-    else next();
-  };
+    const others = markSeen(res, context);
+    if (others) {
+      const found = conflictWith(context, others, neighbours);
+      // Kept by both: from now on their own routes are refused too, not only the requests both see.
+      if (found) for (const each of others) each.conflict ??= found;
+    }
+    if (context.conflict) {
+      next(context.conflict);
+      return;
+    }
+    const handler = route(req.method, req.path);
+    if (!handler) {
+      // Mounted at the root, the full path may carry baseUrl's prefix (no proxy removed it).
+      const full =
+        req.baseUrl === "" && paths.login !== routes.login ? fullPathRoute(req) : undefined;
+      if (full) {
+        void full(req, res, next);
+        return;
+      }
+      next();
+      return;
+    }
+    if (req.baseUrl !== "") {
+      let problem = mounts.get(req.baseUrl);
+      if (!mounts.has(req.baseUrl)) {
+        problem = mountProblem(context, req.baseUrl);
+        mounts.set(req.baseUrl, problem);
+        if (problem) resolved.logger.warn(problem.message);
+      }
+      if (problem) {
+        next(problem);
+        return;
+      }
+    }
+    void handler(req, res, next);
+  } as ProConnect<ProConnectUserFor<S[number]>>;
+
+  const fullRoute = routeTable(context, paths);
+  const fullPathRoute = (req: Parameters<RequestHandler>[0]) => fullRoute(req.method, req.path);
+
+  Object.defineProperties(middleware, {
+    formAction: {
+      value: Object.freeze(formActionSources(resolved.issuer)),
+      enumerable: true,
+    },
+    requireAuth: {
+      value: (requireOptions: RequireAuthOptions = {}) => guard(requireOptions, context),
+    },
+    user: {
+      value: (req: { session?: unknown; proconnectUser?: ProConnectUser }) =>
+        dataOf(req.session as AppSession | undefined, context.key)?.user,
+    },
+  });
+  return middleware;
+}
+
+/** The handler of a method and path, for the routes' paths as given (`routes`) or full (`paths`). */
+function routeTable(context: Context, table: ResolvedOptions["routes"] = context.options.routes) {
+  // One middleware and exact lookups rather than a Router: it runs on every request of the app, and a
+  // router's layers cost a measurable share of a small route's time (docs/performance.md).
+  const get = new Map<string, RequestHandler>([
+    [table.login, loginRoute(context)],
+    [table.callback, callbackRoute(context)],
+    [table.logoutCallback, logoutCallbackRoute(context)],
+    [table.logout, logoutByLinkRoute(context)],
+  ]);
+  const logout = logoutRoute(context);
+  return (method: string, path: string): RequestHandler | undefined =>
+    method === "GET"
+      ? get.get(path)
+      : method === "POST" && path === table.logout
+        ? logout
+        : undefined;
+}
+
+/**
+ * Mounted under `mountPath` (`app.use("/auth", proconnect(...))`), the routes are reachable at
+ * `mountPath + route`: fine when that is where `baseUrl` sends ProConnect (its path ends with the mount
+ * path; a reverse proxy may remove what comes before). Otherwise ProConnect would send people to a
+ * callback this app does not serve.
+ */
+function mountProblem(context: Context, mountPath: string): ProConnectError | undefined {
+  const base = new URL(context.options.baseUrl);
+  const prefix = base.pathname.replace(/\/+$/, "");
+  if (prefix === mountPath || prefix.endsWith(mountPath)) return undefined;
+  const fixed = `${base.origin}${mountPath}`;
+  return new ProConnectError(
+    "not_configured",
+    `${describe(context)} is mounted at "${mountPath}" but its baseUrl "${context.options.baseUrl}" does not end with that path, so ProConnect would send people to ${context.options.redirectUri}, which this app does not serve: set baseUrl to "${fixed}" (and register ${fixed}${context.options.routes.callback}), or mount proconnect() at the root`,
+  );
+}
+
+/** Two instances on the same path must keep to their own data and routes. */
+function conflictWith(
+  context: Context,
+  others: readonly Context[],
+  checked: WeakMap<Context, ProConnectError | undefined>,
+): ProConnectError | undefined {
+  for (const other of others) {
+    if (other === context) continue;
+    if (!checked.has(other)) {
+      const mine = Object.values(context.options.paths);
+      const shared = Object.values(other.options.paths).filter((path) => mine.includes(path));
+      checked.set(
+        other,
+        other.key === context.key
+          ? new ProConnectError(
+              "not_configured",
+              `two proconnect() instances are mounted on this path with the same ${context.name === undefined ? "(missing) name" : `name "${context.name}"`}: give each its own name option, e.g. proconnect({ name: "rie", ... }), so that they keep to their own session data`,
+            )
+          : shared.length > 0
+            ? new ProConnectError(
+                "not_configured",
+                `${describe(other)} and ${describe(context)} are mounted on this path with the same route ${shared.join(", ")}: give one of them other routes (routes option), e.g. routes: { login: "/rie/login", callback: "/rie/callback", logout: "/rie/logout", logoutCallback: "/rie/logout/callback" }`,
+              )
+            : undefined,
+      );
+    }
+    const conflict = checked.get(other);
+    if (conflict) return conflict;
+  }
+  return undefined;
+}
+
+/**
+ * The CSP `form-action` sources a logout form needs. Chromium checks `form-action` on every redirect
+ * that follows a form: `POST /logout` redirects to ProConnect's end_session, which redirects to the
+ * identity provider the person used (an origin per ministry or company, not known in advance), which
+ * may redirect straight back. Hence `https:`, and the issuer's origin for an http emulator.
+ */
+function formActionSources(issuer: string): string[] {
+  const origin = new URL(issuer).origin;
+  return origin.startsWith("https:") ? ["'self'", "https:"] : ["'self'", origin, "https:"];
 }

@@ -67,6 +67,13 @@ export const optionsSchema = z
     clientId: z.string({ error: "is required: the client_id ProConnect gave you" }).min(1),
     clientSecret: z.string({ error: "is required: the client_secret ProConnect gave you" }).min(1),
     baseUrl: z.url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" }),
+    name: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,31}$/,
+        "must be 1 to 32 lowercase letters, digits or -, starting with a letter",
+      )
+      .optional(),
     environment: z.enum(["integration", "production"]).default("integration"),
     network: z.enum(["internet", "rie"]).default("internet"),
     issuer: z

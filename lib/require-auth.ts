@@ -1,7 +1,8 @@
 import type { RequestHandler } from "express";
 import { ACR_VALUES, isProConnectAcr, type ProConnectAcr } from "./acr.js";
-import { getContext, getProConnectUser } from "./context.js";
+import { dataOf, findContext, installUserGetter, setCurrent, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
+import type { AppSession } from "./session.js";
 
 export interface RequireAuthOptions {
   /** The acr the session must have (any of them, for a list), e.g. `CERTIFICATION_DIRIGEANT`. */
@@ -22,7 +23,12 @@ export interface RequireAuthOptions {
  * The one exception to "every request-time error goes to `next(err)`": refusing an anonymous visitor is
  * the normal path of a protected route, not a failure, and an app's error handler usually renders HTML
  * pages for people, where a script needs a stable `{ error, message }` JSON answer and its status. Only
- * a misconfiguration (`not_configured`: no `proconnect()` before it) goes to `next(err)`.
+ * a misconfiguration goes to `next(err)`: `not_configured` (no `proconnect()` in the app, or several and
+ * no telling which: use the instance's own `auth.requireAuth()`) and `login_loop` (a browser that has
+ * just signed in comes back without its session, and a redirect would loop).
+ *
+ * Works on every route, wherever `proconnect()` is mounted: it sends people to the login of the
+ * instance that saw the request, or else of the only instance in the process.
  *
  * @example
  * app.get("/profil", requireAuth(), (req, res) => res.render("profil", { user: req.proconnectUser }));
@@ -30,6 +36,11 @@ export interface RequireAuthOptions {
  * app.get("/api/me", requireAuth({ api: true }), (req, res) => res.json(req.proconnectUser));
  */
 export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
+  return guard(options, undefined);
+}
+
+/** `requireAuth()` for one instance (`instance` given) or for whichever the request finds. */
+export function guard(options: RequireAuthOptions, instance: Context | undefined): RequestHandler {
   const wanted: readonly string[] | undefined =
     options.acr === undefined
       ? undefined
@@ -45,17 +56,17 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
   }
 
   return (req, res, next) => {
-    const context = getContext(res);
-    if (!context) {
-      next(
-        new ProConnectError(
-          "not_configured",
-          "requireAuth() needs app.use(proconnect({...})) mounted before it",
-        ),
-      );
+    const context = instance ?? findContext(res);
+    if (context instanceof ProConnectError) {
+      next(context);
       return;
     }
-    const user = getProConnectUser(req);
+    setCurrent(res, context);
+    // For an app whose `express` is not the copy this package resolves (see installUserGetter).
+    if (!("proconnectUser" in req)) installUserGetter(req);
+    const user = Object.hasOwn(req, "proconnectUser")
+      ? req.proconnectUser
+      : dataOf(req.session as AppSession | undefined, context.key)?.user;
     if (user && (!wanted || (user.acr !== undefined && wanted.includes(user.acr)))) {
       next();
       return;
@@ -74,8 +85,22 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
       res.status(error.status).json({ error: error.code, message: error.message });
       return;
     }
+    if (!user) {
+      const since = context.loginCookies.lostSessionSince(req, req.sessionID ?? "");
+      if (since !== undefined) {
+        next(loginLoop(context, since));
+        return;
+      }
+    }
     const query = new URLSearchParams({ returnTo: req.originalUrl });
     if (wanted) query.set("acr", wanted.join(" "));
     res.redirect(303, `${context.options.paths.login}?${query}`);
   };
+}
+
+function loginLoop(context: Context, since: number): ProConnectError {
+  return new ProConnectError(
+    "login_loop",
+    `this browser completed a login ${since} s ago, but this request does not carry the session that login created: sending it to the login again would loop. The session cookie did not come back, or the session is gone. Check the session cookie's sameSite ("lax", not "strict": ProConnect's redirect back is cross-site), domain and path; that the browser uses baseUrl's host (${new URL(context.options.baseUrl).host}); and that every instance of the app shares one session store (express-session's MemoryStore is per process)`,
+  );
 }

@@ -44,7 +44,13 @@ export function sessionOf(req: Request): AppSession {
  * through, and every login would "succeed" into an endless loop back to the login.
  */
 export function requireSettableCookie(req: Request): void {
-  const secure = sessionOf(req).cookie.secure;
+  const { secure, sameSite } = sessionOf(req).cookie;
+  if (sameSite === "strict" || sameSite === true) {
+    throw new ProConnectError(
+      "insecure_session_cookie",
+      'the session cookie is SameSite=Strict, so browsers do not send it on the pages that follow ProConnect\'s redirect back (a cross-site navigation) and every login would loop: set cookie.sameSite to "lax"',
+    );
+  }
   if (secure !== true) return; // false, or "auto": express-session follows the request
   // req.secure covers a TLS socket too, and a proxy's https when Express trusts it.
   if (req.secure) return;
@@ -212,9 +218,11 @@ export function forgetSession(req: Request, id: string, timeoutMs: number): Prom
  * reclaims it when the browser never comes back from ProConnect. A session with the app's own data keeps
  * the app's cookie settings.
  */
-export function expireLogoutOnly(session: AppSession, lifetimeMs: number): void {
-  const appKeys = Object.keys(session).filter((key) => key !== "cookie" && key !== "proconnect");
-  const ourKeys = Object.keys(session.proconnect ?? {});
+export function expireLogoutOnly(session: AppSession, key: string, lifetimeMs: number): void {
+  const appKeys = Object.keys(session).filter((other) => other !== "cookie" && other !== key);
+  const ourKeys = Object.keys(
+    (session as unknown as Record<string, object | undefined>)[key] ?? {},
+  );
   const logoutOnly = appKeys.length === 0 && ourKeys.every((key) => key === "logoutState");
   if (logoutOnly && (session.cookie.maxAge ?? Infinity) > lifetimeMs) {
     session.cookie.maxAge = lifetimeMs;

@@ -5,6 +5,7 @@ import type { ProConnectAcr } from "./acr.js";
 import type { ProConnectEnvironment, ProConnectNetwork } from "./issuers.js";
 import type { SigningAlg } from "./algorithms.js";
 import type { ProConnectScope } from "./scopes.js";
+import type { CLAIMS } from "./claims.js";
 
 /**
  * The signed-in professional, validated and normalized, with ProConnect's claim names.
@@ -42,6 +43,32 @@ export interface ProConnectUser {
   /** The identity provider's non-standard attributes (the largest dropped beyond `maxUserSize`). */
   custom?: Record<string, unknown>;
 }
+
+type Claims = typeof CLAIMS;
+/** The claims the login is refused without when their scope is asked for, by the scope that releases each. */
+type ScopeClaims = {
+  [K in keyof Claims as Claims[K]["need"] extends "scope" ? K : never]: Claims[K]["scope"];
+};
+/** The scopes asked for when `scopes` is not given (`DEFAULT_SCOPES`). */
+export type DefaultScopes =
+  "openid" | "email" | "given_name" | "usual_name" | "uid" | "siret" | "idp_id";
+
+/**
+ * {@link ProConnectUser} with the fields the middleware guarantees for the scopes `S`: `email`,
+ * `given_name`, `usual_name` and `uid` become required when their scope is asked for (a login without
+ * them is refused), when the scopes are written as literals. What `proconnect(...).user(req)` returns;
+ * `req.proconnectUser`, typed once for the whole app, keeps them optional.
+ *
+ * @example
+ * type Agent = ProConnectUserFor<"openid" | "email">; // email: string; given_name?: string
+ */
+export type ProConnectUserFor<S extends ProConnectScope = DefaultScopes> =
+  // Scopes only known as "some scopes" (a ProConnectScope[] variable) guarantee nothing more.
+  ProConnectScope extends S
+    ? ProConnectUser
+    : ProConnectUser & {
+        [K in keyof ScopeClaims as ScopeClaims[K] extends S ? K : never]-?: string;
+      };
 
 /** Something that receives the warnings of the middleware (an invalid optional claim dropped…). */
 export interface ProConnectLogger {
@@ -98,6 +125,16 @@ export interface ProConnectOptions {
    * @example "https://mon-service.gouv.fr"
    */
   baseUrl: string;
+  /**
+   * Names this instance, for an app with several ProConnect clients (one per network, say: an app
+   * reachable from the Internet and the RIE registers one client on each). Its session data goes under
+   * `proconnect:<name>` and its login cookies get the name, so that each instance signs in and out on
+   * its own; use its own `requireAuth()`. 1 to 32 lowercase letters, digits or `-`, starting with a
+   * letter. Unnamed, the data is under `proconnect`.
+   *
+   * @example "rie"
+   */
+  name?: string;
   /** Which ProConnect: `"integration"` (default) or `"production"`. */
   environment?: ProConnectEnvironment;
   /** Which network: `"internet"` (default) or `"rie"`, the State's inter-ministerial network. */

@@ -6,8 +6,11 @@ import { describe, expectTypeOf, it } from "vitest";
 import {
   proconnect,
   requireAuth,
+  type DefaultScopes,
   type ProConnectOptions,
+  type ProConnectScope,
   type ProConnectUser,
+  type ProConnectUserFor,
 } from "../lib/index.js";
 
 describe("types for a consuming app", () => {
@@ -43,6 +46,34 @@ describe("types for a consuming app", () => {
     proconnect({ ...base, idTokenSignedResponseAlg: "none" });
     // @ts-expect-error: not an acr value ProConnect knows
     requireAuth({ acr: "eidas9" });
+  });
+});
+
+describe("proconnect(...).user(req)", () => {
+  const base = { clientId: "x", clientSecret: "y", baseUrl: "https://a.fr" };
+
+  it("has email, names and uid required with the default scopes, which refuse a login without them", () => {
+    const user = proconnect(base).user({});
+    expectTypeOf(user).toEqualTypeOf<ProConnectUserFor<DefaultScopes> | undefined>();
+    expectTypeOf(user!.email).toEqualTypeOf<string>();
+    expectTypeOf(user!.given_name).toEqualTypeOf<string>();
+    expectTypeOf(user!.uid).toEqualTypeOf<string>();
+    expectTypeOf(user!.phone_number).toEqualTypeOf<string | undefined>();
+  });
+
+  it("follows the scopes written in the options: required with their scope, optional without", () => {
+    const user = proconnect({ ...base, scopes: ["openid", "email"] }).user({})!;
+    expectTypeOf(user.email).toEqualTypeOf<string>();
+    expectTypeOf(user.given_name).toEqualTypeOf<string | undefined>();
+    expectTypeOf(user.siret).toEqualTypeOf<string>();
+  });
+
+  it("guarantees nothing more for scopes only known as an array", () => {
+    const scopes: ProConnectScope[] = ["openid", "email"];
+    expectTypeOf(proconnect({ ...base, scopes }).user({})).toEqualTypeOf<
+      ProConnectUser | undefined
+    >();
+    expectTypeOf<ProConnectUserFor<"openid">["email"]>().toEqualTypeOf<string | undefined>();
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from "express";
 import type { VerifiedLogin } from "../client.js";
-import type { Context } from "../context.js";
+import { dataOf, otherInstances, setData, type Context } from "../context.js";
 import type { PendingLogin } from "../login-cookie.js";
 import { ProConnectError, providerError } from "../errors.js";
 import {
@@ -36,6 +36,7 @@ export function callbackRoute(context: Context): RequestHandler {
         codeVerifier: attempt.codeVerifier,
       });
       await signIn(req, context, login);
+      context.loginCookies.markSignedIn(res, sessionOf(req).id);
       res.redirect(303, attempt.returnTo);
     } catch (error) {
       next(error);
@@ -95,9 +96,11 @@ function readCallback(req: Request, res: Response, { options, loginCookies }: Co
  * ProConnect has vouched for someone: the claims, `allowedIdps` and `onLogin` decide, then the session
  * is replaced and written once. Whatever fails here, the browser ends signed out.
  */
-async function signIn(req: Request, { options, scopes }: Context, login: VerifiedLogin) {
+async function signIn(req: Request, { options, scopes, key }: Context, login: VerifiedLogin) {
   const before = sessionOf(req);
-  const signedIn = before.proconnect?.user === undefined ? undefined : before.id;
+  const signedIn = dataOf(before, key)?.user === undefined ? undefined : before.id;
+  // Other instances' sign-ins (another network's client, say) go on in the new session.
+  const others = otherInstances(before, key);
   let replacing = false;
   let written: string | undefined;
   try {
@@ -121,7 +124,8 @@ async function signIn(req: Request, { options, scopes }: Context, login: Verifie
     // A new session id (no fixation), written once. Other tabs' logins under way are in their own cookies.
     replacing = true;
     const fresh = await replaceSession(req, options.sessionTimeout);
-    fresh.proconnect = {
+    Object.assign(fresh, others);
+    setData(fresh, key, {
       user,
       idToken: login.idToken,
       ...(options.storeTokens
@@ -133,7 +137,7 @@ async function signIn(req: Request, { options, scopes }: Context, login: Verifie
             },
           }
         : {}),
-    };
+    });
     written = fresh.id;
     await persistSession(req, options.sessionTimeout);
   } catch (error) {

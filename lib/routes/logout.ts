@@ -1,5 +1,5 @@
-import type { RequestHandler } from "express";
-import type { Context } from "../context.js";
+import type { Request, RequestHandler } from "express";
+import { dataOf, otherInstances, setData, type Context, type SessionKey } from "../context.js";
 import { ProConnectError } from "../errors.js";
 import {
   abandonSession,
@@ -15,20 +15,22 @@ import {
  * browser goes to ProConnect only once the store has the session signed out; if the store fails, the
  * browser is given a new session id that names nothing, and the error is `session_store_unavailable`.
  */
-export function logoutRoute({ options, provider }: Context): RequestHandler {
+export function logoutRoute({ options, provider, key, loginCookies }: Context): RequestHandler {
   return async (req, res, next) => {
     try {
       const session = sessionOf(req);
-      const idToken = session.proconnect?.idToken;
-      if (!session.proconnect?.user || !idToken) {
-        await replaceSession(req, options.sessionTimeout);
+      const data = dataOf(session, key);
+      const idToken = data?.idToken;
+      loginCookies.clearSignedIn(res);
+      if (!data?.user || !idToken) {
+        await endSession(req, key, options.sessionTimeout);
         res.redirect(303, options.postLogoutRedirect);
         return;
       }
       const state = provider.randomState();
       // Signed out of the app before ProConnect answers: a user who never comes back is still out.
-      session.proconnect = { logoutState: state };
-      expireLogoutOnly(session, options.loginTimeout * 1000);
+      setData(session, key, { logoutState: state });
+      expireLogoutOnly(session, key, options.loginTimeout * 1000);
       try {
         await persistSession(req, options.sessionTimeout);
       } catch (error) {
@@ -65,12 +67,12 @@ export function logoutByLinkRoute({ options }: Context): RequestHandler {
 }
 
 /** `GET /logout/callback`: ProConnect's redirect back; the state must be the one `/logout` sent. */
-export function logoutCallbackRoute({ options }: Context): RequestHandler {
+export function logoutCallbackRoute({ options, key }: Context): RequestHandler {
   return async (req, res, next) => {
     try {
       const session = sessionOf(req);
       const states = new URL(req.originalUrl, "http://logout.invalid").searchParams.getAll("state");
-      const expected = session.proconnect?.logoutState;
+      const expected = dataOf(session, key)?.logoutState;
       if (!expected || states.length !== 1 || states[0] !== expected) {
         throw new ProConnectError(
           "invalid_logout_state",
@@ -78,10 +80,22 @@ export function logoutCallbackRoute({ options }: Context): RequestHandler {
         );
       }
       // Removed, and the browser given an id that names nothing: no empty session saved per logout.
-      await replaceSession(req, options.sessionTimeout);
+      await endSession(req, key, options.sessionTimeout);
       res.redirect(303, options.postLogoutRedirect);
     } catch (error) {
       next(error);
     }
   };
+}
+
+/**
+ * Replaces the session with a new id, signed out of this instance. Another instance's sign-in (the other
+ * network's client) goes on, in a session written again; otherwise the new id names nothing.
+ */
+async function endSession(req: Request, key: SessionKey, timeoutMs: number): Promise<void> {
+  const others = otherInstances(sessionOf(req), key);
+  const fresh = await replaceSession(req, timeoutMs);
+  if (Object.keys(others).length === 0) return;
+  Object.assign(fresh, others);
+  await persistSession(req, timeoutMs);
 }
