@@ -21,6 +21,7 @@ import {
 import { ERROR_MESSAGES } from "./error-messages.js";
 import {
   dirigeantPage,
+  mfaPage,
   errorPage,
   homePage,
   notFoundPage,
@@ -153,6 +154,10 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
 
   app.get("/profil", requireAuth(), (req, res) => {
     res.type("html").send(profilePage({ ...context(req), user: signedInUser(req) }));
+  });
+
+  app.get("/securise", requireAuth({ mfa: true }), (req, res) => {
+    res.type("html").send(mfaPage({ ...context(req), user: signedInUser(req) }));
   });
 
   app.get("/dirigeant", requireAuth({ acr: CERTIFICATION_DIRIGEANT }), (req, res) => {

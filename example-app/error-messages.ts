@@ -246,8 +246,17 @@ export const ERROR_MESSAGES: Readonly<Record<ProConnectErrorCode, ErrorMessage>>
     explanation: "Ce service demande des informations que ProConnect ne lui permet pas d'obtenir.",
     nextStep: CONTACT_SERVICE,
     forTechnicalTeam:
-      "Vérifiez les scopes demandés (option scopes) et ceux autorisés pour ce service.",
+      "ProConnect n'a pas autorisé un des scopes demandés pour ce client_id : demandez à ProConnect de l'activer, ou retirez-le de l'option scopes.",
     retry: false,
+  },
+  idp_hint_not_found: {
+    title: "Fournisseur d'identité introuvable",
+    explanation:
+      "Le lien de connexion désigne un fournisseur d'identité que ProConnect ne connaît pas.",
+    nextStep: "Reprenez la connexion depuis la page d'accueil du service.",
+    forTechnicalTeam:
+      "L'idp_hint envoyé à /login ne correspond à aucun fournisseur d'identité de ProConnect : vérifiez l'idp_id.",
+    retry: true,
   },
   unauthorized_client: {
     title: "Service non autorisé",

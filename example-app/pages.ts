@@ -163,6 +163,7 @@ ${proconnectButton()}`,
 <p class="fr-text--lead">Vous êtes connecté avec ProConnect, par le fournisseur d'identité <strong>${user.idp_id}</strong>, pour l'établissement dont le SIRET est <strong>${user.siret}</strong>.</p>
 <ul class="fr-links-group">
   <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/profil">Mon profil : ce que ProConnect a transmis</a></li>
+  <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/securise">Espace sécurisé : une page qui exige la double authentification</a></li>
   <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/dirigeant">Espace dirigeant : une page qui exige la certification dirigeant</a></li>
   <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/api/me">/api/me : le même utilisateur, côté API (JSON)</a></li>
 </ul>
@@ -250,6 +251,30 @@ export function dirigeantPage(context: PageContext & { user: ProConnectUser }): 
     html`<h1>Espace dirigeant</h1>
 <p class="fr-text--lead">ProConnect certifie que vous dirigez l'entreprise dont le SIREN est <strong>${user.siren ?? user.siret.slice(0, 9)}</strong>.</p>
 <p>Cette page est protégée par <code>requireAuth({ acr: CERTIFICATION_DIRIGEANT })</code> : une session d'un niveau plus faible repasse par ProConnect en demandant ce niveau de garantie (<code>${user.acr}</code>). Si le fournisseur d'identité ne peut pas l'offrir, ProConnect refuse la connexion (<code>access_denied</code>).</p>
+<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`,
+  );
+}
+
+/** How the person proved it was them, in words (ProConnect's `amr` values). */
+const AMR_WORDS: Readonly<Record<string, string>> = {
+  pwd: "mot de passe",
+  mail: "code reçu par e-mail",
+  otp: "code à usage unique",
+  totp: "application d'authentification",
+  pop: "clé de sécurité ou carte",
+  mfa: "plusieurs facteurs",
+};
+
+export function mfaPage(context: PageContext & { user: ProConnectUser }): string {
+  const { user } = context;
+  const methods = (user.amr ?? []).map((method) => AMR_WORDS[method] ?? method).join(", ");
+  return layout(
+    "Espace sécurisé",
+    context,
+    html`<h1>Espace sécurisé</h1>
+<p class="fr-text--lead">Vous vous êtes connecté avec une double authentification${methods ? html` (${methods})` : html``} : niveau <strong>${user.acr ?? "inconnu"}</strong>.</p>
+<p>L'État demande une authentification à plusieurs facteurs sur ses systèmes d'information : au plus tard le 28 février 2027 pour les systèmes sensibles, le 28 février 2028 pour tous. Avec ProConnect, si votre fournisseur d'identité ne propose pas de second facteur, ProConnect vous envoie un code à usage unique par e-mail.</p>
+<p>Cette page est protégée par <code>requireAuth({ mfa: true })</code> : une session sans double authentification repasse par ProConnect, qui la demande.</p>
 <p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`,
   );
 }

@@ -76,6 +76,15 @@ export const CLAIMS = {
   "chorusdt:societe": { scope: "chorusdt", from: "userinfo", need: "optional", schema: text },
   idp_id: { scope: "idp_id", from: "userinfo", need: "always", schema: text },
   idp_acr: { scope: "idp_acr", from: "userinfo", need: "optional", schema: text },
+  // Computed by ProConnect from the SIRET's organisation (identity.sanitizer.ts); its values may grow.
+  roles: { scope: "roles", from: "userinfo", need: "optional", schema: z.array(ascii).max(32) },
+  organization_label: {
+    scope: "organization_label",
+    from: "userinfo",
+    need: "optional",
+    schema: text,
+  },
+  groups: { scope: "groups", from: "userinfo", need: "optional", schema: z.array(text).max(256) },
   custom: {
     scope: "custom",
     from: "userinfo",

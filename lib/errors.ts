@@ -75,6 +75,8 @@ export const PROCONNECT_ERROR_CODES = Object.freeze({
   account_selection_required: 401,
   invalid_request: 400,
   invalid_scope: 400,
+  /** ProConnect knows no identity provider with the `idp_hint` the login sent. */
+  idp_hint_not_found: 400,
   unauthorized_client: 400,
   unsupported_response_type: 400,
   server_error: 502,
@@ -85,7 +87,8 @@ export type ProConnectErrorCode = keyof typeof PROCONNECT_ERROR_CODES;
 
 /**
  * The `error` values of an authorization response that keep their name: those OAuth 2.0 (RFC 6749,
- * 4.1.2.1) and OpenID Connect Core (3.1.2.6) define for it. Any other value ProConnect sends (one of our
+ * 4.1.2.1) and OpenID Connect Core (3.1.2.6) define for it, and ProConnect's `idp_hint_not_found`. Any
+ * other value ProConnect sends (one of our
  * own codes among them) is `provider_error`.
  */
 export const AUTHORIZATION_ERRORS: readonly ProConnectErrorCode[] = Object.freeze([
@@ -100,6 +103,8 @@ export const AUTHORIZATION_ERRORS: readonly ProConnectErrorCode[] = Object.freez
   "unsupported_response_type",
   "server_error",
   "temporarily_unavailable",
+  // ProConnect's own, for an unknown idp_hint (its authorize DTO and interaction controller).
+  "idp_hint_not_found",
 ] as const);
 const AUTHORIZATION_ERROR_SET: ReadonlySet<string> = new Set(AUTHORIZATION_ERRORS);
 
@@ -112,12 +117,14 @@ export function providerError(
   error: string,
   description?: string | null,
   cause?: unknown,
+  advice?: Partial<Record<ProConnectErrorCode, string>>,
 ): ProConnectError {
   const code = AUTHORIZATION_ERROR_SET.has(error)
     ? (error as ProConnectErrorCode)
     : "provider_error";
   const said = description ? `: ${printable(description, 300)}` : "";
-  return new ProConnectError(code, `ProConnect answered ${printable(error, 100)}${said}`, {
+  const then = advice?.[code] ? `. ${advice[code]}` : "";
+  return new ProConnectError(code, `ProConnect answered ${printable(error, 100)}${said}${then}`, {
     cause,
   });
 }

@@ -22,7 +22,14 @@ export type {
   ProConnectUser,
 } from "./types.js";
 export type { ProConnectSessionData } from "./session.js";
-export { ACR_VALUES, CERTIFICATION_DIRIGEANT, type ProConnectAcr } from "./acr.js";
+export {
+  ACR_VALUES,
+  CERTIFICATION_DIRIGEANT,
+  MFA_ACR_VALUES,
+  REMOVED_ACR_VALUES,
+  type ProConnectAcr,
+} from "./acr.js";
+export { PROCONNECT_ROLES } from "./roles.js";
 export { PROCONNECT_SCOPES, PROCONNECT_SCOPE_CLAIMS, type ProConnectScope } from "./scopes.js";
 export { SIGNING_ALGS, type SigningAlg } from "./algorithms.js";
 export {

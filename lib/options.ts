@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ACR_VALUES } from "./acr.js";
+import { ACR_VALUES, removedAcr } from "./acr.js";
 import { ProConnectError } from "./errors.js";
 import { isLoopback } from "./hosts.js";
 import { proconnectIssuer } from "./issuers.js";
@@ -92,7 +92,15 @@ export const optionsSchema = z
       .default(DEFAULT_ROUTES),
     idTokenSignedResponseAlg: z.enum(SIGNING_ALGS).default("ES256"),
     userinfoSignedResponseAlg: z.enum(SIGNING_ALGS).default("ES256"),
-    acrValues: z.array(z.enum(ACR_VALUES)).optional(),
+    acrValues: z
+      .array(
+        z.enum(ACR_VALUES, {
+          error: (issue) =>
+            (typeof issue.input === "string" ? removedAcr(issue.input) : undefined) ??
+            `must be one of ${ACR_VALUES.join(", ")}`,
+        }),
+      )
+      .optional(),
     claims: z
       .strictObject({
         id_token: z.record(z.string(), claimRequest).optional(),
@@ -150,6 +158,21 @@ export const optionsSchema = z
             message:
               "must use https:// (http:// only for a local emulator on localhost or 127.0.0.1)",
           });
+        }
+      }
+      // An acr asked for through `claims` is sent as is: a removed one would end every login.
+      const acr = (options.claims as { id_token?: { acr?: unknown } } | undefined)?.id_token?.acr;
+      if (typeof acr === "object" && acr !== null) {
+        const { value, values } = acr as { value?: unknown; values?: unknown };
+        for (const asked of [value, ...(Array.isArray(values) ? values : [])]) {
+          const removed = typeof asked === "string" ? removedAcr(asked) : undefined;
+          if (removed) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["claims", "id_token", "acr"],
+              message: `${asked}: ${removed}`,
+            });
+          }
         }
       }
       if (typeof options.routes === "object" && options.routes !== null) {

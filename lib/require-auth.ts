@@ -1,5 +1,11 @@
 import type { RequestHandler } from "express";
-import { ACR_VALUES, isProConnectAcr, type ProConnectAcr } from "./acr.js";
+import {
+  ACR_VALUES,
+  isProConnectAcr,
+  MFA_ACR_VALUES,
+  removedAcr,
+  type ProConnectAcr,
+} from "./acr.js";
 import { dataOf, findContext, installUserGetter, setCurrent, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
 import type { AppSession } from "./session.js";
@@ -7,6 +13,13 @@ import type { AppSession } from "./session.js";
 export interface RequireAuthOptions {
   /** The acr the session must have (any of them, for a list), e.g. `CERTIFICATION_DIRIGEANT`. */
   acr?: ProConnectAcr | readonly ProConnectAcr[];
+  /**
+   * Multi-factor authentication, which the State requires on its information systems (sensitive ones
+   * by 28 February 2027, all by 28 February 2028): the session's acr must be one of `MFA_ACR_VALUES`,
+   * asked for as ProConnect documents it. A person whose identity provider cannot do MFA gets a one-time
+   * code by e-mail from ProConnect (acr `eidas1-mfa`). Not with `acr`.
+   */
+  mfa?: boolean;
   /**
    * Always answer 401/403 JSON, never redirect: for routes only scripts call. A plain `fetch()` accepts
    * any type, so without this it would get the login redirect meant for pages.
@@ -41,17 +54,27 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
 
 /** `requireAuth()` for one instance (`instance` given) or for whichever the request finds. */
 export function guard(options: RequireAuthOptions, instance: Context | undefined): RequestHandler {
-  const wanted: readonly string[] | undefined =
-    options.acr === undefined
+  if (options.mfa && options.acr !== undefined) {
+    throw new ProConnectError(
+      "invalid_options",
+      "requireAuth(): give acr or mfa, not both (mfa: true asks for MFA_ACR_VALUES)",
+    );
+  }
+  const wanted: readonly string[] | undefined = options.mfa
+    ? MFA_ACR_VALUES
+    : options.acr === undefined
       ? undefined
       : typeof options.acr === "string"
         ? [options.acr]
         : options.acr;
   const unknown = wanted?.filter((value) => !isProConnectAcr(value)) ?? [];
+  const removed = unknown.map((value) => removedAcr(value)).find((note) => note !== undefined);
   if ((wanted && wanted.length === 0) || unknown.length > 0) {
     throw new ProConnectError(
       "invalid_options",
-      `requireAuth(): acr must be one or more of ${ACR_VALUES.join(", ")}${unknown.length ? ` (got ${unknown.join(", ")})` : ""}`,
+      removed
+        ? `requireAuth(): acr ${unknown.join(", ")} was ${removed}`
+        : `requireAuth(): acr must be one or more of ${ACR_VALUES.join(", ")}${unknown.length ? ` (got ${unknown.join(", ")})` : ""}`,
     );
   }
 

@@ -36,10 +36,25 @@ export interface ProConnectUser {
   chorusdt?: { matricule?: string; societe?: string };
   /** The acr the identity provider gave ProConnect. */
   idp_acr?: string;
-  /** The acr of this login, from the id_token. */
+  /**
+   * The acr of this login, from the id_token. ProConnect sends it only when the login asked for one
+   * (`acrValues`, `claims`, or `requireAuth({ acr })` / `requireAuth({ mfa: true })`, which ask for it):
+   * otherwise `undefined`.
+   */
   acr?: string;
   /** The authentication methods of this login, from the id_token, when asked for. */
   amr?: string[];
+  /**
+   * What ProConnect knows of the person's organisation (asked with the `roles` scope):
+   * `agent_public` for a public agent (`PROCONNECT_ROLES` lists the values), `[]` when nothing is
+   * known; always `["agent_public"]` on the RIE. ProConnect documents it as the way to restrict a
+   * service to public agents.
+   */
+  roles?: string[];
+  /** The display name of the SIRET's organisation, from ProConnect's directory (`organization_label` scope). */
+  organization_label?: string;
+  /** Groups the identity provider puts the person in (`groups` scope). */
+  groups?: string[];
   /** The identity provider's non-standard attributes (the largest dropped beyond `maxUserSize`). */
   custom?: Record<string, unknown>;
 }

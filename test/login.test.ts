@@ -103,10 +103,10 @@ describe("GET /login", () => {
     expect([page.status, errorOf(page).code]).toEqual([400, "invalid_login_request"]);
   });
 
-  it("turns acr into an essential acr claim", async () => {
+  it("turns acr into an essential acr claim, and asks for amr with it", async () => {
     const url = await authorizeUrl(`?acr=${encodeURIComponent("eidas2 eidas3")}`);
     expect(JSON.parse(url.searchParams.get("claims")!)).toEqual({
-      id_token: { acr: { essential: true, values: ["eidas2", "eidas3"] } },
+      id_token: { acr: { essential: true, values: ["eidas2", "eidas3"] }, amr: null },
     });
   });
 

@@ -37,6 +37,20 @@ describe("POST /logout", () => {
     expect(await home(browser)).toEqual({ page: "home", user: null });
   });
 
+  it("signs out at ProConnect with client_id when the session holds no id_token", async () => {
+    const browser = await signedIn();
+    const id = sessionIdOf(browser, app)!;
+    // A session written without its id_token (an older version, a migration): the user is still there.
+    const stored = (await storedSessions(app.store))[id] as { proconnect: { idToken?: string } };
+    delete stored.proconnect.idToken;
+    await new Promise((resolve) => app.store.set(id, stored as never, resolve));
+    const page = await startLogout(browser);
+    expect(page.status).toBe(303);
+    expect(page.location!.searchParams.get("id_token_hint")).toBeNull();
+    expect(page.location!.searchParams.get("client_id")).toBe(app.clientId);
+    expect(await home(browser)).toEqual({ page: "home", user: null });
+  });
+
   it("comes back anonymous through ProConnect, whose session is over too", async () => {
     const browser = await signedIn();
     const before = sessionIdOf(browser, app);

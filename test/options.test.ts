@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { proconnect, ProConnectError, type ProConnectOptions } from "../lib/index.js";
+import { proconnect, ProConnectError, requireAuth, type ProConnectOptions } from "../lib/index.js";
 import { TestBrowser } from "../lib/testing/index.js";
 import { errorOf, startTestApp } from "./helpers/app.js";
 
@@ -23,6 +23,24 @@ function problems(options: unknown): string {
 describe("proconnect(options)", () => {
   it("accepts the minimal options", () => {
     expect(typeof proconnect(valid)).toBe("function");
+  });
+
+  it("refuses the acr values ProConnect removed in June 2026, naming the removal and the replacement", () => {
+    const removed = "https://proconnect.gouv.fr/assurance/self-asserted-2fa";
+    const message = problems({
+      ...valid,
+      acrValues: ["eidas1", removed],
+      claims: { id_token: { acr: { essential: true, values: ["eidas1-mfa", removed] } } },
+    });
+    expect(message).toContain("→ at acrValues[1]");
+    expect(message).toContain("→ at claims.id_token.acr");
+    expect(message).toMatch(
+      /removed by ProConnect in June 2026[\s\S]*requireAuth\(\{ mfa: true \}\)/,
+    );
+    expect(() => requireAuth({ acr: removed as never })).toThrow(
+      /was removed by ProConnect in June 2026/,
+    );
+    expect(() => requireAuth({ acr: "eidas1", mfa: true })).toThrow(/acr or mfa, not both/);
   });
 
   it("lists every wrong option in one start-up error", () => {

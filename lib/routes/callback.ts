@@ -79,7 +79,11 @@ function readCallback(req: Request, res: Response, { options, loginCookies }: Co
   const error = query.get("error");
   if (error !== null) {
     if (error === "login_required" && attempt.silent) return { silent: attempt.returnTo };
-    throw providerError(error, query.get("error_description"));
+    throw providerError(error, query.get("error_description"), undefined, {
+      invalid_scope: `This client is not registered at ProConnect for one of the scopes asked (${options.scope}): ask ProConnect to enable it for this client_id, or take it out of the scopes option`,
+      idp_hint_not_found:
+        "ProConnect knows no identity provider with the idp_hint this login sent: check the idp_id, or start the login without idp_hint",
+    });
   }
   const code = query.get("code");
   if (!code) throw new ProConnectError("invalid_callback", "the callback has no code");

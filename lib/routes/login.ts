@@ -69,6 +69,8 @@ export function loginRoute({ options, provider, loginCookies }: Context): Reques
         claims.id_token = {
           ...claims.id_token,
           acr: { essential: true, values: query.acr.split(" ") },
+          // How the person proved it (an e-mail code, a key…): what a page that required a level shows.
+          amr: claims.id_token?.amr ?? null,
         };
 
       const parameters: Record<string, string> = {

@@ -11,7 +11,8 @@ import {
 
 /**
  * `POST /logout`: signs out of the app at once, then sends the browser to ProConnect's end_session
- * with the id_token (ProConnect requires it), a fresh state and the registered post-logout URI. The
+ * with the id_token (recommended; `client_id` is always sent), a fresh state and the registered
+ * post-logout URI. The
  * browser goes to ProConnect only once the store has the session signed out; if the store fails, the
  * browser is given a new session id that names nothing, and the error is `session_store_unavailable`.
  */
@@ -22,7 +23,7 @@ export function logoutRoute({ options, provider, key, loginCookies }: Context): 
       const data = dataOf(session, key);
       const idToken = data?.idToken;
       loginCookies.clearSignedIn(res);
-      if (!data?.user || !idToken) {
+      if (!data?.user) {
         await endSession(req, key, options.sessionTimeout);
         res.redirect(303, options.postLogoutRedirect);
         return;
@@ -37,8 +38,10 @@ export function logoutRoute({ options, provider, key, loginCookies }: Context): 
         abandonSession(req, options.sessionTimeout);
         throw error;
       }
+      // ProConnect recommends id_token_hint; without it (a session written without one), client_id
+      // (always added by openid-client) tells ProConnect whose post-logout URI this is.
       const url = await provider.endSessionUrl({
-        id_token_hint: idToken,
+        ...(idToken ? { id_token_hint: idToken } : {}),
         state,
         post_logout_redirect_uri: options.postLogoutRedirectUri,
       });
