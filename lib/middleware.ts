@@ -106,8 +106,10 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
   register(context);
   const { routes, paths } = resolved;
   const route = routeTable(context);
-  // What is mounted where, checked once per mount path and per other instance met on a request.
-  const mounts = new Map<string, ProConnectError | undefined>();
+  // The path baseUrl gives the routes, to compare with the path proconnect() is mounted at.
+  const prefix = new URL(resolved.baseUrl).pathname.replace(/\/+$/, "").toLowerCase();
+  let warned = false;
+  // Each other instance met on a request, checked once.
   const neighbours = new WeakMap<Context, ProConnectError | undefined>();
   let seenPrototype: unknown;
 
@@ -132,8 +134,7 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
     const handler = route(req.method, req.path);
     if (!handler) {
       // Mounted at the root, the full path may carry baseUrl's prefix (no proxy removed it).
-      const full =
-        req.baseUrl === "" && paths.login !== routes.login ? fullPathRoute(req) : undefined;
+      const full = req.baseUrl === "" ? fullPathRoute(req) : undefined;
       if (full) {
         void full(req, res, next);
         return;
@@ -141,23 +142,20 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
       next();
       return;
     }
-    if (req.baseUrl !== "") {
-      let problem = mounts.get(req.baseUrl);
-      if (!mounts.has(req.baseUrl)) {
-        problem = mountProblem(context, req.baseUrl);
-        mounts.set(req.baseUrl, problem);
-        if (problem) resolved.logger.warn(problem.message);
-      }
-      if (problem) {
-        next(problem);
-        return;
-      }
+    // Mounted under a path (app.use("/auth", …)): fine when baseUrl's path ends with it (a proxy may
+    // remove what comes before). Express matches mount paths without case, hence the lower case.
+    if (req.baseUrl !== "" && !prefix.endsWith(req.baseUrl.toLowerCase())) {
+      const problem = mountProblem(context, req.baseUrl);
+      if (!warned) resolved.logger.warn(problem.message);
+      warned = true;
+      next(problem);
+      return;
     }
     void handler(req, res, next);
   } as ProConnect<ProConnectUserFor<S[number]>>;
 
-  const fullRoute = routeTable(context, paths);
-  const fullPathRoute = (req: Parameters<RequestHandler>[0]) => fullRoute(req.method, req.path);
+  const fullRoute = paths.login === routes.login ? undefined : routeTable(context, paths);
+  const fullPathRoute = (req: Parameters<RequestHandler>[0]) => fullRoute?.(req.method, req.path);
 
   Object.defineProperties(middleware, {
     formAction: {
@@ -196,15 +194,11 @@ function routeTable(context: Context, table: ResolvedOptions["routes"] = context
 
 /**
  * Mounted under `mountPath` (`app.use("/auth", proconnect(...))`), the routes are reachable at
- * `mountPath + route`: fine when that is where `baseUrl` sends ProConnect (its path ends with the mount
- * path; a reverse proxy may remove what comes before). Otherwise ProConnect would send people to a
- * callback this app does not serve.
+ * `mountPath + route`, while ProConnect would send people to a callback under `baseUrl`'s path, which
+ * this app does not serve.
  */
-function mountProblem(context: Context, mountPath: string): ProConnectError | undefined {
-  const base = new URL(context.options.baseUrl);
-  const prefix = base.pathname.replace(/\/+$/, "");
-  if (prefix === mountPath || prefix.endsWith(mountPath)) return undefined;
-  const fixed = `${base.origin}${mountPath}`;
+function mountProblem(context: Context, mountPath: string): ProConnectError {
+  const fixed = `${new URL(context.options.baseUrl).origin}${mountPath}`;
   return new ProConnectError(
     "not_configured",
     `${describe(context)} is mounted at "${mountPath}" but its baseUrl "${context.options.baseUrl}" does not end with that path, so ProConnect would send people to ${context.options.redirectUri}, which this app does not serve: set baseUrl to "${fixed}" (and register ${fixed}${context.options.routes.callback}), or mount proconnect() at the root`,
