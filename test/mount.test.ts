@@ -94,6 +94,9 @@ describe("proconnect() mounted under a path", () => {
     const page = await browser.navigate(`${url}/profil`, { email: "test@fia1.fr" });
     expect([page.status, new URL(page.url).pathname]).toEqual([200, "/profil"]);
     expect(JSON.parse(page.body)).toMatchObject({ email: "test@fia1.fr" });
+    // Express matches mount paths without case: so does the check of the mount against baseUrl.
+    const upper = await new TestBrowser().navigate(`${url}/AUTH/login`, { stopAt: () => true });
+    expect([upper.status, upper.location?.origin]).toEqual([303, new URL(internet.issuer).origin]);
     // Outside the mount, req.proconnectUser reads the same session.
     const who = JSON.parse((await browser.navigate(`${url}/who`)).body) as { user: object };
     expect(who.user).toMatchObject({ email: "test@fia1.fr" });
