@@ -130,25 +130,8 @@ export function findContext(res: Response): Context | ProConnectError {
   );
 }
 
-/**
- * The signed-in user of any request object: the value assigned to `req.proconnectUser` for this request
- * if any, else the user proconnect-express wrote in the session after every check (with several named
- * instances: the one the request is about, else the first signed in). Works on a request that did not
- * come through Express (a unit test's plain object with a `session`).
- *
- * @example
- * import { getProConnectUser } from "proconnect-express";
- * const user = getProConnectUser({ session: { proconnect: { user: alice } } }); // alice
- */
-export function getProConnectUser(req: {
-  session?: unknown;
-  proconnectUser?: ProConnectUser;
-}): ProConnectUser | undefined {
-  if (Object.hasOwn(req, "proconnectUser")) return req.proconnectUser;
-  return userOf(req.session as Partial<AppSession> | undefined, undefined);
-}
-
-function userOf(
+/** The user in `session`: `current`'s, or else the unnamed instance's, or else the first named one signed in. */
+export function userOf(
   session: Partial<AppSession> | undefined,
   current: Context | undefined,
 ): ProConnectUser | undefined {

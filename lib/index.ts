@@ -1,7 +1,7 @@
 // The public surface of `proconnect-express`. Nothing here may load `oidc-provider`: the emulator lives
 // behind the `proconnect-express/testing` subpath only.
 export { proconnect, type ProConnect } from "./middleware.js";
-export { getProConnectUser } from "./context.js";
+export { getProConnectUser } from "./current-user.js";
 export { requireAuth, type RequireAuthOptions } from "./require-auth.js";
 export { boundedStore, type BoundedStoreOptions } from "./bounded-store.js";
 export {
@@ -10,7 +10,6 @@ export {
   PROCONNECT_ERROR_CODES,
   type ProConnectErrorCode,
 } from "./errors.js";
-export { DEFAULT_SCOPES } from "./options.js";
 export type {
   ClaimRequest,
   DefaultScopes,
@@ -30,7 +29,12 @@ export {
   type ProConnectAcr,
 } from "./acr.js";
 export { PROCONNECT_ROLES } from "./roles.js";
-export { PROCONNECT_SCOPES, PROCONNECT_SCOPE_CLAIMS, type ProConnectScope } from "./scopes.js";
+export {
+  DEFAULT_SCOPES,
+  PROCONNECT_SCOPES,
+  PROCONNECT_SCOPE_CLAIMS,
+  type ProConnectScope,
+} from "./scopes.js";
 export { SIGNING_ALGS, type SigningAlg } from "./algorithms.js";
 export {
   PROCONNECT_ISSUERS,

@@ -9,7 +9,8 @@ import {
   type Context,
 } from "./context.js";
 import { ProConnectError } from "./errors.js";
-import { guard, type RequireAuthOptions } from "./require-auth.js";
+import { guard } from "./guard.js";
+import type { RequireAuthOptions } from "./require-auth.js";
 import type { AppSession } from "./session.js";
 import { loginCookies } from "./login-cookie.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";

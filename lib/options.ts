@@ -5,19 +5,9 @@ import { isLoopback } from "./hosts.js";
 import { proconnectIssuer } from "./issuers.js";
 import { REDIRECT_URI_PROBLEMS, redirectUriProblems } from "./redirect-uris.js";
 import { SIGNING_ALGS } from "./algorithms.js";
-import { PROCONNECT_SCOPES, type ProConnectScope } from "./scopes.js";
+import { DEFAULT_SCOPES, PROCONNECT_SCOPES, type ProConnectScope } from "./scopes.js";
 import type { OnLogin, ProConnectLogger, ProConnectOptions } from "./types.js";
 
-/** Scopes asked for by default: the data ProConnect always provides. */
-export const DEFAULT_SCOPES: readonly ProConnectScope[] = Object.freeze([
-  "openid",
-  "email",
-  "given_name",
-  "usual_name",
-  "uid",
-  "siret",
-  "idp_id",
-]);
 /** The routes' paths under `baseUrl`'s path, unless `routes` says otherwise. */
 const DEFAULT_ROUTES = Object.freeze({
   login: "/login",

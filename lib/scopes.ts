@@ -20,3 +20,14 @@ export const PROCONNECT_SCOPE_CLAIMS: Readonly<Record<ProConnectScope, readonly 
 export const PROCONNECT_SCOPES = Object.freeze(
   Object.keys(PROCONNECT_SCOPE_CLAIMS),
 ) as readonly ProConnectScope[];
+
+/** Scopes asked for by default: the data ProConnect always provides. */
+export const DEFAULT_SCOPES: readonly ProConnectScope[] = Object.freeze([
+  "openid",
+  "email",
+  "given_name",
+  "usual_name",
+  "uid",
+  "siret",
+  "idp_id",
+]);

@@ -1,0 +1,84 @@
+// requireAuth()'s work, for the plain one and each instance's. Apart from require-auth.ts so that the
+// public declarations never reach the internal Context (and through it openid-client's and jose's types).
+import type { RequestHandler } from "express";
+import { ACR_VALUES, isProConnectAcr, MFA_ACR_VALUES, removedAcr } from "./acr.js";
+import { dataOf, findContext, installUserGetter, setCurrent, type Context } from "./context.js";
+import { ProConnectError } from "./errors.js";
+import type { RequireAuthOptions } from "./require-auth.js";
+import type { AppSession } from "./session.js";
+
+/** `requireAuth()` for one instance (`instance` given) or for whichever the request finds. */
+export function guard(options: RequireAuthOptions, instance: Context | undefined): RequestHandler {
+  if (options.mfa && options.acr !== undefined) {
+    throw new ProConnectError(
+      "invalid_options",
+      "requireAuth(): give acr or mfa, not both (mfa: true asks for MFA_ACR_VALUES)",
+    );
+  }
+  const wanted: readonly string[] | undefined = options.mfa
+    ? MFA_ACR_VALUES
+    : options.acr === undefined
+      ? undefined
+      : typeof options.acr === "string"
+        ? [options.acr]
+        : options.acr;
+  const unknown = wanted?.filter((value) => !isProConnectAcr(value)) ?? [];
+  const removed = unknown.map((value) => removedAcr(value)).find((note) => note !== undefined);
+  if ((wanted && wanted.length === 0) || unknown.length > 0) {
+    throw new ProConnectError(
+      "invalid_options",
+      removed
+        ? `requireAuth(): acr ${unknown.join(", ")} was ${removed}`
+        : `requireAuth(): acr must be one or more of ${ACR_VALUES.join(", ")}${unknown.length ? ` (got ${unknown.join(", ")})` : ""}`,
+    );
+  }
+
+  return (req, res, next) => {
+    const context = instance ?? findContext(res);
+    if (context instanceof ProConnectError) {
+      next(context);
+      return;
+    }
+    setCurrent(res, context);
+    // For an app whose `express` is not the copy this package resolves (see installUserGetter).
+    if (!("proconnectUser" in req)) installUserGetter(req);
+    const user = Object.hasOwn(req, "proconnectUser")
+      ? req.proconnectUser
+      : dataOf(req.session as AppSession | undefined, context.key)?.user;
+    if (user && (!wanted || (user.acr !== undefined && wanted.includes(user.acr)))) {
+      next();
+      return;
+    }
+    const api =
+      options.api === true ||
+      (req.method !== "GET" && req.method !== "HEAD") ||
+      req.accepts(["html", "json"]) === "json";
+    if (api) {
+      const error = user
+        ? new ProConnectError(
+            "insufficient_acr",
+            `this route requires the acr ${wanted?.join(" or ")}`,
+          )
+        : new ProConnectError("unauthenticated", "sign in with ProConnect first");
+      res.status(error.status).json({ error: error.code, message: error.message });
+      return;
+    }
+    if (!user) {
+      const since = context.loginCookies.lostSessionSince(req, req.sessionID ?? "");
+      if (since !== undefined) {
+        next(loginLoop(context, since));
+        return;
+      }
+    }
+    const query = new URLSearchParams({ returnTo: req.originalUrl });
+    if (wanted) query.set("acr", wanted.join(" "));
+    res.redirect(303, `${context.options.paths.login}?${query}`);
+  };
+}
+
+function loginLoop(context: Context, since: number): ProConnectError {
+  return new ProConnectError(
+    "login_loop",
+    `this browser completed a login ${since} s ago, but this request does not carry the session that login created: sending it to the login again would loop. The session cookie did not come back, or the session is gone. Check the session cookie's sameSite ("lax", not "strict": ProConnect's redirect back is cross-site), domain and path; that the browser uses baseUrl's host (${new URL(context.options.baseUrl).host}); and that every instance of the app shares one session store (express-session's MemoryStore is per process)`,
+  );
+}
