@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { translator, type Lang } from "./i18n.js";
 
 /**
  * Exit codes: everything fine; a check failed (or a warning with `--strict`); a usage or configuration
@@ -42,6 +43,10 @@ export interface EmulatorArgs {
   postLogoutRedirectUris: string[] | undefined;
   idTokenAlg: string | undefined;
   userinfoAlg: string | undefined;
+  /** `--clients`: a JSON file of the clients to register, instead of the flags of the one client. */
+  clientsFile: string | undefined;
+  /** `--identities`: a JSON file of the test identities. */
+  identitiesFile: string | undefined;
 }
 
 /** What the command line asks for: a command, help, or a usage error to report. */
@@ -52,21 +57,21 @@ export type ParsedArgs =
   | { command: "help" }
   | { command: "usage-error"; message: string };
 
-export const USAGE = `Usage : proconnect-express <commande> [options]
+const USAGE_FR = `Usage : proconnect-express <commande> [options]
 
 Commandes :
   sp-config   les réponses à coller dans le formulaire de ProConnect (client id, réseau,
               environnement, URLs de redirection de connexion et de déconnexion)
   doctor      vérifie en direct la configuration contre ProConnect (découverte, issuer,
-              algorithmes, scopes, horloge, URLs de redirection)
-  emulator    un ProConnect local (l'émulateur de proconnect-express/testing) avec un client
-              enregistré, pour développer hors ligne ; il faut le paquet oidc-provider
+              algorithmes, scopes, horloge, client id et URLs de redirection enregistrés)
+  emulator    un ProConnect local (l'émulateur de proconnect-express/testing) avec ses clients
+              enregistrés, pour développer hors ligne ; il faut le paquet oidc-provider
 
-Configuration (sp-config, doctor) : les variables d'environnement de l'application d'exemple
-  PROCONNECT_CLIENT_ID, PROCONNECT_ENVIRONMENT, PROCONNECT_NETWORK, PROCONNECT_ISSUER,
-  APP_BASE_URL (PROCONNECT_CLIENT_SECRET n'est ni nécessaire ni jamais affiché)
-ou un fichier JSON des options de proconnect() :
-  --config <fichier.json>
+Configuration (sp-config, doctor) : les variables d'environnement
+  PROCONNECT_CLIENT_ID, PROCONNECT_BASE_URL, PROCONNECT_ENVIRONMENT, PROCONNECT_NETWORK,
+  PROCONNECT_ISSUER (PROCONNECT_CLIENT_SECRET n'est ni nécessaire ni jamais affiché)
+ou un fichier des options de proconnect(), JSON ou module JavaScript (export default) :
+  --config <fichier.json|fichier.js>
 
 Options de sp-config :
   --json                      la même chose en JSON
@@ -77,11 +82,14 @@ Options de sp-config :
 Options de doctor :
   --timeout <ms>              délai de chaque requête (par défaut : httpTimeout, 5000)
 
-Options d'emulator (il tourne jusqu'à Ctrl+C) :
+Options d'emulator (il tourne jusqu'à Ctrl+C ou SIGTERM) :
   --port <n>                  port d'écoute (par défaut 4000 ; 0 pour un port libre)
   --host <adresse>            interface d'écoute (par défaut 127.0.0.1)
   --strict                    les règles documentées de ProConnect pour /authorize (state et
                               nonce de 32 caractères, paramètre inconnu refusé)
+  --clients <fichier.json>    les clients à enregistrer (une liste JSON), au lieu des options
+                              --client-id… ci-dessous
+  --identities <fichier.json> les identités de test (une liste JSON)
   --client-id <id>            (par défaut proconnect-express-local)
   --client-secret <secret>    au moins 32 caractères
   --redirect-uri <uri>        répétable (par défaut http://localhost:3000/callback)
@@ -92,10 +100,65 @@ Options d'emulator (il tourne jusqu'à Ctrl+C) :
 
   -h, --help                  cette aide
 
-Codes de sortie : 0 tout va bien (emulator : arrêté par Ctrl+C), 1 une vérification a échoué
-(ou un avertissement avec --strict) ou l'émulateur n'a pas pu démarrer, 2 commande, option ou
-configuration invalide, 70 erreur interne de l'outil.
+Langue : français, ou anglais quand LC_ALL, LC_MESSAGES ou LANG commence par en.
+
+Codes de sortie : 0 tout va bien (emulator : arrêté par Ctrl+C ou SIGTERM), 1 une vérification a
+échoué (ou un avertissement avec --strict) ou l'émulateur n'a pas pu démarrer, 2 commande, option
+ou configuration invalide, 70 erreur interne de l'outil.
 `;
+
+const USAGE_EN = `Usage: proconnect-express <command> [options]
+
+Commands:
+  sp-config   the answers to paste into ProConnect's form (client id, network, environment,
+              login and logout redirect URIs)
+  doctor      live checks of the configuration against ProConnect (discovery, issuer,
+              algorithms, scopes, clock, registered client id and redirect URIs)
+  emulator    a local ProConnect (the emulator of proconnect-express/testing) with its registered
+              clients, to develop offline; it needs the oidc-provider package
+
+Configuration (sp-config, doctor): the environment variables
+  PROCONNECT_CLIENT_ID, PROCONNECT_BASE_URL, PROCONNECT_ENVIRONMENT, PROCONNECT_NETWORK,
+  PROCONNECT_ISSUER (PROCONNECT_CLIENT_SECRET is neither needed nor ever printed)
+or a file of proconnect() options, JSON or a JavaScript module (export default):
+  --config <file.json|file.js>
+
+sp-config options:
+  --json                      the same as JSON
+  --existing <uri>            a LOGIN redirect URI already registered (repeatable)
+  --existing-logout <uri>     a LOGOUT redirect URI already registered (repeatable)
+  --strict                    exit code 1 when there is a warning
+
+doctor options:
+  --timeout <ms>              bound of each request (default: httpTimeout, 5000)
+
+emulator options (it runs until Ctrl+C or SIGTERM):
+  --port <n>                  port to listen on (default 4000; 0 for a free port)
+  --host <address>            interface to listen on (default 127.0.0.1)
+  --strict                    ProConnect's documented rules for /authorize (state and nonce of
+                              32 characters, unknown parameter refused)
+  --clients <file.json>       the clients to register (a JSON list), instead of the --client-id…
+                              options below
+  --identities <file.json>    the test identities (a JSON list)
+  --client-id <id>            (default proconnect-express-local)
+  --client-secret <secret>    at least 32 characters
+  --redirect-uri <uri>        repeatable (default http://localhost:3000/callback)
+  --post-logout-redirect-uri <uri>
+                              repeatable (default http://localhost:3000/logout/callback)
+  --id-token-alg <alg>        ES256, RS256 or HS256 (default ES256)
+  --userinfo-alg <alg>        ES256, RS256 or HS256 (default ES256)
+
+  -h, --help                  this help
+
+Language: French, or English when LC_ALL, LC_MESSAGES or LANG starts with en.
+
+Exit codes: 0 everything fine (emulator: stopped by Ctrl+C or SIGTERM), 1 a check failed (or a
+warning with --strict) or the emulator could not start, 2 invalid command, option or
+configuration, 70 internal error of the tool.
+`;
+
+/** The usage, in the run's language. */
+export const usage = (lang: Lang): string => (lang === "en" ? USAGE_EN : USAGE_FR);
 
 const OPTIONS = {
   config: { type: "string" },
@@ -113,6 +176,8 @@ const OPTIONS = {
   "post-logout-redirect-uri": { type: "string", multiple: true },
   "id-token-alg": { type: "string" },
   "userinfo-alg": { type: "string" },
+  clients: { type: "string" },
+  identities: { type: "string" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -132,10 +197,10 @@ const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
     "post-logout-redirect-uri",
     "id-token-alg",
     "userinfo-alg",
+    "clients",
+    "identities",
   ]),
 };
-
-const COMMAND_LIST = "sp-config, doctor ou emulator";
 
 const parseOptions = (argv: readonly string[]) =>
   parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -150,27 +215,41 @@ const isCommand = (value: string | undefined): value is Command =>
  * @example
  * parseCliArgs(["sp-config", "--json"]); // { command: "sp-config", json: true, … }
  */
-export function parseCliArgs(argv: readonly string[]): ParsedArgs {
+export function parseCliArgs(argv: readonly string[], lang: Lang = "fr"): ParsedArgs {
+  const t = translator(lang);
+  const commandList = t("sp-config, doctor ou emulator", "sp-config, doctor or emulator");
   let parsed;
   try {
     parsed = parseOptions(argv);
   } catch (error) {
-    return { command: "usage-error", message: usageMessage(error as NodeJS.ErrnoException) };
+    return { command: "usage-error", message: usageMessage(error as NodeJS.ErrnoException, lang) };
   }
   const { values, positionals } = parsed;
   const [name, ...extra] = positionals;
   if (name === "help" || (name === undefined && values.help)) return { command: "help" };
   if (name === undefined) {
-    return { command: "usage-error", message: `commande manquante : ${COMMAND_LIST}` };
+    return {
+      command: "usage-error",
+      message: t(`commande manquante : ${commandList}`, `missing command: ${commandList}`),
+    };
   }
   if (!isCommand(name)) {
     return {
       command: "usage-error",
-      message: `commande inconnue : ${name} (${COMMAND_LIST})`,
+      message: t(
+        `commande inconnue : ${name} (${commandList})`,
+        `unknown command: ${name} (${commandList})`,
+      ),
     };
   }
   if (extra.length > 0) {
-    return { command: "usage-error", message: `argument inattendu : ${extra.join(" ")}` };
+    return {
+      command: "usage-error",
+      message: t(
+        `argument inattendu : ${extra.join(" ")}`,
+        `unexpected argument: ${extra.join(" ")}`,
+      ),
+    };
   }
   const misplaced = (Object.keys(values) as OptionName[]).filter(
     (option) => !ALLOWED[name].has(option),
@@ -178,12 +257,14 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   if (misplaced.length > 0) {
     return {
       command: "usage-error",
-      message: `option inconnue pour ${name} : ${misplaced.map((option) => `--${option}`).join(", ")}`,
+      message:
+        t(`option inconnue pour ${name} : `, `unknown option for ${name}: `) +
+        misplaced.map((option) => `--${option}`).join(", "),
     };
   }
   if (values.help) return { command: "help" };
 
-  if (name === "emulator") return emulatorArgs(values);
+  if (name === "emulator") return emulatorArgs(values, lang);
   if (name === "doctor") {
     let timeout: number | undefined;
     if (values.timeout !== undefined) {
@@ -191,7 +272,10 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
       if (!/^\d+$/.test(values.timeout) || timeout < 1 || timeout > 60_000) {
         return {
           command: "usage-error",
-          message: `--timeout : un nombre de millisecondes de 1 à 60000, pas « ${values.timeout} »`,
+          message: t(
+            `--timeout : un nombre de millisecondes de 1 à 60000, pas « ${values.timeout} »`,
+            `--timeout: a number of milliseconds from 1 to 60000, not "${values.timeout}"`,
+          ),
         };
       }
     }
@@ -207,16 +291,39 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
   };
 }
 
-function emulatorArgs(values: ReturnType<typeof parseOptions>["values"]): ParsedArgs {
+function emulatorArgs(values: ReturnType<typeof parseOptions>["values"], lang: Lang): ParsedArgs {
+  const t = translator(lang);
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);
     if (!/^\d+$/.test(values.port) || port > 65535) {
       return {
         command: "usage-error",
-        message: `--port : un numéro de port de 0 à 65535, pas « ${values.port} »`,
+        message: t(
+          `--port : un numéro de port de 0 à 65535, pas « ${values.port} »`,
+          `--port: a port number from 0 to 65535, not "${values.port}"`,
+        ),
       };
     }
+  }
+  const oneClientFlags = [
+    "client-id",
+    "client-secret",
+    "redirect-uri",
+    "post-logout-redirect-uri",
+    "id-token-alg",
+    "userinfo-alg",
+  ] as const;
+  const mixed = oneClientFlags.filter((flag) => values[flag] !== undefined);
+  if (values.clients !== undefined && mixed.length > 0) {
+    const flags = mixed.map((flag) => `--${flag}`).join(", ");
+    return {
+      command: "usage-error",
+      message: t(
+        `--clients donne tous les clients : ${flags} n'a pas de sens avec lui (mettez-le dans le fichier)`,
+        `--clients gives every client: ${flags} makes no sense with it (put it in the file)`,
+      ),
+    };
   }
   return {
     command: "emulator",
@@ -229,17 +336,24 @@ function emulatorArgs(values: ReturnType<typeof parseOptions>["values"]): Parsed
     postLogoutRedirectUris: values["post-logout-redirect-uri"],
     idTokenAlg: values["id-token-alg"],
     userinfoAlg: values["userinfo-alg"],
+    clientsFile: values.clients,
+    identitiesFile: values.identities,
   };
 }
 
-/** parseArgs's mistakes, said in French like the rest; the option is quoted in its message. */
-function usageMessage(error: NodeJS.ErrnoException): string {
+/** parseArgs's mistakes, said in the run's language; the option is quoted in its message. */
+function usageMessage(error: NodeJS.ErrnoException, lang: Lang): string {
+  const t = translator(lang);
   const option = /'([^']+)'/.exec(error.message)?.[1] ?? "";
-  if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `option inconnue : ${option}`;
-  if (error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    return option.includes("<value>")
-      ? `l'option ${option.replace(" <value>", "")} attend une valeur`
-      : `l'option ${option} ne prend pas de valeur`;
+  if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    return t(`option inconnue : ${option}`, `unknown option: ${option}`);
   }
-  return error.message;
+  if (error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const name = option.replace(" <value>", "");
+    return option.includes("<value>")
+      ? t(`l'option ${name} attend une valeur`, `option ${name} needs a value`)
+      : t(`l'option ${option} ne prend pas de valeur`, `option ${option} takes no value`);
+  }
+  // Node's own message, in English: said without it in French.
+  return t("ligne de commande invalide", error.message);
 }

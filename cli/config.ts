@@ -2,22 +2,31 @@ import type { z } from "zod";
 import { ProConnectError } from "../lib/errors.js";
 import { resolveOptions, type ResolvedOptions } from "../lib/options.js";
 import { ENV_VARIABLES } from "./env.js";
+import { issueMessage, translator, type Lang } from "./i18n.js";
 
 export { ENV_VARIABLES };
 
 type EnvOption = keyof typeof ENV_VARIABLES;
 
 /** What to say when a required value is missing, rather than zod's "invalid URL". */
-const MISSING_HINTS: Partial<Record<EnvOption, string>> = {
-  clientId: "le client_id que ProConnect vous a donné",
-  baseUrl:
-    "l'adresse publique de l'application, ex. https://mon-service.gouv.fr (les URLs de redirection en dérivent)",
+const MISSING_HINTS: Partial<Record<EnvOption, Record<Lang, string>>> = {
+  clientId: {
+    fr: "le client_id que ProConnect vous a donné",
+    en: "the client_id ProConnect gave you",
+  },
+  baseUrl: {
+    fr: "l'adresse publique de l'application, ex. https://mon-service.gouv.fr (les URLs de redirection en dérivent)",
+    en: "the app's public address, e.g. https://mon-service.gouv.fr (the redirect URIs are derived from it)",
+  },
 };
 
 // Neither command signs in: validation needs a secret, the commands never use nor print this one.
 const SECRET_PLACEHOLDER = "unused-by-the-cli-which-never-signs-in";
 
-/** Where the configuration came from: the environment, or a JSON file of `proconnect()` options. */
+/** Files read as a JavaScript module (its default export) rather than as JSON. */
+const MODULE_FILE = /\.(?:js|mjs|cjs)$/i;
+
+/** Where the configuration came from: the environment, or a file of `proconnect()` options. */
 export type ConfigSource = { kind: "env" } | { kind: "file"; path: string };
 
 type DefaultedOption = "environment" | "network" | "issuer";
@@ -45,45 +54,88 @@ export type ConfigResult =
 
 export interface LoadConfigInput {
   env: Readonly<Record<string, string | undefined>>;
-  /** `--config`: read this JSON file instead of the environment. */
+  /** `--config`: read this JSON or JavaScript file instead of the environment. */
   configPath: string | undefined;
   /** Reads a file as text (throws as `fs.readFileSync` does). */
   readFile: (path: string) => string;
+  /** Imports a JavaScript file (`.js`, `.mjs`, `.cjs`) and resolves to its module namespace. */
+  importFile: (path: string) => Promise<unknown>;
+  lang: Lang;
 }
 
 /**
- * Reads the configuration from the environment or a JSON file and validates it with the very schema of
- * `proconnect()`. Problems name the environment variable a wrong value came from.
+ * Reads the configuration from the `PROCONNECT_*` environment variables, or from a JSON or JavaScript
+ * file, and validates it with the very schema of `proconnect()`. Problems name the environment variable
+ * (or the file's key) a wrong value came from, in the run's language.
  */
-export function loadConfig(input: LoadConfigInput): ConfigResult {
-  if (input.configPath === undefined) return fromEnv(input.env);
-  const source: ConfigSource = { kind: "file", path: input.configPath };
-  let text: string;
-  try {
-    text = input.readFile(input.configPath);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === "ENOENT" ? "fichier introuvable" : `lecture impossible (${code ?? "?"})`;
-    return { ok: false, source, problems: [`${input.configPath} : ${reason}`] };
+export async function loadConfig(input: LoadConfigInput): Promise<ConfigResult> {
+  const t = translator(input.lang);
+  if (input.configPath === undefined) return fromEnv(input.env, input.lang);
+  const path = input.configPath;
+  const source: ConfigSource = { kind: "file", path };
+  const failed = (problem: string): ConfigResult => ({ ok: false, source, problems: [problem] });
+  let value: unknown;
+  if (MODULE_FILE.test(path)) {
+    try {
+      input.readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        return failed(`${path} : ${t("fichier introuvable", "file not found")}`);
+      }
+    }
+    let module: unknown;
+    try {
+      module = await input.importFile(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // The module's own error (a syntax error, a throw): its name only, its message may quote the file.
+      const name = (error as Error | undefined)?.name ?? "Error";
+      return failed(
+        `${path} : ${t("chargement impossible", "cannot be loaded")} (${code ?? name}${code === "ERR_MODULE_NOT_FOUND" ? t(" : un module qu'il importe est introuvable", ": a module it imports is missing") : ""})`,
+      );
+    }
+    value = (module as { default?: unknown } | null)?.default;
+    if (value === undefined) {
+      return failed(
+        `${path} : ${t(
+          "doit exporter par défaut (export default, module.exports) un objet des options de proconnect()",
+          "must export by default (export default, module.exports) an object of proconnect() options",
+        )}`,
+      );
+    }
+  } else {
+    let text: string;
+    try {
+      text = input.readFile(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return failed(
+        `${path} : ${
+          code === "ENOENT"
+            ? t("fichier introuvable", "file not found")
+            : t(`lecture impossible (${code ?? "?"})`, `cannot be read (${code ?? "?"})`)
+        }`,
+      );
+    }
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      // JSON.parse's message may quote the text around the mistake, secret included: only its position.
+      const position = /position (\d+)/.exec((error as Error).message)?.[1];
+      const where =
+        position === undefined ? "" : ` (${lineAndColumn(text, Number(position), input.lang)})`;
+      return failed(`${path} : ${t("JSON invalide", "invalid JSON")}${where}`);
+    }
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    // JSON.parse's message may quote the text around the mistake, secret included: only its position.
-    const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    const where = position === undefined ? "" : ` (${lineAndColumn(text, Number(position))})`;
-    return { ok: false, source, problems: [`${input.configPath} : JSON invalide${where}`] };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return failed(
+      `${path} : ${t(
+        "doit contenir un objet des options de proconnect()",
+        "must hold an object of proconnect() options",
+      )}`,
+    );
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return {
-      ok: false,
-      source,
-      problems: [`${input.configPath} : doit contenir un objet JSON des options de proconnect()`],
-    };
-  }
-  const record = json as Record<string, unknown>;
+  const record = value as Record<string, unknown>;
   const hasSecret = record.clientSecret !== undefined;
   const result = validate(
     hasSecret ? record : { ...record, clientSecret: SECRET_PLACEHOLDER },
@@ -91,13 +143,14 @@ export function loadConfig(input: LoadConfigInput): ConfigResult {
     hasSecret,
     (field) => !(field in record),
     (field) => field,
+    input.lang,
   );
   const secret = typeof record.clientSecret === "string" ? record.clientSecret : undefined;
   return result.ok ? result : { ...result, secret };
 }
 
-function fromEnv(env: LoadConfigInput["env"]): ConfigResult {
-  // As in the example app, an empty variable (`FOO=` in a .env file) means "not set".
+function fromEnv(env: LoadConfigInput["env"], lang: Lang): ConfigResult {
+  // An empty variable (`FOO=` in a .env file) means "not set".
   const read = (option: EnvOption) => {
     const value = env[ENV_VARIABLES[option]];
     return value === "" ? undefined : value;
@@ -115,6 +168,7 @@ function fromEnv(env: LoadConfigInput["env"]): ConfigResult {
     hasSecret,
     (field) => !(field in options),
     (field) => (field in ENV_VARIABLES ? `${ENV_VARIABLES[field as EnvOption]} (${field})` : field),
+    lang,
   );
 }
 
@@ -124,7 +178,9 @@ function validate(
   hasSecret: boolean,
   isMissing: (field: string) => boolean,
   label: (field: string) => string,
+  lang: Lang,
 ): ConfigResult {
+  const t = translator(lang);
   let options: ResolvedOptions;
   try {
     options = resolveOptions(input);
@@ -136,14 +192,14 @@ function validate(
       source,
       problems: issues.map((issue) => {
         const field = String(issue.path[0] ?? "");
-        const hint = MISSING_HINTS[field as EnvOption];
+        const hint = MISSING_HINTS[field as EnvOption]?.[lang];
         const message =
           issue.path.length === 1 && isMissing(field)
-            ? `manquant : ${hint ?? issue.message}`
-            : issue.message;
+            ? `${t("manquant", "missing")}${lang === "en" ? ":" : " :"} ${hint ?? issueMessage(issue, lang)}`
+            : issueMessage(issue, lang);
         return issue.path.length === 0
           ? message
-          : `${label(field)}${pathTail(issue.path.slice(1))} : ${message}`;
+          : `${label(field)}${pathTail(issue.path.slice(1))}${lang === "en" ? ":" : " :"} ${message}`;
       }),
     };
   }
@@ -158,9 +214,12 @@ function pathTail(path: readonly PropertyKey[]): string {
   return path.map((key) => (typeof key === "number" ? `[${key}]` : `.${String(key)}`)).join("");
 }
 
-function lineAndColumn(text: string, position: number): string {
+function lineAndColumn(text: string, position: number, lang: Lang): string {
   const before = text.slice(0, position).split("\n");
-  return `ligne ${before.length}, colonne ${(before.at(-1)?.length ?? 0) + 1}`;
+  const column = (before.at(-1)?.length ?? 0) + 1;
+  return lang === "en"
+    ? `line ${before.length}, column ${column}`
+    : `ligne ${before.length}, colonne ${column}`;
 }
 
 /** How an option is named where it came from: its environment variable, or its key in the file. */
@@ -168,7 +227,8 @@ export function optionName(source: ConfigSource, option: EnvOption): string {
   return source.kind === "env" ? ENV_VARIABLES[option] : option;
 }
 
-/** How a configuration source is named in French: in a heading or after "configuration". */
-export function describeSource(source: ConfigSource): string {
+/** How a configuration source is named: in a heading or after "configuration". */
+export function describeSource(source: ConfigSource, lang: Lang): string {
+  if (lang === "en") return source.kind === "env" ? "environment variables" : `file ${source.path}`;
   return source.kind === "env" ? "variables d'environnement" : `fichier ${source.path}`;
 }

@@ -2,7 +2,9 @@ import { networkErrorCode } from "../lib/provider-errors.js";
 import type { SigningAlg } from "../lib/algorithms.js";
 import { EXIT, type DoctorArgs } from "./args.js";
 import { describeSource, optionName, type LoadedConfig } from "./config.js";
+import type { Translate } from "./i18n.js";
 import { ENVIRONMENT_LABELS, mark, NETWORK_LABELS, type Output, type Status } from "./output.js";
+import { checkRegistration } from "./registration.js";
 import { uriProblems } from "./uris.js";
 
 /** What doctor needs from the outside world, injectable for tests of its pure parts. */
@@ -14,22 +16,24 @@ export interface DoctorDeps {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-interface Check {
+export interface Check {
   status: Extract<Status, "pass" | "fail" | "skip">;
   text: string;
   details?: string[];
 }
 
 /** ProConnect's discovery document, as far as doctor reads it. */
-interface Discovery {
+export interface Discovery {
   issuer?: unknown;
+  authorization_endpoint?: unknown;
+  end_session_endpoint?: unknown;
   jwks_uri?: unknown;
   scopes_supported?: unknown;
   id_token_signing_alg_values_supported?: unknown;
   userinfo_signing_alg_values_supported?: unknown;
 }
 
-interface Fetched {
+export interface Fetched {
   response: Response;
   body: string;
   /** Local times just before the request and once the headers arrived. */
@@ -49,6 +53,7 @@ export async function runDoctor(
   deps: DoctorDeps,
 ): Promise<number> {
   const { options, source } = config;
+  const { t, lang } = output;
   const timeout = args.timeout ?? options.httpTimeout;
   const counts = { pass: 0, fail: 0, skip: 0 };
   const report = (check: Check) => {
@@ -56,80 +61,134 @@ export async function runDoctor(
     output.out(`${mark(check.status, output.color)} ${check.text}`);
     for (const detail of check.details ?? []) output.out(`  ${detail}`);
   };
+  const sourceName = describeSource(source, lang);
 
   const issuerOrigin = config.defaulted.has("issuer")
-    ? `déduit de ${optionName(source, "environment")} et ${optionName(source, "network")}`
+    ? t(
+        `déduit de ${optionName(source, "environment")} et ${optionName(source, "network")}`,
+        `from ${optionName(source, "environment")} and ${optionName(source, "network")}`,
+      )
     : optionName(source, "issuer");
-  output.out(`proconnect-express doctor (${describeSource(source)})`);
+  output.out(`proconnect-express doctor (${sourceName})`);
   output.out(`  client id     ${options.clientId}`);
-  output.out(`  réseau        ${NETWORK_LABELS[options.network]}`);
-  output.out(`  environnement ${ENVIRONMENT_LABELS[options.environment].toLowerCase()}`);
+  output.out(`  ${t("réseau       ", "network      ")} ${NETWORK_LABELS[options.network]}`);
+  output.out(
+    `  ${t("environnement", "environment  ")} ${ENVIRONMENT_LABELS[lang][options.environment].toLowerCase()}`,
+  );
   output.out(`  issuer        ${options.issuer} (${issuerOrigin})`);
   output.out(
-    `  secret        ${config.hasSecret ? "défini (jamais affiché)" : "non défini : inutile ici, mais proconnect() l'exige"}`,
+    `  secret        ${
+      config.hasSecret
+        ? t("défini (jamais affiché)", "set (never printed)")
+        : t(
+            "non défini : inutile ici, mais proconnect() l'exige",
+            "not set: useless here, but proconnect() requires it",
+          )
+    }`,
   );
-  output.out(`  délai         ${timeout} ms par requête`);
+  output.out(
+    `  ${t("délai        ", "timeout      ")} ${timeout} ms ${t("par requête", "per request")}`,
+  );
   output.out();
 
-  report({ status: "pass", text: `configuration valide (${describeSource(source)})` });
-  report(checkRedirectUris(config));
+  report({
+    status: "pass",
+    text: t(`configuration valide (${sourceName})`, `valid configuration (${sourceName})`),
+  });
+  report(checkRedirectUris(config, output));
 
   const discoveryUrl = `${options.issuer}/.well-known/openid-configuration`;
-  const discovery = await fetchDiscovery(discoveryUrl, timeout, config, deps);
+  const discovery = await fetchDiscovery(discoveryUrl, timeout, config, deps, t);
   report(discovery.check);
   const document = discovery.document;
   if (document === undefined) {
-    for (const what of ["issuer", "algorithmes", "scopes", "horloge", "JWKS"]) {
+    const what = [
+      "issuer",
+      t("algorithmes", "algorithms"),
+      "scopes",
+      t("horloge", "clock"),
+      "JWKS",
+      t("enregistrement du client", "client registration"),
+    ];
+    for (const name of what) {
       report({
         status: "skip",
-        text: `${what} : vérification impossible sans document de découverte`,
+        text: t(
+          `${name} : vérification impossible sans document de découverte`,
+          `${name}: cannot be checked without a discovery document`,
+        ),
       });
     }
   } else {
-    report(checkIssuer(document, config));
+    report(checkIssuer(document, config, t));
     report(
       checkAlg(
-        "de l'id_token",
+        t("de l'id_token", "of the id_token"),
         "id_token_signing_alg_values_supported",
         document,
         options.idTokenSignedResponseAlg,
+        t,
       ),
     );
     report(
       checkAlg(
-        "de userinfo",
+        t("de userinfo", "of userinfo"),
         "userinfo_signing_alg_values_supported",
         document,
         options.userinfoSignedResponseAlg,
+        t,
       ),
     );
-    report(checkScopes(document, options.scope.split(" ")));
-    report(checkClock(discovery.fetched, options.clockTolerance));
-    report(await checkJwks(document, config, timeout, deps));
+    report(checkScopes(document, options.scope.split(" "), t));
+    report(checkClock(discovery.fetched, options.clockTolerance, t));
+    report(await checkJwks(document, config, timeout, deps, t));
+    for (const check of await checkRegistration(document, config, timeout, deps, t)) report(check);
   }
 
   output.out();
   const plural = (n: number) => (n > 1 ? "s" : "");
-  const summary = [
-    `${counts.pass} réussie${plural(counts.pass)}`,
-    `${counts.fail} en échec`,
-    ...(counts.skip > 0 ? [`${counts.skip} impossible${plural(counts.skip)}`] : []),
-  ].join(", ");
-  output.out(counts.fail === 0 ? `Tout est bon (${summary}).` : `Échec de doctor : ${summary}.`);
+  const summary =
+    lang === "en"
+      ? [
+          `${counts.pass} passed`,
+          `${counts.fail} failed`,
+          ...(counts.skip > 0 ? [`${counts.skip} not run`] : []),
+        ].join(", ")
+      : [
+          `${counts.pass} réussie${plural(counts.pass)}`,
+          `${counts.fail} en échec`,
+          ...(counts.skip > 0 ? [`${counts.skip} impossible${plural(counts.skip)}`] : []),
+        ].join(", ");
+  output.out(
+    counts.fail === 0
+      ? t(`Tout est bon (${summary}).`, `All good (${summary}).`)
+      : t(`Échec de doctor : ${summary}.`, `doctor failed: ${summary}.`),
+  );
   return counts.fail === 0 ? EXIT.ok : EXIT.failed;
 }
 
-function checkRedirectUris(config: LoadedConfig): Check {
+function checkRedirectUris(config: LoadedConfig, output: Output): Check {
+  const { t } = output;
   const uris = [config.options.redirectUri, config.options.postLogoutRedirectUri];
   const problems = uris.flatMap((uri) =>
-    uriProblems(uri, config.options.environment).map(
+    uriProblems(uri, config.options.environment, output.lang).map(
       (problem) =>
         `${uri} ${problem.message}${problem.proconnectCode ? ` (${problem.proconnectCode})` : ""}`,
     ),
   );
   return problems.length === 0
-    ? { status: "pass", text: `URLs de redirection bien formées : ${uris.join(", ")}` }
-    : { status: "fail", text: "URLs de redirection mal formées", details: problems };
+    ? {
+        status: "pass",
+        text: t(
+          `URLs de redirection bien formées : ${uris.join(", ")}`,
+          `well-formed redirect URIs: ${uris.join(", ")}`,
+        ),
+      }
+    : {
+        status: "fail",
+        text: t("URLs de redirection mal formées", "malformed redirect URIs"),
+        details: problems,
+      };
 }
 
 async function fetchDiscovery(
@@ -137,12 +196,13 @@ async function fetchDiscovery(
   timeout: number,
   config: LoadedConfig,
   deps: DoctorDeps,
+  t: Translate,
 ): Promise<{ check: Check; document?: Discovery; fetched?: Fetched }> {
   let fetched: Fetched;
   try {
     fetched = await get(url, timeout, deps);
   } catch (error) {
-    return { check: unreachable(url, error, timeout, config, deps) };
+    return { check: unreachable(url, error, timeout, config, deps, t) };
   }
   const { response, body, sentAt, receivedAt } = fetched;
   const took = `${Math.round(receivedAt - sentAt)} ms`;
@@ -150,9 +210,15 @@ async function fetchDiscovery(
     return {
       check: {
         status: "fail",
-        text: `découverte : ${url} a répondu HTTP ${response.status} en ${took}`,
+        text: t(
+          `découverte : ${url} a répondu HTTP ${response.status} en ${took}`,
+          `discovery: ${url} answered HTTP ${response.status} in ${took}`,
+        ),
         details: [
-          `Vérifiez ${optionName(config.source, "issuer")} : l'issuer de ProConnect se termine par /api/v2.`,
+          t(
+            `Vérifiez ${optionName(config.source, "issuer")} : l'issuer de ProConnect se termine par /api/v2.`,
+            `Check ${optionName(config.source, "issuer")}: ProConnect's issuer ends with /api/v2.`,
+          ),
         ],
       },
     };
@@ -164,25 +230,41 @@ async function fetchDiscovery(
     document = undefined;
   }
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
+    const type = response.headers.get("content-type") ?? t("sans Content-Type", "no Content-Type");
     return {
       check: {
         status: "fail",
-        text: `découverte : ${url} n'a pas répondu un document JSON (${response.headers.get("content-type") ?? "sans Content-Type"})`,
+        text: t(
+          `découverte : ${url} n'a pas répondu un document JSON (${type})`,
+          `discovery: ${url} did not answer a JSON document (${type})`,
+        ),
       },
     };
   }
   return {
-    check: { status: "pass", text: `découverte : ${url} a répondu en ${took}` },
+    check: {
+      status: "pass",
+      text: t(`découverte : ${url} a répondu en ${took}`, `discovery: ${url} answered in ${took}`),
+    },
     document: document as Discovery,
     fetched,
   };
 }
 
 /** A GET bounded by `timeout`, body included (a server may send headers, then stall). */
-async function get(url: string, timeout: number, deps: DoctorDeps): Promise<Fetched> {
+export async function get(
+  url: string,
+  timeout: number,
+  deps: DoctorDeps,
+  init: { redirect?: "follow" | "manual"; accept?: string } = {},
+): Promise<Fetched> {
   const signal = AbortSignal.timeout(timeout);
   const sentAt = deps.now();
-  const response = await deps.fetch(url, { signal, headers: { accept: "application/json" } });
+  const response = await deps.fetch(url, {
+    signal,
+    redirect: init.redirect ?? "follow",
+    headers: { accept: init.accept ?? "application/json" },
+  });
   const receivedAt = deps.now();
   return { response, body: await response.text(), sentAt, receivedAt };
 }
@@ -193,58 +275,109 @@ function unreachable(
   timeout: number,
   config: LoadedConfig,
   deps: DoctorDeps,
+  t: Translate,
 ): Check {
   const host = URL.canParse(url) ? new URL(url).host : url;
   const code = networkErrorCode(error);
   const timedOut = (error as Error | undefined)?.name === "TimeoutError";
   const reason = timedOut
-    ? `pas de réponse en ${timeout} ms`
+    ? t(`pas de réponse en ${timeout} ms`, `no answer in ${timeout} ms`)
     : code === "ECONNREFUSED"
-      ? `connexion refusée par ${host} (ECONNREFUSED) : rien n'écoute à cette adresse`
+      ? t(
+          `connexion refusée par ${host} (ECONNREFUSED) : rien n'écoute à cette adresse`,
+          `connection refused by ${host} (ECONNREFUSED): nothing listens at this address`,
+        )
       : code === "ENOTFOUND" || code === "EAI_AGAIN"
-        ? `nom inconnu : ${host} (${code})`
-        : `connexion impossible à ${host} (${code ?? (error as Error | undefined)?.message ?? String(error)})`;
+        ? t(`nom inconnu : ${host} (${code})`, `unknown name: ${host} (${code})`)
+        : t(
+            `connexion impossible à ${host} (${code ?? (error as Error | undefined)?.name ?? "?"})`,
+            `cannot connect to ${host} (${code ?? (error as Error | undefined)?.message ?? String(error)})`,
+          );
   const details: string[] = [];
   if (config.options.network === "rie") {
     details.push(
-      "Sur le RIE, ProConnect doit d'abord ouvrir les flux depuis la plage d'adresses IP sortantes de ce",
-      "serveur (champ « Plages / adresses IP » du formulaire, voir proconnect-express sp-config) : tant",
-      "que ce n'est pas fait, les requêtes vers ProConnect expirent. Depuis une machine hors du RIE (un",
-      "poste sur Internet), les adresses du RIE sont injoignables : lancez doctor depuis le serveur de",
-      "l'application.",
+      ...(t("fr", "en") === "fr"
+        ? [
+            "Sur le RIE, ProConnect doit d'abord ouvrir les flux depuis la plage d'adresses IP sortantes de ce",
+            "serveur (champ « Plages / adresses IP » du formulaire, voir proconnect-express sp-config) : tant",
+            "que ce n'est pas fait, les requêtes vers ProConnect expirent. Depuis une machine hors du RIE (un",
+            "poste sur Internet), les adresses du RIE sont injoignables : lancez doctor depuis le serveur de",
+            "l'application.",
+          ]
+        : [
+            "On the RIE, ProConnect must first open the flows from this server's outgoing IP range (the",
+            "form's « Plages / adresses IP » field, see proconnect-express sp-config): until then, requests",
+            "to ProConnect time out. From a machine outside the RIE (a computer on the Internet), the RIE's",
+            "addresses cannot be reached: run doctor from the app's server.",
+          ]),
     );
   } else if (timedOut) {
     details.push(
-      `Vérifiez que ce serveur peut joindre ${host} en HTTPS (pare-feu, proxy sortant), ou augmentez --timeout.`,
+      t(
+        `Vérifiez que ce serveur peut joindre ${host} en HTTPS (pare-feu, proxy sortant), ou augmentez --timeout.`,
+        `Check that this server can reach ${host} over HTTPS (firewall, outgoing proxy), or raise --timeout.`,
+      ),
     );
   } else if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-    details.push("Vérifiez le nom de l'issuer et la résolution DNS de ce serveur.");
+    details.push(
+      t(
+        "Vérifiez le nom de l'issuer et la résolution DNS de ce serveur.",
+        "Check the issuer's name and this server's DNS resolution.",
+      ),
+    );
   }
   if (!config.defaulted.has("issuer")) {
-    details.push(`L'issuer vient de ${optionName(config.source, "issuer")} : vérifiez-le.`);
+    const name = optionName(config.source, "issuer");
+    details.push(
+      t(`L'issuer vient de ${name} : vérifiez-le.`, `The issuer comes from ${name}: check it.`),
+    );
   }
   const proxy = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].find(
     (name) => deps.env[name],
   );
   if (proxy !== undefined) {
     details.push(
-      `${proxy} est défini, mais le fetch de Node (celui du middleware aussi) ne passe par aucun proxy.`,
+      t(
+        `${proxy} est défini, mais le fetch de Node (celui du middleware aussi) ne passe par aucun proxy.`,
+        `${proxy} is set, but Node's fetch (the middleware's too) goes through no proxy.`,
+      ),
     );
-  }
-  return { status: "fail", text: `découverte : ${url} injoignable, ${reason}`, details };
-}
-
-function checkIssuer(document: Discovery, config: LoadedConfig): Check {
-  const expected = config.options.issuer;
-  if (document.issuer === expected) {
-    return { status: "pass", text: `issuer : ${expected}, identique à celui annoncé` };
   }
   return {
     status: "fail",
-    text: `issuer : le serveur annonce ${JSON.stringify(document.issuer)}, la configuration attend "${expected}"`,
+    text: t(
+      `découverte : ${url} injoignable, ${reason}`,
+      `discovery: ${url} unreachable, ${reason}`,
+    ),
+    details,
+  };
+}
+
+function checkIssuer(document: Discovery, config: LoadedConfig, t: Translate): Check {
+  const expected = config.options.issuer;
+  if (document.issuer === expected) {
+    return {
+      status: "pass",
+      text: t(
+        `issuer : ${expected}, identique à celui annoncé`,
+        `issuer: ${expected}, the one announced`,
+      ),
+    };
+  }
+  const announced = JSON.stringify(document.issuer);
+  const name = optionName(config.source, "issuer");
+  return {
+    status: "fail",
+    text: t(
+      `issuer : le serveur annonce ${announced}, la configuration attend "${expected}"`,
+      `issuer: the server announces ${announced}, the configuration expects "${expected}"`,
+    ),
     details: [
-      "Le middleware compare à la lettre et refuserait ce serveur (issuer_mismatch) :",
-      `corrigez ${optionName(config.source, "issuer")} si c'est bien ProConnect.`,
+      t(
+        "Le middleware compare à la lettre et refuserait ce serveur (issuer_mismatch) :",
+        "The middleware compares to the letter and would refuse this server (issuer_mismatch):",
+      ),
+      t(`corrigez ${name} si c'est bien ProConnect.`, `fix ${name} if it is ProConnect indeed.`),
     ],
   };
 }
@@ -260,34 +393,73 @@ function checkAlg(
   field: keyof Discovery,
   document: Discovery,
   alg: SigningAlg,
+  t: Translate,
 ): Check {
   const supported = stringList(document[field]);
   if (supported === undefined) {
-    return { status: "fail", text: `algorithme ${what} : ${field} absent du document` };
+    return {
+      status: "fail",
+      text: t(
+        `algorithme ${what} : ${field} absent du document`,
+        `algorithm ${what}: ${field} missing from the document`,
+      ),
+    };
   }
   return supported.includes(alg)
-    ? { status: "pass", text: `algorithme ${what} : ${alg} proposé (${field})` }
+    ? {
+        status: "pass",
+        text: t(
+          `algorithme ${what} : ${alg} proposé (${field})`,
+          `algorithm ${what}: ${alg} offered (${field})`,
+        ),
+      }
     : {
         status: "fail",
-        text: `algorithme ${what} : ${alg} n'est pas proposé (${field} : ${supported.join(", ")})`,
+        text: t(
+          `algorithme ${what} : ${alg} n'est pas proposé (${field} : ${supported.join(", ")})`,
+          `algorithm ${what}: ${alg} is not offered (${field}: ${supported.join(", ")})`,
+        ),
         details: [
-          "Configurez l'algorithme enregistré pour votre client chez ProConnect (ES256 par défaut).",
+          t(
+            "Configurez l'algorithme enregistré pour votre client chez ProConnect (ES256 par défaut).",
+            "Configure the algorithm registered for your client at ProConnect (ES256 by default).",
+          ),
         ],
       };
 }
 
-function checkScopes(document: Discovery, scopes: readonly string[]): Check {
+function checkScopes(document: Discovery, scopes: readonly string[], t: Translate): Check {
   const supported = stringList(document.scopes_supported);
   if (supported === undefined) {
-    return { status: "fail", text: "scopes : scopes_supported absent du document" };
+    return {
+      status: "fail",
+      text: t(
+        "scopes : scopes_supported absent du document",
+        "scopes: scopes_supported missing from the document",
+      ),
+    };
   }
   const missing = scopes.filter((scope) => !supported.includes(scope));
   return missing.length === 0
-    ? { status: "pass", text: `scopes : ${scopes.join(" ")}, tous proposés (scopes_supported)` }
+    ? {
+        status: "pass",
+        text: t(
+          `scopes : ${scopes.join(" ")}, tous proposés (scopes_supported)`,
+          `scopes: ${scopes.join(" ")}, all offered (scopes_supported)`,
+        ),
+      }
     : {
         status: "fail",
-        text: `scopes non proposés : ${missing.join(" ")} (scopes_supported : ${supported.join(" ")})`,
-        details: ["ProConnect refuserait la connexion (invalid_scope) : retirez-les de scopes."],
+        text: t(
+          `scopes non proposés : ${missing.join(" ")} (scopes_supported : ${supported.join(" ")})`,
+          `scopes not offered: ${missing.join(" ")} (scopes_supported: ${supported.join(" ")})`,
+        ),
+        details: [
+          t(
+            "ProConnect refuserait la connexion (invalid_scope) : retirez-les de scopes.",
+            "ProConnect would refuse the login (invalid_scope): remove them from scopes.",
+          ),
+        ],
       };
 }
 
@@ -296,11 +468,17 @@ function checkScopes(document: Discovery, scopes: readonly string[]): Check {
  * server's clock was in [date, date + 1 s) while ours went from sentAt to receivedAt. Fail only when
  * even the most favourable reading is beyond the tolerance.
  */
-function checkClock(fetched: Fetched | undefined, toleranceSeconds: number): Check {
+function checkClock(fetched: Fetched | undefined, toleranceSeconds: number, t: Translate): Check {
   const header = fetched?.response.headers.get("date");
   const serverTime = header ? Date.parse(header) : NaN;
   if (fetched === undefined || Number.isNaN(serverTime)) {
-    return { status: "skip", text: "horloge : vérification impossible sans en-tête Date valide" };
+    return {
+      status: "skip",
+      text: t(
+        "horloge : vérification impossible sans en-tête Date valide",
+        "clock: cannot be checked without a valid Date header",
+      ),
+    };
   }
   const lowest = serverTime - fetched.receivedAt;
   const highest = serverTime + 1000 - fetched.sentAt;
@@ -308,19 +486,31 @@ function checkClock(fetched: Fetched | undefined, toleranceSeconds: number): Che
   const estimate = Math.round(
     (serverTime + 500 - (fetched.sentAt + fetched.receivedAt) / 2) / 1000,
   );
-  const tolerance = `tolérance clockTolerance : ${toleranceSeconds} s`;
+  const tolerance = t(
+    `tolérance clockTolerance : ${toleranceSeconds} s`,
+    `clockTolerance: ${toleranceSeconds} s`,
+  );
   if (certain <= toleranceSeconds * 1000) {
     return {
       status: "pass",
-      text: `horloge : écart d'environ ${Math.abs(estimate)} s avec ProConnect (${tolerance})`,
+      text: t(
+        `horloge : écart d'environ ${Math.abs(estimate)} s avec ProConnect (${tolerance})`,
+        `clock: about ${Math.abs(estimate)} s apart from ProConnect (${tolerance})`,
+      ),
     };
   }
   return {
     status: "fail",
-    text: `horloge : cette machine a ${Math.abs(estimate)} s ${estimate > 0 ? "de retard" : "d'avance"} sur ProConnect (${tolerance})`,
+    text: t(
+      `horloge : cette machine a ${Math.abs(estimate)} s ${estimate > 0 ? "de retard" : "d'avance"} sur ProConnect (${tolerance})`,
+      `clock: this machine is ${Math.abs(estimate)} s ${estimate > 0 ? "behind" : "ahead of"} ProConnect (${tolerance})`,
+    ),
     details: [
-      "Les jetons de ProConnect seraient refusés (iat dans le futur ou exp dépassé) : synchronisez",
-      "l'horloge de ce serveur (NTP).",
+      t(
+        "Les jetons de ProConnect seraient refusés (iat dans le futur ou exp dépassé) : synchronisez",
+        "ProConnect's tokens would be refused (iat in the future or exp passed): synchronise",
+      ),
+      t("l'horloge de ce serveur (NTP).", "this server's clock (NTP)."),
     ],
   };
 }
@@ -332,22 +522,41 @@ async function checkJwks(
   config: LoadedConfig,
   timeout: number,
   deps: DoctorDeps,
+  t: Translate,
 ): Promise<Check> {
   const algs = [
     ...new Set([config.options.idTokenSignedResponseAlg, config.options.userinfoSignedResponseAlg]),
   ].filter((alg) => KEY_TYPES[alg] !== undefined);
   if (algs.length === 0) {
-    return { status: "skip", text: "JWKS : inutile en HS256 (signé avec le secret client)" };
+    return {
+      status: "skip",
+      text: t(
+        "JWKS : inutile en HS256 (signé avec le secret client)",
+        "JWKS: not needed with HS256 (signed with the client secret)",
+      ),
+    };
   }
   const uri = document.jwks_uri;
   if (typeof uri !== "string" || !URL.canParse(uri)) {
-    return { status: "fail", text: "JWKS : jwks_uri absent du document de découverte" };
+    return {
+      status: "fail",
+      text: t(
+        "JWKS : jwks_uri absent du document de découverte",
+        "JWKS: jwks_uri missing from the discovery document",
+      ),
+    };
   }
   let keys: unknown;
   try {
     const { response, body } = await get(uri, timeout, deps);
     if (!response.ok) {
-      return { status: "fail", text: `JWKS : ${uri} a répondu HTTP ${response.status}` };
+      return {
+        status: "fail",
+        text: t(
+          `JWKS : ${uri} a répondu HTTP ${response.status}`,
+          `JWKS: ${uri} answered HTTP ${response.status}`,
+        ),
+      };
     }
     const jwks: unknown = JSON.parse(body);
     keys =
@@ -355,11 +564,17 @@ async function checkJwks(
   } catch (error) {
     const reason =
       (error as Error).name === "TimeoutError"
-        ? `pas de réponse en ${timeout} ms`
+        ? t(`pas de réponse en ${timeout} ms`, `no answer in ${timeout} ms`)
         : error instanceof SyntaxError
-          ? "pas un document JSON"
-          : (networkErrorCode(error) ?? (error as Error).message);
-    return { status: "fail", text: `JWKS : ${uri} injoignable ou invalide (${reason})` };
+          ? t("pas un document JSON", "not a JSON document")
+          : (networkErrorCode(error) ?? (error as Error).name);
+    return {
+      status: "fail",
+      text: t(
+        `JWKS : ${uri} injoignable ou invalide (${reason})`,
+        `JWKS: ${uri} unreachable or invalid (${reason})`,
+      ),
+    };
   }
   const list = Array.isArray(keys) ? (keys as { kty?: unknown; alg?: unknown }[]) : [];
   const missing = algs.filter(
@@ -367,6 +582,18 @@ async function checkJwks(
       !list.some((key) => key.alg === alg || (key.alg === undefined && key.kty === KEY_TYPES[alg])),
   );
   return missing.length === 0
-    ? { status: "pass", text: `JWKS : clé ${algs.join(" et ")} publiée (${uri})` }
-    : { status: "fail", text: `JWKS : aucune clé ${missing.join(" ni ")} dans ${uri}` };
+    ? {
+        status: "pass",
+        text: t(
+          `JWKS : clé ${algs.join(" et ")} publiée (${uri})`,
+          `JWKS: ${algs.join(" and ")} key published (${uri})`,
+        ),
+      }
+    : {
+        status: "fail",
+        text: t(
+          `JWKS : aucune clé ${missing.join(" ni ")} dans ${uri}`,
+          `JWKS: no ${missing.join(" nor ")} key in ${uri}`,
+        ),
+      };
 }

@@ -3,11 +3,14 @@ import type { ProConnectEmulator } from "../lib/testing/emulator.js";
 import { emulatorOptionsSchema, type EmulatorOptions } from "../lib/testing/options.js";
 import type { SigningAlg } from "../lib/algorithms.js";
 import { EXIT, type EmulatorArgs } from "./args.js";
+import { issueMessage } from "./i18n.js";
 import { mark, type Output } from "./output.js";
 
 export interface EmulatorDeps {
   /** Resolves when the user asks the emulator to stop (Ctrl+C, SIGTERM). */
   untilInterrupted: () => Promise<unknown>;
+  /** Reads `--clients` and `--identities` files as text. */
+  readFile: (path: string) => string;
 }
 
 /** The client the example app uses by default: no credentials needed to try it locally. */
@@ -33,7 +36,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   userinfoSignedResponseAlg: "--userinfo-alg",
 };
 
-/** The one client the emulator registers: the local one, but for what the flags change. */
+/** The one client of the flags: the local one, but for what the flags change. */
 function clientOf(args: EmulatorArgs) {
   return {
     clientId: args.clientId ?? LOCAL_CLIENT.clientId,
@@ -46,30 +49,89 @@ function clientOf(args: EmulatorArgs) {
   };
 }
 
+/** A JSON list read from a flag's file, or the problem to report (in the run's language). */
+function readList(
+  flag: string,
+  path: string,
+  deps: EmulatorDeps,
+  output: Output,
+): { ok: true; list: unknown[] } | { ok: false; problem: string } {
+  const { t } = output;
+  let text: string;
+  try {
+    text = deps.readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      ok: false,
+      problem: `${flag} ${path} : ${code === "ENOENT" ? t("fichier introuvable", "file not found") : t(`lecture impossible (${code ?? "?"})`, `cannot be read (${code ?? "?"})`)}`,
+    };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // The parser's message may quote the file (a client secret): not repeated.
+    return { ok: false, problem: `${flag} ${path} : ${t("JSON invalide", "invalid JSON")}` };
+  }
+  if (!Array.isArray(value)) {
+    return {
+      ok: false,
+      problem: `${flag} ${path} : ${t("doit contenir une liste JSON ([…])", "must hold a JSON list ([…])")}`,
+    };
+  }
+  return { ok: true, list: value };
+}
+
 /**
- * `proconnect-express emulator`: a local ProConnect until Ctrl+C. Checks the flags, then imports
- * oidc-provider, and only then listens: a missing package ends the command rather than leaving a server.
+ * `proconnect-express emulator`: a local ProConnect until Ctrl+C or SIGTERM. Checks the flags and the
+ * files, then starts (the emulator imports oidc-provider before it listens: a missing package ends the
+ * command rather than leaving a server), prints its issuer, its clients and its test identities.
  */
 export async function runEmulator(
   args: EmulatorArgs,
   output: Output,
   deps: EmulatorDeps,
 ): Promise<number> {
-  const client = clientOf(args);
-  const options: EmulatorOptions = {
-    port: args.port ?? DEFAULT_PORT,
-    host: args.host ?? DEFAULT_HOST,
-    strict: args.strict,
-    clients: [client],
-  };
-  const checked = emulatorOptionsSchema.safeParse(options);
-  if (!checked.success) {
-    output.err("Options de l'émulateur invalides :");
-    for (const issue of checked.error.issues) {
-      output.err(`${mark("fail", output.color)} ${describeIssue(issue)}`);
-    }
-    return EXIT.usage;
+  const { t } = output;
+  const problems: string[] = [];
+  let clients: unknown[] = [clientOf(args)];
+  if (args.clientsFile !== undefined) {
+    const read = readList("--clients", args.clientsFile, deps, output);
+    if (read.ok) clients = read.list;
+    else problems.push(read.problem);
   }
+  let identities: unknown[] | undefined;
+  if (args.identitiesFile !== undefined) {
+    const read = readList("--identities", args.identitiesFile, deps, output);
+    if (read.ok) identities = read.list;
+    else problems.push(read.problem);
+  }
+  if (problems.length === 0) {
+    const options = {
+      port: args.port ?? DEFAULT_PORT,
+      host: args.host ?? DEFAULT_HOST,
+      strict: args.strict,
+      clients,
+      ...(identities === undefined ? {} : { identities }),
+    };
+    const checked = emulatorOptionsSchema.safeParse(options);
+    if (checked.success) return start(options as EmulatorOptions, checked.data, args, output, deps);
+    problems.push(...checked.error.issues.map((issue) => describeIssue(issue, args, output)));
+  }
+  output.err(t("Options de l'émulateur invalides :", "Invalid emulator options:"));
+  for (const problem of problems) output.err(`${mark("fail", output.color)} ${problem}`);
+  return EXIT.usage;
+}
+
+async function start(
+  options: EmulatorOptions,
+  resolved: z.output<typeof emulatorOptionsSchema>,
+  args: EmulatorArgs,
+  output: Output,
+  deps: EmulatorDeps,
+): Promise<number> {
+  const { t, lang } = output;
   // Loaded on use: sp-config and doctor never load Express nor the emulator.
   const [{ startProConnectEmulator }, { MissingProviderError }] = await Promise.all([
     import("../lib/testing/emulator.js"),
@@ -81,51 +143,113 @@ export async function runEmulator(
   } catch (error) {
     if (error instanceof MissingProviderError) {
       output.err(
-        "proconnect-express : l'émulateur a besoin du paquet oidc-provider, une dépendance " +
-          "optionnelle : npm install --save-dev oidc-provider@9",
+        t(
+          "proconnect-express : l'émulateur a besoin du paquet oidc-provider, une dépendance optionnelle : npm install --save-dev oidc-provider@9",
+          "proconnect-express: the emulator needs the oidc-provider package, an optional dependency: npm install --save-dev oidc-provider@9",
+        ),
       );
       return EXIT.failed;
     }
-    const reason = listenFailure(error as NodeJS.ErrnoException, checked.data);
+    const reason = listenFailure(error as NodeJS.ErrnoException, resolved, output);
     if (reason === undefined) throw error;
-    output.err(`proconnect-express : l'émulateur n'a pas pu démarrer : ${reason}`);
+    output.err(
+      t(
+        `proconnect-express : l'émulateur n'a pas pu démarrer : ${reason}`,
+        `proconnect-express: the emulator could not start: ${reason}`,
+      ),
+    );
     return EXIT.failed;
   }
+  const colon = lang === "en" ? ":" : " :";
   output.out(
-    `Émulateur ProConnect prêt (${args.strict ? "strict : règles documentées" : "règles du serveur ProConnect"})`,
+    t(
+      `Émulateur ProConnect prêt (${args.strict ? "strict : règles documentées" : "règles du serveur ProConnect"})`,
+      `ProConnect emulator ready (${args.strict ? "strict: documented rules" : "ProConnect server's rules"})`,
+    ),
   );
-  output.out(`  issuer :         ${emulator.issuer}`);
-  output.out(`  découverte :     ${emulator.issuer}/.well-known/openid-configuration`);
+  output.out(`  issuer${colon}       ${emulator.issuer}`);
   output.out(
-    `  client :         ${client.clientId} (id_token ${client.idTokenSignedResponseAlg}, userinfo ${client.userinfoSignedResponseAlg})`,
+    `  ${t("découverte", "discovery ")}${colon}   ${emulator.issuer}/.well-known/openid-configuration`,
   );
-  output.out("  compte de test : test@fia1.fr (et les autres de la page de connexion)");
-  output.out("Ctrl+C pour l'arrêter.");
+  output.out();
+  output.out(
+    t(
+      `Clients enregistrés (${resolved.clients.length})${colon}`,
+      `Registered clients (${resolved.clients.length})${colon}`,
+    ),
+  );
+  for (const client of resolved.clients) {
+    output.out(
+      `  ${client.clientId} (id_token ${client.idTokenSignedResponseAlg}, userinfo ${client.userinfoSignedResponseAlg})`,
+    );
+    // The local secret is public (documented); a secret of the flags or a file is the user's own.
+    if (client.clientSecret === LOCAL_CLIENT.clientSecret) {
+      output.out(`    secret${colon} ${client.clientSecret}`);
+    }
+    output.out(`    ${t("connexion", "login")}${colon}   ${client.redirectUris.join(" ")}`);
+    output.out(
+      `    ${t("déconnexion", "logout")}${colon} ${client.postLogoutRedirectUris.join(" ") || t("(aucune)", "(none)")}`,
+    );
+  }
+  output.out();
+  output.out(
+    t(
+      `Identités de test (${emulator.identities.length}, aussi sur la page de connexion)${colon}`,
+      `Test identities (${emulator.identities.length}, also on the login page)${colon}`,
+    ),
+  );
+  for (const identity of emulator.identities) {
+    // The labels are French fixtures: shown in a French run only.
+    const label = lang === "fr" && identity.label ? ` — ${identity.label}` : "";
+    output.out(
+      `  ${identity.email ?? t("(sans e-mail)", "(no e-mail)")} (idp_id ${identity.idp_id})${label}`,
+    );
+  }
+  output.out();
+  output.out(t("Ctrl+C pour l'arrêter.", "Ctrl+C to stop it."));
   await deps.untilInterrupted();
   await emulator.close();
+  output.out(t("Émulateur arrêté.", "Emulator stopped."));
   return EXIT.ok;
 }
 
-/** `--client-secret (clients[0].clientSecret) : must be at least 32 characters…` */
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const flag = issue.path.map((key) => FLAGS[String(key)]).find((name) => name !== undefined);
+/** `--client-secret (clients[0].clientSecret) : doit avoir au moins 32 caractères`. */
+function describeIssue(issue: z.core.$ZodIssue, args: EmulatorArgs, output: Output): string {
+  const [head] = issue.path;
+  const flag =
+    head === "clients" && args.clientsFile !== undefined
+      ? "--clients"
+      : head === "identities"
+        ? "--identities"
+        : issue.path.map((key) => FLAGS[String(key)]).find((name) => name !== undefined);
   const path = z.core.toDotPath(issue.path);
-  return `${flag === undefined ? path : `${flag} (${path})`} : ${issue.message}`;
+  const colon = output.lang === "en" ? ":" : " :";
+  return `${flag === undefined ? path : `${flag} (${path})`}${colon} ${issueMessage(issue, output.lang)}`;
 }
 
 /** Why the server could not listen, in the user's terms; undefined for anything else (a bug). */
 function listenFailure(
   error: NodeJS.ErrnoException,
   { port, host }: { port: number; host: string },
+  { t }: Output,
 ): string | undefined {
   switch (error.code) {
     case "EADDRINUSE":
-      return `le port ${port} est déjà utilisé (arrêtez l'autre programme ou choisissez un autre --port)`;
+      return t(
+        `le port ${port} est déjà utilisé (arrêtez l'autre programme ou choisissez un autre --port)`,
+        `port ${port} is already in use (stop the other program or choose another --port)`,
+      );
     case "EACCES":
-      return `pas le droit d'écouter sur le port ${port} (choisissez un autre --port)`;
+      return t(
+        `pas le droit d'écouter sur le port ${port} (choisissez un autre --port)`,
+        `not allowed to listen on port ${port} (choose another --port)`,
+      );
     case "EADDRNOTAVAIL":
     case "ENOTFOUND":
-      return `${host} n'est pas une adresse de cette machine (corrigez --host)`;
+      return t(
+        `${host} n'est pas une adresse de cette machine (corrigez --host)`,
+        `${host} is not an address of this machine (fix --host)`,
+      );
     default:
       return undefined;
   }

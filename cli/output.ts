@@ -1,4 +1,5 @@
 import type { ProConnectEnvironment, ProConnectNetwork } from "../lib/issuers.js";
+import { translator, type Lang, type Translate } from "./i18n.js";
 
 /** Where a command writes: its report on `out`, errors about how it was called or configured on `err`. */
 export interface Output {
@@ -6,6 +7,10 @@ export interface Output {
   err(line?: string): void;
   /** Whether marks may be coloured (a terminal, without NO_COLOR). */
   readonly color: boolean;
+  /** The language of the run: every line is in this one. */
+  readonly lang: Lang;
+  /** The sentence of the run's language. */
+  readonly t: Translate;
 }
 
 /** A writable stream, as `process.stdout` is one. */
@@ -20,16 +25,18 @@ export interface OutputOptions {
   color: boolean;
   /** Values replaced by `***` wherever they would appear (the client secret): a last line of defence. */
   secrets?: readonly (string | undefined)[];
+  /** French by default. */
+  lang?: Lang;
 }
 
-/** The network and the environment as ProConnect's form names them. */
+/** The network and the environment as ProConnect's form names them (the form is in French). */
 export const NETWORK_LABELS: Record<ProConnectNetwork, string> = {
   internet: "Internet",
   rie: "RIE",
 };
-export const ENVIRONMENT_LABELS: Record<ProConnectEnvironment, string> = {
-  integration: "Intégration",
-  production: "Production",
+export const ENVIRONMENT_LABELS: Record<Lang, Record<ProConnectEnvironment, string>> = {
+  fr: { integration: "Intégration", production: "Production" },
+  en: { integration: "Integration", production: "Production" },
 };
 
 /** How a check or a warning ended. Each has a mark that reads without colour. */
@@ -61,8 +68,11 @@ export function createOutput(options: OutputOptions): Output {
   );
   const mask = (text: string) =>
     secrets.reduce((masked, secret) => masked.split(secret).join("***"), text);
+  const lang = options.lang ?? "fr";
   return {
     color: options.color,
+    lang,
+    t: translator(lang),
     out: (line = "") => void options.stdout.write(`${mask(line)}\n`),
     err: (line = "") => void options.stderr.write(`${mask(line)}\n`),
   };

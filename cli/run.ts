@@ -1,7 +1,8 @@
-import { EXIT, parseCliArgs, USAGE } from "./args.js";
+import { EXIT, parseCliArgs, usage } from "./args.js";
 import { describeSource, ENV_VARIABLES, loadConfig } from "./config.js";
 import { runDoctor, type DoctorDeps } from "./doctor.js";
 import { runEmulator, type EmulatorDeps } from "./emulator.js";
+import { detectLang } from "./i18n.js";
 import { createOutput, mark, type Output, type Sink } from "./output.js";
 import { runSpConfig } from "./sp-config.js";
 
@@ -9,44 +10,60 @@ export interface RunContext extends DoctorDeps, EmulatorDeps {
   stdout: Sink;
   stderr: Sink;
   color: boolean;
-  /** Reads `--config`'s file as text. */
+  /** Reads `--config`'s (and the emulator's) files as text. */
   readFile: (path: string) => string;
+  /** Imports a `--config` JavaScript file: its module namespace. */
+  importFile: (path: string) => Promise<unknown>;
 }
 
 /**
  * The whole command line: parses `argv` (without `node` and the script), reads the configuration (but
- * for `emulator`), runs the command and returns the exit code. Everything it touches comes from `context`.
+ * for `emulator`), runs the command and returns the exit code. Everything it touches comes from `context`;
+ * every line is in one language, the locale's (French unless it starts with `en`).
  */
 export async function run(argv: readonly string[], context: RunContext): Promise<number> {
   const env = context.env;
+  const lang = detectLang(env);
   const outputMasking = (...secrets: (string | undefined)[]) =>
     createOutput({
       stdout: context.stdout,
       stderr: context.stderr,
       color: context.color,
       secrets: [env[ENV_VARIABLES.clientSecret], ...secrets],
+      lang,
     });
   const output = outputMasking();
-  const args = parseCliArgs(argv);
+  const { t } = output;
+  const args = parseCliArgs(argv, lang);
   if (args.command === "help") {
-    output.out(USAGE.trimEnd());
+    output.out(usage(lang).trimEnd());
     return EXIT.ok;
   }
   if (args.command === "usage-error") {
-    output.err(`proconnect-express : ${args.message}`);
+    output.err(`proconnect-express${lang === "en" ? ":" : " :"} ${args.message}`);
     output.err();
-    output.err(USAGE.trimEnd());
+    output.err(usage(lang).trimEnd());
     return EXIT.usage;
   }
   if (args.command === "emulator") {
-    // The emulator reads no configuration: its flags say everything.
+    // The emulator reads no configuration: its flags and files say everything.
     const masked = outputMasking(args.clientSecret);
     return guarded(masked, () => runEmulator(args, masked, context));
   }
-  const loaded = loadConfig({ env, configPath: args.config, readFile: context.readFile });
+  const loaded = await guarded(output, () =>
+    loadConfig({
+      env,
+      configPath: args.config,
+      readFile: context.readFile,
+      importFile: context.importFile,
+      lang,
+    }),
+  );
+  if (typeof loaded === "number") return loaded;
   if (!loaded.ok) {
     const problems = outputMasking(loaded.secret);
-    problems.err(`Configuration invalide (${describeSource(loaded.source)}) :`);
+    const source = describeSource(loaded.source, lang);
+    problems.err(t(`Configuration invalide (${source}) :`, `Invalid configuration (${source}):`));
     for (const problem of loaded.problems) {
       problems.err(`${mark("fail", context.color)} ${problem}`);
     }
@@ -62,12 +79,20 @@ export async function run(argv: readonly string[], context: RunContext): Promise
   );
 }
 
-/** Runs a command; an exception is a bug, not a user mistake: its message only, through `output`. */
-async function guarded(output: Output, command: () => Promise<number> | number): Promise<number> {
+/**
+ * Runs a step; an exception is a bug, not a user mistake: its message only, through `output`, and exit
+ * code 70 instead of the step's result.
+ */
+async function guarded<T>(output: Output, step: () => Promise<T> | T): Promise<T | number> {
   try {
-    return await command();
+    return await step();
   } catch (error) {
-    output.err(`proconnect-express : erreur inattendue : ${(error as Error).message}`);
+    output.err(
+      output.t(
+        `proconnect-express : erreur inattendue (${(error as Error).name}) : ${(error as Error).message}`,
+        `proconnect-express: unexpected error (${(error as Error).name}): ${(error as Error).message}`,
+      ),
+    );
     return EXIT.internal;
   }
 }

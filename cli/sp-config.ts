@@ -2,6 +2,7 @@ import type { ProConnectEnvironment, ProConnectNetwork } from "../lib/issuers.js
 import { EXIT, type SpConfigArgs } from "./args.js";
 import { optionName, type LoadedConfig } from "./config.js";
 import { ENVIRONMENT_LABELS, mark, NETWORK_LABELS, type Output } from "./output.js";
+import type { Lang } from "./i18n.js";
 import { mergeUris, type UriWarning } from "./uris.js";
 
 /** What `sp-config --json` prints: the form's answers. Never the client secret. */
@@ -22,7 +23,11 @@ const FORM = "Demande de modification d'un Fournisseur de Services ProConnect";
 const PARTNERS = "https://partenaires.proconnect.gouv.fr/";
 
 /** The answers to ProConnect's form for this configuration, merged with the URIs already registered. */
-export function spConfigReport(config: LoadedConfig, args: SpConfigArgs): SpConfigReport {
+export function spConfigReport(
+  config: LoadedConfig,
+  args: SpConfigArgs,
+  lang: Lang = "fr",
+): SpConfigReport {
   const { options } = config;
   const given = args.existing.length > 0 || args.existingLogout.length > 0;
   const { lists, warnings } = mergeUris({
@@ -30,6 +35,7 @@ export function spConfigReport(config: LoadedConfig, args: SpConfigArgs): SpConf
     app: { login: options.redirectUri, logout: options.postLogoutRedirectUri },
     // Either flag says "this is what is registered": a list not given is then an empty one.
     existing: given ? { login: args.existing, logout: args.existingLogout } : undefined,
+    lang,
   });
   return {
     clientId: options.clientId,
@@ -43,66 +49,99 @@ export function spConfigReport(config: LoadedConfig, args: SpConfigArgs): SpConf
 }
 
 /**
- * `proconnect-express sp-config`: prints the form's answers, in French or as JSON. Returns the exit
+ * `proconnect-express sp-config`: prints the form's answers, in the run's language or as JSON. Returns the exit
  * code: 0, or 1 with `--strict` when there is a warning.
  */
 export function runSpConfig(args: SpConfigArgs, config: LoadedConfig, output: Output): number {
-  const report = spConfigReport(config, args);
+  const report = spConfigReport(config, args, output.lang);
   if (args.json) {
     output.out(JSON.stringify(report, null, 2));
   } else {
-    for (const line of formatReport(report, config, output.color)) output.out(line);
+    for (const line of formatReport(report, config, output)) output.out(line);
   }
   return args.strict && report.warnings.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
-function formatReport(report: SpConfigReport, config: LoadedConfig, color: boolean): string[] {
+/**
+ * The form is in French: in English the answers keep its field labels, quoted, so that each can be found
+ * on the form.
+ */
+function formatReport(report: SpConfigReport, config: LoadedConfig, output: Output): string[] {
+  const { t, color, lang } = output;
+  const field = (french: string, english: string) =>
+    lang === "en" ? `${english} (form field « ${french} »)` : french;
   const defaulted = (option: "environment" | "network") =>
     config.defaulted.has(option)
-      ? ` (valeur par défaut : ${optionName(config.source, option)} n'est pas défini)`
+      ? t(
+          ` (valeur par défaut : ${optionName(config.source, option)} n'est pas défini)`,
+          ` (default: ${optionName(config.source, option)} is not set)`,
+        )
       : "";
   const lines = [
-    `Réponses au formulaire « ${FORM} »`,
+    t(`Réponses au formulaire « ${FORM} »`, `Answers to ProConnect's form « ${FORM} »`),
     "",
-    "CLIENT ID",
+    field("CLIENT ID", "Client id"),
     report.clientId,
     "",
-    "Réseau du Fournisseur de Services",
+    field("Réseau du Fournisseur de Services", "Network"),
     `${NETWORK_LABELS[report.network]}${defaulted("network")}`,
     "",
-    "Environnement du Fournisseur de Services",
-    `${ENVIRONMENT_LABELS[report.environment]}${defaulted("environment")}`,
+    field("Environnement du Fournisseur de Services", "Environment"),
+    `${ENVIRONMENT_LABELS[lang][report.environment]}${defaulted("environment")}`,
     "",
-    "URLs de redirection post CONNEXION",
+    field("URLs de redirection post CONNEXION", "Login redirect URIs"),
     ...report.redirectUris,
     "",
-    "URLs de redirection post DÉCONNEXION",
+    field("URLs de redirection post DÉCONNEXION", "Post-logout redirect URIs"),
     ...report.postLogoutRedirectUris,
     "",
   ];
   if (report.ipRangesNeeded) {
     lines.push(
-      "Plages / adresses IP",
-      "À remplir vous-même : la ou les plages d'adresses IP sortantes des serveurs de l'application,",
-      "celles avec lesquelles ils appellent ProConnect sur le RIE (POST /token, GET /userinfo).",
-      "Laissez vide si elles n'ont pas changé. Tant qu'elles ne sont pas ouvertes, ces appels expirent.",
+      field("Plages / adresses IP", "IP ranges"),
+      ...(lang === "en"
+        ? [
+            "Yours to fill in: the outgoing IP range(s) of the app's servers, those they call ProConnect",
+            "from on the RIE (POST /token, GET /userinfo). Leave it empty if they did not change. Until",
+            "they are opened, these calls time out.",
+          ]
+        : [
+            "À remplir vous-même : la ou les plages d'adresses IP sortantes des serveurs de l'application,",
+            "celles avec lesquelles ils appellent ProConnect sur le RIE (POST /token, GET /userinfo).",
+            "Laissez vide si elles n'ont pas changé. Tant qu'elles ne sont pas ouvertes, ces appels expirent.",
+          ]),
       "",
     );
   }
   lines.push(
-    "Une demande remplace les listes entières : collez chaque liste complète, une URL par ligne.",
-    "ProConnect compare les URLs à la lettre (la barre oblique finale compte) et refuse les wildcards (*).",
+    t(
+      "Une demande remplace les listes entières : collez chaque liste complète, une URL par ligne.",
+      "A request replaces whole lists: paste each full list, one URI per line.",
+    ),
+    t(
+      "ProConnect compare les URLs à la lettre (la barre oblique finale compte) et refuse les wildcards (*).",
+      "ProConnect compares URIs to the letter (a trailing slash counts) and refuses wildcards (*).",
+    ),
   );
   if (report.network === "internet" && report.environment === "integration") {
     lines.push(
-      `Sur Internet en intégration, la demande passe par l'espace partenaires : ${PARTNERS}`,
+      t(
+        `Sur Internet en intégration, la demande passe par l'espace partenaires : ${PARTNERS}`,
+        `On the Internet in integration, the request goes through the partners' site: ${PARTNERS}`,
+      ),
     );
   }
   if (report.warnings.length > 0) {
-    lines.push("", `Avertissements (${report.warnings.length}) :`);
+    lines.push(
+      "",
+      t(`Avertissements (${report.warnings.length}) :`, `Warnings (${report.warnings.length}):`),
+    );
     for (const warning of report.warnings) {
       const code = warning.proconnectCode ? ` (${warning.proconnectCode})` : "";
-      lines.push(`${mark("warn", color)} ${warning.code}${code} : ${warning.uri ?? ""}`.trimEnd());
+      const colon = lang === "en" ? ":" : " :";
+      lines.push(
+        `${mark("warn", color)} ${warning.code}${code}${colon} ${warning.uri ?? ""}`.trimEnd(),
+      );
       lines.push(`  ${warning.message}`);
     }
   }

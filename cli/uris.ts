@@ -4,6 +4,7 @@ import {
   redirectUriProblems,
   type RedirectUriProblem,
 } from "../lib/redirect-uris.js";
+import { translator, type Lang, type Translate } from "./i18n.js";
 
 /** The two lists of the form: login redirect URIs and post-logout redirect URIs. */
 export type UriList = "login" | "logout";
@@ -23,7 +24,7 @@ export type WarningCode =
 
 export interface UriWarning {
   code: WarningCode;
-  /** In French, says what ProConnect would do and what is done with the URI. */
+  /** In the run's language, says what ProConnect would do and what is done with the URI. */
   message: string;
   uri?: string;
   /** The error ProConnect would show for it (Y030031, Y030111, Y04A586). */
@@ -32,18 +33,34 @@ export interface UriWarning {
 
 /** The error ProConnect shows when a URI is missing from each list. */
 export const NOT_REGISTERED_CODE: Record<UriList, string> = { login: "Y030031", logout: "Y030111" };
-const LIST_NAMES: Record<UriList, string> = {
-  login: "URLs de redirection post CONNEXION",
-  logout: "URLs de redirection post DÉCONNEXION",
+/** The form's two fields, as it names them (in French), and in English. */
+export const LIST_NAMES: Record<Lang, Record<UriList, string>> = {
+  fr: {
+    login: "URLs de redirection post CONNEXION",
+    logout: "URLs de redirection post DÉCONNEXION",
+  },
+  en: { login: "login redirect URIs", logout: "post-logout redirect URIs" },
 };
 
-/** What each problem of {@link redirectUriProblems} says, in French. */
-const PROBLEM_MESSAGES = (hostname: string): Record<RedirectUriProblem, string> => ({
-  wildcard: "contient un joker (*) : ProConnect n'accepte pas les wildcards",
-  malformed: "n'est pas une URL absolue http(s)://",
-  fragment: "contient un fragment (#) : interdit dans une URL de redirection",
-  http_in_production: "en http:// : ProConnect refuse http en production",
-  localhost_in_production: `sur ${hostname} : ProConnect refuse localhost en production`,
+/** What each problem of {@link redirectUriProblems} says. */
+const PROBLEM_MESSAGES = (hostname: string, t: Translate): Record<RedirectUriProblem, string> => ({
+  wildcard: t(
+    "contient un joker (*) : ProConnect n'accepte pas les wildcards",
+    "contains a wildcard (*): ProConnect accepts none",
+  ),
+  malformed: t("n'est pas une URL absolue http(s)://", "is not an absolute http(s):// URL"),
+  fragment: t(
+    "contient un fragment (#) : interdit dans une URL de redirection",
+    "has a fragment (#): not allowed in a redirect URI",
+  ),
+  http_in_production: t(
+    "en http:// : ProConnect refuse http en production",
+    "uses http://: ProConnect refuses http in production",
+  ),
+  localhost_in_production: t(
+    `sur ${hostname} : ProConnect refuse localhost en production`,
+    `on ${hostname}: ProConnect refuses localhost in production`,
+  ),
 });
 
 /**
@@ -53,8 +70,12 @@ const PROBLEM_MESSAGES = (hostname: string): Record<RedirectUriProblem, string> 
 export function uriProblems(
   uri: string,
   environment: ProConnectEnvironment,
+  lang: Lang = "fr",
 ): Omit<UriWarning, "uri">[] {
-  const messages = PROBLEM_MESSAGES(URL.canParse(uri) ? new URL(uri).hostname : "");
+  const messages = PROBLEM_MESSAGES(
+    URL.canParse(uri) ? new URL(uri).hostname : "",
+    translator(lang),
+  );
   return redirectUriProblems(uri, environment).map((problem) => ({
     // The form's warnings call a fragment malformed, as they always did.
     code: problem === "fragment" ? "malformed" : problem,
@@ -79,6 +100,8 @@ export interface MergeInput {
   app: Record<UriList, string>;
   /** The URIs already registered, as given; undefined when nothing was said about them. */
   existing: Record<UriList, readonly string[]> | undefined;
+  /** French by default. */
+  lang?: Lang;
 }
 
 export interface MergeResult {
@@ -95,6 +118,9 @@ export interface MergeResult {
  * mergeUris({ environment: "integration", app: { login: "https://a.fr/callback", logout: "https://a.fr/logout/callback" }, existing: undefined });
  */
 export function mergeUris(input: MergeInput): MergeResult {
+  const lang = input.lang ?? "fr";
+  const t = translator(lang);
+  const names = LIST_NAMES[lang];
   const warnings: UriWarning[] = [];
   const lists = { login: [] as string[], logout: [] as string[] };
   for (const list of ["login", "logout"] as const) {
@@ -107,19 +133,22 @@ export function mergeUris(input: MergeInput): MergeResult {
         if (uri !== own || registered.indexOf(uri) !== registered.lastIndexOf(uri)) {
           pushOnce(warnings, {
             code: "duplicate",
-            message: `donnée plusieurs fois dans les ${LIST_NAMES[list]} : gardée une fois`,
+            message: t(
+              `donnée plusieurs fois dans les ${names[list]} : gardée une fois`,
+              `given more than once in the ${names[list]}: kept once`,
+            ),
             uri,
           });
         }
         continue;
       }
       seen.add(uri);
-      const problems = uriProblems(uri, input.environment);
+      const problems = uriProblems(uri, input.environment, lang);
       if (problems.length > 0) {
         warnings.push(
           ...problems.map((problem) => ({
             ...problem,
-            message: `${problem.message}, écartée`,
+            message: `${problem.message}${t(", écartée", "; left out")}`,
             uri,
           })),
         );
@@ -130,28 +159,36 @@ export function mergeUris(input: MergeInput): MergeResult {
         // Allowed by ProConnect, but never sent by the middleware: it can only serve another app.
         warnings.push({
           code: "query",
-          message:
+          message: t(
             "contient des paramètres (?…) : ProConnect les compare à la lettre, proconnect-express n'en envoie jamais ; gardée",
+            "has a query (?…): ProConnect compares it to the letter, proconnect-express never sends one; kept",
+          ),
           uri,
         });
       }
       if (uri === other) {
         warnings.push({
           code: "wrong_list",
-          message: `enregistrée dans les ${LIST_NAMES[list]}, alors que l'application l'envoie pour l'autre liste (${NOT_REGISTERED_CODE[list === "login" ? "logout" : "login"]} si elle n'y est pas aussi) ; gardée, retirez-la de celle-ci si rien d'autre ne l'utilise`,
+          message: t(
+            `enregistrée dans les ${names[list]}, alors que l'application l'envoie pour l'autre liste (${NOT_REGISTERED_CODE[list === "login" ? "logout" : "login"]} si elle n'y est pas aussi) ; gardée, retirez-la de celle-ci si rien d'autre ne l'utilise`,
+            `registered in the ${names[list]}, while the app sends it for the other list (${NOT_REGISTERED_CODE[list === "login" ? "logout" : "login"]} unless it is there too); kept, remove it from this one if nothing else uses it`,
+          ),
           uri,
           proconnectCode: NOT_REGISTERED_CODE[list === "login" ? "logout" : "login"],
         });
       }
     }
-    warnings.push(...nearDuplicates(list, own, lists[list], registered.includes(own)));
+    warnings.push(...nearDuplicates(list, own, lists[list], registered.includes(own), lang));
     if (input.existing !== undefined && !registered.includes(own)) {
       // A near miss already has its warning, which says the same and more.
       const nearMiss = lists[list].some((uri) => uri !== own && looseKey(uri) === looseKey(own));
       if (!nearMiss) {
         warnings.push({
           code: "not_registered",
-          message: `${registered.length === 0 ? `aucune des ${LIST_NAMES[list]} enregistrées n'a été donnée (${list === "login" ? "--existing" : "--existing-logout"}), donc pas` : "pas"} celle de l'application : ProConnect répond ${NOT_REGISTERED_CODE[list]} tant que la liste ci-dessus n'est pas envoyée`,
+          message: t(
+            `${registered.length === 0 ? `aucune des ${names[list]} enregistrées n'a été donnée (${list === "login" ? "--existing" : "--existing-logout"}), donc pas` : "pas"} celle de l'application : ProConnect répond ${NOT_REGISTERED_CODE[list]} tant que la liste ci-dessus n'est pas envoyée`,
+            `${registered.length === 0 ? `none of the registered ${names[list]} was given (${list === "login" ? "--existing" : "--existing-logout"}), so not` : "not"} the app's: ProConnect answers ${NOT_REGISTERED_CODE[list]} until the list above is sent`,
+          ),
           uri: own,
           proconnectCode: NOT_REGISTERED_CODE[list],
         });
@@ -167,7 +204,10 @@ function nearDuplicates(
   own: string,
   uris: readonly string[],
   ownRegistered: boolean,
+  lang: Lang,
 ): UriWarning[] {
+  const t = translator(lang);
+  const names = LIST_NAMES[lang];
   const groups = new Map<string, string[]>();
   for (const uri of uris) {
     const key = looseKey(uri);
@@ -179,12 +219,20 @@ function nearDuplicates(
     if (group.includes(own)) {
       for (const uri of group.filter((candidate) => candidate !== own)) {
         const slashOnly = withoutTrailingSlash(uri) === withoutTrailingSlash(own);
-        const difference = slashOnly ? "la barre oblique finale" : "la casse ou le port";
+        const difference = slashOnly
+          ? t("la barre oblique finale", "the trailing slash")
+          : t("la casse ou le port", "the case or the port");
         warnings.push({
           code: slashOnly ? "trailing_slash" : "near_duplicate",
           message: ownRegistered
-            ? `ne diffère de l'URL de l'application (${own}) que par ${difference} : inutile, gardée ; retirez-la si rien d'autre ne l'utilise`
-            : `enregistrée, mais l'application envoie ${own} (${difference} diffère) : ProConnect compare à la lettre et répond ${NOT_REGISTERED_CODE[list]} tant que la liste ci-dessus, qui l'ajoute, n'est pas envoyée ; gardée, retirez-la si rien d'autre ne l'utilise`,
+            ? t(
+                `ne diffère de l'URL de l'application (${own}) que par ${difference} : inutile, gardée ; retirez-la si rien d'autre ne l'utilise`,
+                `differs from the app's URI (${own}) only by ${difference}: useless, kept; remove it if nothing else uses it`,
+              )
+            : t(
+                `enregistrée, mais l'application envoie ${own} (${difference} diffère) : ProConnect compare à la lettre et répond ${NOT_REGISTERED_CODE[list]} tant que la liste ci-dessus, qui l'ajoute, n'est pas envoyée ; gardée, retirez-la si rien d'autre ne l'utilise`,
+                `registered, but the app sends ${own} (${difference} differs): ProConnect compares to the letter and answers ${NOT_REGISTERED_CODE[list]} until the list above, which adds it, is sent; kept, remove it if nothing else uses it`,
+              ),
           uri,
           ...(ownRegistered ? {} : { proconnectCode: NOT_REGISTERED_CODE[list] }),
         });
@@ -192,7 +240,10 @@ function nearDuplicates(
     } else {
       warnings.push({
         code: "near_duplicate",
-        message: `presque identiques (barre oblique finale, casse ou port) dans les ${LIST_NAMES[list]} : ${group.join(", ")} ; ProConnect les distingue : ne gardez que celle qu'une application envoie vraiment`,
+        message: t(
+          `presque identiques (barre oblique finale, casse ou port) dans les ${names[list]} : ${group.join(", ")} ; ProConnect les distingue : ne gardez que celle qu'une application envoie vraiment`,
+          `nearly identical (trailing slash, case or port) in the ${names[list]}: ${group.join(", ")}; ProConnect tells them apart: keep only the one an app really sends`,
+        ),
         uri: group[0],
       });
     }

@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { ENV_VARIABLES as ENV } from "../cli/env.js";
+
+/** The example app's variables that set `proconnect()` options (the CLI reads its own, cli/env.ts). */
+const ENV = {
+  clientId: "PROCONNECT_CLIENT_ID",
+  clientSecret: "PROCONNECT_CLIENT_SECRET",
+  environment: "PROCONNECT_ENVIRONMENT",
+  network: "PROCONNECT_NETWORK",
+  issuer: "PROCONNECT_ISSUER",
+  baseUrl: "APP_BASE_URL",
+} as const;
 
 /** Where the example app gets its ProConnect: the local emulator, or the real one with credentials. */
 export type ExampleConfig = z.output<typeof envSchema>;

@@ -63,6 +63,12 @@ beforeAll(async () => {
       },
     ],
   });
+  // Registered for its login URI only: ProConnect knows no post-logout URI of it.
+  emulator.registerClient({
+    clientId: "sans-deconnexion",
+    clientSecret: SECRET,
+    redirectUris: [`${BASE_URL}/callback`],
+  });
   const response = await fetch(`${emulator.issuer}/.well-known/openid-configuration`);
   discovery = (await response.json()) as Record<string, unknown>;
   directory = await mkdtemp(join(tmpdir(), "proconnect-cli-"));
@@ -73,12 +79,12 @@ afterAll(async () => {
   if (directory) await rm(directory, { recursive: true, force: true });
 });
 
-/** The example app's variables for a service provider using the emulator. */
+/** The `PROCONNECT_*` variables of a service provider using the emulator. */
 const emulatorEnv = (overrides: Record<string, string> = {}) => ({
   PROCONNECT_CLIENT_ID: "mon-service",
   PROCONNECT_CLIENT_SECRET: SECRET,
   PROCONNECT_ISSUER: emulator.issuer,
-  APP_BASE_URL: BASE_URL,
+  PROCONNECT_BASE_URL: BASE_URL,
   ...overrides,
 });
 
@@ -133,13 +139,22 @@ describe("proconnect-express doctor", () => {
       "algorithme de l'id_token : ES256 proposé",
       "algorithme de userinfo : ES256 proposé",
       "scopes : openid siret idp_id email given_name usual_name uid, tous proposés",
-      "horloge : écart d'environ 0 s",
       "JWKS : clé ES256 publiée",
+      `client id et URL de redirection de connexion enregistrés : mon-service, ${BASE_URL}/callback`,
+      `URL de redirection de déconnexion enregistrée : ${BASE_URL}/logout/callback`,
     ]) {
       expect(passed).toContain(check);
     }
+    // Both clocks are this machine's: the estimate is off by at most half the round trip plus the
+    // Date header's half second, and the whole process bounds the round trip.
+    const skew =
+      /✔ horloge : écart d'environ (\d+) s avec ProConnect \(tolérance clockTolerance : 10 s\)/.exec(
+        passed,
+      );
+    expect(skew).not.toBeNull();
+    expect(Number(skew?.[1])).toBeLessThanOrEqual(Math.round((500 + run.ms / 2) / 1000));
     expect(run.stdout).toContain("secret        défini (jamais affiché)");
-    expect(run.stdout).toMatch(/Tout est bon \(9 réussies, 0 en échec\)/);
+    expect(run.stdout).toMatch(/Tout est bon \(11 réussies, 0 en échec\)/);
   });
 
   it("fails on an algorithm or a scope the provider does not offer, naming each (--config file)", async () => {
@@ -178,7 +193,7 @@ describe("proconnect-express doctor", () => {
       expect(run.stdout).toContain("✔ algorithme de l'id_token : HS256 proposé");
       // RS256 userinfo needs an RSA key; the HS256 id_token needs none.
       expect(run.stdout).toContain("✔ JWKS : clé RS256 publiée");
-      expect(run.stdout).toMatch(/Échec de doctor : 7 réussies, 2 en échec\./);
+      expect(run.stdout).toMatch(/Échec de doctor : 9 réussies, 2 en échec\./);
     } finally {
       emulator.setTamper(undefined);
     }
@@ -233,7 +248,7 @@ describe("proconnect-express doctor", () => {
     expect(marked(run.stdout, "✘")).toEqual([
       `✘ découverte : http://127.0.0.1:${port}/api/v2/.well-known/openid-configuration injoignable, connexion refusée par 127.0.0.1:${port} (ECONNREFUSED) : rien n'écoute à cette adresse`,
     ]);
-    expect(marked(run.stdout, "–")).toHaveLength(5);
+    expect(marked(run.stdout, "–")).toHaveLength(6);
     expect(run.stdout).toContain("L'issuer vient de PROCONNECT_ISSUER");
     expect(run.stdout).not.toContain("RIE");
     expect(run.ms).toBeLessThan(3000);
@@ -274,7 +289,7 @@ describe("proconnect-express doctor", () => {
     expect(run.stderr).toContain(
       "✘ PROCONNECT_CLIENT_ID (clientId) : manquant : le client_id que ProConnect vous a donné",
     );
-    expect(run.stderr).toContain("✘ APP_BASE_URL (baseUrl) : manquant : l'adresse publique");
+    expect(run.stderr).toContain("✘ PROCONNECT_BASE_URL (baseUrl) : manquant : l'adresse publique");
   });
 
   it("exits 2 and lists every wrong value, by its variable", async () => {
@@ -283,15 +298,16 @@ describe("proconnect-express doctor", () => {
       emulatorEnv({
         PROCONNECT_ENVIRONMENT: "prod",
         PROCONNECT_NETWORK: "intranet",
-        APP_BASE_URL: "ftp://mon-service.gouv.fr",
+        PROCONNECT_BASE_URL: "ftp://mon-service.gouv.fr",
       }),
     );
     expect(run.code).toBe(2);
     const problems = marked(run.stderr, "✘");
-    expect(problems).toHaveLength(3);
-    expect(problems.join("\n")).toMatch(/PROCONNECT_ENVIRONMENT \(environment\) : .*integration/);
-    expect(problems.join("\n")).toMatch(/PROCONNECT_NETWORK \(network\) : .*rie/);
-    expect(problems.join("\n")).toContain("APP_BASE_URL (baseUrl) : must be an absolute");
+    expect(problems).toEqual([
+      "✘ PROCONNECT_BASE_URL (baseUrl) : doit être une URL absolue http:// ou https://",
+      '✘ PROCONNECT_ENVIRONMENT (environment) : doit valoir "integration" ou "production"',
+      '✘ PROCONNECT_NETWORK (network) : doit valoir "internet" ou "rie"',
+    ]);
   });
 
   it("exits 2 on a --config file that is missing, not JSON, or has unknown options, never echoing it", async () => {
@@ -320,8 +336,8 @@ describe("proconnect-express doctor", () => {
     const wrong = await cli(["doctor", "--config", unknown]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain(`Configuration invalide (fichier ${unknown}) :`);
-    expect(wrong.stderr).toContain("colour");
-    expect(wrong.stderr).toContain("✘ httpTimeout : ");
+    expect(wrong.stderr).toContain("✘ option inconnue : colour");
+    expect(wrong.stderr).toContain("✘ httpTimeout : doit valoir plus de 0");
   });
 
   it("exits 2 on a wrong --timeout or an option of another command", async () => {
@@ -332,6 +348,308 @@ describe("proconnect-express doctor", () => {
     expect(option.code).toBe(2);
     expect(option.stderr).toContain("option inconnue pour doctor : --json");
     expect(option.stderr).toContain("Usage : proconnect-express");
+  });
+});
+
+/** The check lines of the registration (client id, login and post-logout redirect URIs). */
+const registration = (output: string) =>
+  output
+    .split("\n")
+    .filter((line) => /^[✔✘–] (client id|URL de redirection de|client id inconnu)/.test(line));
+
+describe("proconnect-express doctor: the registration, as ProConnect answers a browser", () => {
+  it("fails with Y030031 for a login redirect URI ProConnect does not know, saying which field to change", async () => {
+    const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_BASE_URL: `${BASE_URL}/app` }));
+    expect(run.code).toBe(1);
+    expect(registration(run.stdout)).toEqual([
+      `✘ URL de redirection de connexion non enregistrée (Y030031, invalid_redirect_uri) : ${BASE_URL}/app/callback`,
+      `✘ URL de redirection de déconnexion non enregistrée (Y030111) : ${BASE_URL}/app/logout/callback`,
+    ]);
+    expect(run.stdout).toContain("« URLs de redirection post CONNEXION » du formulaire");
+    expect(run.stdout).toContain("proconnect-express sp-config --existing <chaque URL");
+    expect(run.stdout).toContain("« URLs de redirection post DÉCONNEXION » du formulaire");
+    expect(run.stdout).toContain("proconnect-express sp-config --existing-logout <chaque URL");
+    expect(run.stdout).toContain("Ou corrigez PROCONNECT_BASE_URL (ou routes.callback)");
+    expect(run.stdout).toMatch(/Échec de doctor : 9 réussies, 2 en échec\./);
+  });
+
+  it("fails with Y030111 for a post-logout redirect URI ProConnect does not know, the login one passing", async () => {
+    const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_CLIENT_ID: "sans-deconnexion" }));
+    expect(run.code).toBe(1);
+    expect(registration(run.stdout)).toEqual([
+      `✔ client id et URL de redirection de connexion enregistrés : sans-deconnexion, ${BASE_URL}/callback`,
+      `✘ URL de redirection de déconnexion non enregistrée (Y030111) : ${BASE_URL}/logout/callback`,
+    ]);
+  });
+
+  it("fails with invalid_client for a client id ProConnect does not know, naming the variable to fix", async () => {
+    const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_CLIENT_ID: "inconnu" }));
+    expect(run.code).toBe(1);
+    expect(registration(run.stdout)).toEqual([
+      "✘ client id inconnu de ProConnect (invalid_client) : inconnu",
+      "– URL de redirection de déconnexion : vérification impossible pour un client inconnu",
+    ]);
+    expect(run.stdout).toContain("Corrigez PROCONNECT_CLIENT_ID : le « CLIENT ID »");
+  });
+
+  it("reads the error pages of ProConnect's server too (oidc-provider-rendered-error:…, not the documented codes)", async () => {
+    // Not strict: the emulator's pages then show oidc-provider's error as ProConnect's server does.
+    const lax = await startProConnectEmulator({
+      clients: [
+        {
+          clientId: "mon-service",
+          clientSecret: SECRET,
+          redirectUris: [`${BASE_URL}/callback`],
+          postLogoutRedirectUris: [`${BASE_URL}/logout/callback`],
+        },
+      ],
+    });
+    try {
+      const page = await fetch(
+        `${lax.issuer}/authorize?client_id=inconnu&response_type=code&scope=openid&state=s&redirect_uri=${BASE_URL}/callback`,
+        { headers: { accept: "text/html" } },
+      );
+      expect(await page.text()).toContain("oidc-provider-rendered-error:invalid_client");
+
+      const env = (overrides: Record<string, string>) =>
+        emulatorEnv({ PROCONNECT_ISSUER: lax.issuer, ...overrides });
+      const ok = await cli(["doctor"], env({}));
+      expect(ok.code).toBe(0);
+      expect(marked(ok.stdout, "✔")).toHaveLength(11);
+      const unregistered = await cli(
+        ["doctor"],
+        env({ PROCONNECT_BASE_URL: "https://autre.gouv.fr" }),
+      );
+      expect(registration(unregistered.stdout)).toEqual([
+        "✘ URL de redirection de connexion non enregistrée (Y030031, invalid_redirect_uri) : https://autre.gouv.fr/callback",
+        "✘ URL de redirection de déconnexion non enregistrée (Y030111) : https://autre.gouv.fr/logout/callback",
+      ]);
+      const unknown = await cli(["doctor"], env({ PROCONNECT_CLIENT_ID: "inconnu" }));
+      expect(registration(unknown.stdout)[0]).toBe(
+        "✘ client id inconnu de ProConnect (invalid_client) : inconnu",
+      );
+    } finally {
+      await lax.close();
+    }
+  });
+
+  it("asks as a browser would: GET, minimal valid parameters, no redirect followed, never the secret", async () => {
+    const requests: { method: string; url: string; headers: string }[] = [];
+    let issuer = "";
+    const recorder = createHttpServer((req, res) => {
+      requests.push({
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: JSON.stringify(req.headers),
+      });
+      if (req.url === "/api/v2/.well-known/openid-configuration") {
+        res.setHeader("Content-Type", "application/json");
+        res.end(
+          JSON.stringify({
+            ...discovery,
+            issuer,
+            jwks_uri: emulator.issuer + "/jwks",
+            authorization_endpoint: `${issuer}/authorize`,
+            end_session_endpoint: `${issuer}/session/end`,
+          }),
+        );
+        return;
+      }
+      // Into the login flow, and a loop should doctor ever follow it.
+      res.writeHead(303, {
+        Location: req.url?.startsWith("/api/v2/authorize")
+          ? "/api/v2/interaction/x"
+          : "/api/v2/authorize",
+      });
+      res.end();
+    });
+    issuer = `http://127.0.0.1:${await listen(recorder)}/api/v2`;
+    try {
+      const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_ISSUER: issuer }));
+      expect(run.code).toBe(0);
+      expect(registration(run.stdout)).toEqual([
+        `✔ client id et URL de redirection de connexion enregistrés : mon-service, ${BASE_URL}/callback`,
+        `✔ URL de redirection de déconnexion enregistrée : ${BASE_URL}/logout/callback`,
+      ]);
+      const asked = requests.filter((request) => !request.url.includes(".well-known"));
+      expect(asked.map(({ method, url }) => `${method} ${url.split("?")[0]}`)).toEqual([
+        "GET /api/v2/authorize",
+        "GET /api/v2/session/end",
+      ]);
+      const [authorize, endSession] = asked.map(({ url }) => new URL(url, "http://x").searchParams);
+      expect([...(authorize?.keys() ?? [])].sort()).toEqual(
+        ["client_id", "nonce", "redirect_uri", "response_type", "scope", "state"].sort(),
+      );
+      expect(authorize?.get("response_type")).toBe("code");
+      expect(authorize?.get("scope")).toBe("openid");
+      expect(authorize?.get("redirect_uri")).toBe(`${BASE_URL}/callback`);
+      expect(authorize?.get("state")?.length).toBeGreaterThanOrEqual(32);
+      expect(authorize?.get("nonce")?.length).toBeGreaterThanOrEqual(32);
+      expect(Object.fromEntries(endSession ?? [])).toEqual({
+        client_id: "mon-service",
+        post_logout_redirect_uri: `${BASE_URL}/logout/callback`,
+      });
+      for (const request of requests) {
+        expect(request.url + request.headers).not.toContain(SECRET);
+      }
+    } finally {
+      await new Promise((resolve) => recorder.close(resolve));
+    }
+  });
+});
+
+describe("the configuration the CLI reads", () => {
+  it("reads only the PROCONNECT_* variables, never the example app's APP_BASE_URL", async () => {
+    const onlyApp = await cli(["sp-config", "--json"], {
+      PROCONNECT_CLIENT_ID: "mon-service",
+      APP_BASE_URL: BASE_URL,
+    });
+    expect(onlyApp.code).toBe(2);
+    expect(onlyApp.stderr).toContain("✘ PROCONNECT_BASE_URL (baseUrl) : manquant");
+
+    const run = await cli(["sp-config", "--json"], {
+      PROCONNECT_CLIENT_ID: "mon-service",
+      PROCONNECT_BASE_URL: BASE_URL,
+      PROCONNECT_ENVIRONMENT: "production",
+      PROCONNECT_NETWORK: "rie",
+    });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      clientId: "mon-service",
+      environment: "production",
+      network: "rie",
+      redirectUris: [`${BASE_URL}/callback`],
+    });
+  });
+
+  it("--config reads a JavaScript module's default export (ESM or CommonJS), functions included", async () => {
+    const options = {
+      clientId: "mon-service",
+      clientSecret: SECRET,
+      baseUrl: BASE_URL,
+      issuer: "__ISSUER__",
+    };
+    const source = JSON.stringify(options).replace('"__ISSUER__"', "process.env.TEST_ISSUER");
+    const esm = await configFile(
+      "proconnect.config.mjs",
+      `export default { ...${source}, onLogin: (user) => user };`,
+    );
+    const cjs = await configFile("proconnect.config.cjs", `module.exports = ${source};`);
+    for (const path of [esm, cjs]) {
+      const run = await cli(["doctor", "--config", path], { TEST_ISSUER: emulator.issuer });
+      expect(run.code, path).toBe(0);
+      expect(run.stdout).toContain(`proconnect-express doctor (fichier ${path})`);
+      expect(run.stdout).toMatch(/Tout est bon \(11 réussies, 0 en échec\)/);
+    }
+  });
+
+  it("--config explains a JavaScript file that is missing, throws or exports nothing", async () => {
+    const missing = await cli(["sp-config", "--config", join(directory, "absent.mjs")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("absent.mjs : fichier introuvable");
+    const throwing = await configFile("throws.mjs", `throw new Error(${JSON.stringify(SECRET)});`);
+    const thrown = await cli(["sp-config", "--config", throwing]);
+    expect(thrown.code).toBe(2);
+    expect(thrown.stderr).toContain("throws.mjs : chargement impossible (Error)");
+    const empty = await configFile("empty.mjs", "export const clientId = 'x';");
+    const nothing = await cli(["sp-config", "--config", empty]);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain("empty.mjs : doit exporter par défaut");
+  });
+});
+
+/** Words of the French output that must never show in an English run. */
+const FRENCH_WORDS = [
+  "réussie",
+  "Configuration invalide",
+  "variables d'environnement",
+  "manquant",
+  "Tout est bon",
+  "échec",
+  "doit ",
+  "enregistré",
+  "Réponses au formulaire",
+  "Usage :",
+];
+/** And English words of zod or the library that must never show in a French run. */
+const ENGLISH_WORDS = [
+  "must ",
+  "Invalid",
+  "invalid configuration",
+  "missing",
+  "passed",
+  "Unrecognized",
+  "expected",
+];
+
+describe("one language per run", () => {
+  const en = { LANG: "en_US.UTF-8" };
+
+  it("LANG=en_US.UTF-8: doctor, sp-config, errors and usage in English only", async () => {
+    const runs = [
+      await cli(["doctor"], { ...emulatorEnv(), ...en }),
+      await cli(["doctor"], { ...emulatorEnv({ PROCONNECT_CLIENT_ID: "inconnu" }), ...en }),
+      await cli(["doctor"], { ...emulatorEnv({ PROCONNECT_BASE_URL: `${BASE_URL}/app` }), ...en }),
+      await cli(["sp-config", "--existing", `${BASE_URL}/callback/`], {
+        ...emulatorEnv({ PROCONNECT_NETWORK: "rie" }),
+        ...en,
+      }),
+      await cli(["sp-config"], {
+        PROCONNECT_ENVIRONMENT: "prod",
+        PROCONNECT_BASE_URL: "http://localhost",
+        ...en,
+      }),
+      await cli(["deploy"], en),
+      await cli(["--help"], en),
+    ];
+    const all = runs.map((run) => run.stdout + run.stderr).join("\n");
+    for (const word of FRENCH_WORDS) expect(all, word).not.toContain(word);
+    expect(runs[0]?.stdout).toContain("All good (11 passed, 0 failed).");
+    expect(runs[1]?.stdout).toContain(
+      "✘ client id unknown to ProConnect (invalid_client): inconnu",
+    );
+    expect(runs[2]?.stdout).toContain(
+      "✘ login redirect URI not registered (Y030031, invalid_redirect_uri)",
+    );
+    expect(runs[3]?.stdout).toContain(
+      "⚠ trailing_slash (Y030031): https://mon-service.gouv.fr/callback/",
+    );
+    expect(runs[4]?.stderr).toContain("Invalid configuration (environment variables):");
+    expect(runs[4]?.stderr).toContain(
+      "✘ PROCONNECT_CLIENT_ID (clientId): missing: the client_id ProConnect gave you",
+    );
+    expect(runs[5]?.stderr).toContain("proconnect-express: unknown command: deploy");
+    expect(runs[6]?.stdout).toContain("Usage: proconnect-express <command> [options]");
+  });
+
+  it("by default, the same in French only, zod's messages translated", async () => {
+    const runs = [
+      await cli(["doctor"], emulatorEnv()),
+      await cli(["doctor"], emulatorEnv({ PROCONNECT_BASE_URL: `${BASE_URL}/app` })),
+      await cli(["sp-config", "--existing", `${BASE_URL}/callback/`], emulatorEnv()),
+      await cli(["sp-config"], {
+        PROCONNECT_ENVIRONMENT: "prod",
+        PROCONNECT_BASE_URL: "http://localhost",
+      }),
+      await cli([
+        "sp-config",
+        "--config",
+        await configFile("bad.json", { clientId: 1, colour: "bleu", scopes: ["emial"] }),
+      ]),
+      await cli(["doctor"], { ...emulatorEnv(), LANG: "fr_FR.UTF-8", LC_ALL: "C" }),
+    ];
+    const all = runs.map((run) => run.stdout + run.stderr).join("\n");
+    for (const word of ENGLISH_WORDS) expect(all, word).not.toContain(word);
+    expect(runs[3]?.stderr).toContain("Configuration invalide (variables d'environnement) :");
+    const bad = marked(runs[4]?.stderr ?? "", "✘");
+    expect(bad).toEqual([
+      // proconnect()'s own sentence for a clientId that is not a string, translated.
+      "✘ clientId : obligatoire : le client_id que ProConnect vous a donné",
+      "✘ baseUrl : manquant : l'adresse publique de l'application, ex. https://mon-service.gouv.fr (les URLs de redirection en dérivent)",
+      expect.stringMatching(/^✘ scopes\[0\] : doit valoir "openid" ou "given_name" ou /),
+      "✘ option inconnue : colour",
+    ]);
+    expect(runs[5]?.stdout).toContain("Tout est bon (11 réussies, 0 en échec).");
   });
 });
 
@@ -361,7 +679,7 @@ describe("proconnect-express sp-config", () => {
     const run = await cli(["sp-config"], {
       PROCONNECT_CLIENT_ID: "mon-service",
       PROCONNECT_NETWORK: "rie",
-      APP_BASE_URL: BASE_URL,
+      PROCONNECT_BASE_URL: BASE_URL,
     });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("RIE\n");
@@ -579,14 +897,17 @@ describe("proconnect-express sp-config", () => {
   it("exits 2 with ProConnect's Y04A586 for an http or localhost baseUrl in production", async () => {
     const run = await cli(
       ["sp-config", "--json"],
-      emulatorEnv({ PROCONNECT_ENVIRONMENT: "production", APP_BASE_URL: "http://localhost:3000" }),
+      emulatorEnv({
+        PROCONNECT_ENVIRONMENT: "production",
+        PROCONNECT_BASE_URL: "http://localhost:3000",
+      }),
     );
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     const problems = marked(run.stderr, "✘");
     expect(problems).toEqual([
-      expect.stringMatching(/^✘ APP_BASE_URL \(baseUrl\) : must use https:\/\/ .*\(Y04A586\)$/),
-      expect.stringMatching(/^✘ APP_BASE_URL \(baseUrl\) : must not be localhost .*\(Y04A586\)$/),
+      "✘ PROCONNECT_BASE_URL (baseUrl) : doit être en https:// en production : ProConnect refuse http (Y04A586)",
+      "✘ PROCONNECT_BASE_URL (baseUrl) : ne doit pas être localhost en production : ProConnect le refuse (Y04A586)",
     ]);
   });
 });

@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { close, listen, origin } from "../lib/testing/net.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -23,10 +26,10 @@ const WITHOUT_OIDC_PROVIDER = `data:text/javascript,${encodeURIComponent(`
 const children = new Set<ChildProcess>();
 
 /** The built bin, as `npx proconnect-express emulator …` runs it. */
-function runCli(args: string[], nodeOptions: string[] = []) {
+function runCli(args: string[], nodeOptions: string[] = [], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [...nodeOptions, bin, "emulator", ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "" },
+    env: { PATH: process.env.PATH ?? "", ...env },
   });
   children.add(child);
   let stdout = "";
@@ -48,9 +51,122 @@ afterEach(() => {
   children.clear();
 });
 
-beforeAll(() => {
+let directory: string;
+
+beforeAll(async () => {
   if (!existsSync(`${root}/${bin}`)) throw new Error(`${bin} is missing: run npm run build first`);
+  directory = await mkdtemp(join(tmpdir(), "proconnect-emulator-cli-"));
 });
+
+afterAll(async () => {
+  if (directory) await rm(directory, { recursive: true, force: true });
+});
+
+async function jsonFile(name: string, content: unknown): Promise<string> {
+  const path = join(directory, name);
+  await writeFile(path, JSON.stringify(content));
+  return path;
+}
+
+/** Waits for the emulator's banner and returns its issuer. */
+async function issuerOf(run: ReturnType<typeof runCli>): Promise<string> {
+  await expect.poll(() => run.output().stdout, { timeout: 15_000 }).toMatch(/Ctrl\+C/);
+  return /issuer\s?:\s+(\S+)/.exec(run.output().stdout)![1]!;
+}
+
+/**
+ * A login as any OIDC client of any stack does it, with `fetch` alone: the authorize redirect, the
+ * emulator's login page (its e-mail form), the code back at the redirect URI, the token endpoint with
+ * client_secret_post, then userinfo. Cookies are kept by name, redirects followed by hand.
+ */
+async function fetchLogin(input: {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  email: string;
+}) {
+  const state = "state-of-at-least-thirty-two-characters";
+  const nonce = "nonce-of-at-least-thirty-two-characters";
+  const cookies = new Map<string, string>();
+  const cookieHeader = () => [...cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  const remember = (response: Response) => {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ""] = line.split(";");
+      const name = pair.slice(0, pair.indexOf("="));
+      const value = pair.slice(pair.indexOf("=") + 1);
+      if (value === "" || /expires=Thu, 01 Jan 1970/i.test(line)) cookies.delete(name);
+      else cookies.set(name, value);
+    }
+  };
+  const authorize = new URL(`${input.issuer}/authorize`);
+  authorize.search = new URLSearchParams({
+    response_type: "code",
+    client_id: input.clientId,
+    redirect_uri: input.redirectUri,
+    scope: "openid email given_name usual_name siret",
+    state,
+    nonce,
+  }).toString();
+  let url = authorize.href;
+  let init: RequestInit = {};
+  for (let step = 0; step < 20; step += 1) {
+    const response = await fetch(url, {
+      ...init,
+      redirect: "manual",
+      headers: { ...(init.headers as Record<string, string>), cookie: cookieHeader() },
+    });
+    remember(response);
+    const location = response.headers.get("location");
+    if (location !== null) {
+      const next = new URL(location, url);
+      if (next.href.startsWith(input.redirectUri)) {
+        expect(next.searchParams.get("state")).toBe(state);
+        const code = next.searchParams.get("code");
+        expect(code, next.href).toBeTruthy();
+        const tokens = (await (
+          await fetch(`${input.issuer}/token`, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams({
+              grant_type: "authorization_code",
+              code: code!,
+              redirect_uri: input.redirectUri,
+              client_id: input.clientId,
+              client_secret: input.clientSecret,
+            }),
+          })
+        ).json()) as { id_token: string; access_token: string };
+        const idToken = JSON.parse(
+          Buffer.from(tokens.id_token.split(".")[1]!, "base64url").toString(),
+        ) as Record<string, unknown>;
+        const userinfo = await fetch(`${input.issuer}/userinfo`, {
+          headers: { authorization: `Bearer ${tokens.access_token}` },
+        });
+        return {
+          idToken,
+          userinfo: await userinfo.text(),
+          userinfoType: userinfo.headers.get("content-type"),
+        };
+      }
+      url = next.href;
+      init = {};
+      continue;
+    }
+    const page = await response.text();
+    expect(response.status, page).toBe(200);
+    // The login page: its first form takes the e-mail.
+    const action = /<form method="post" action="([^"]+)"/.exec(page)?.[1];
+    expect(action, page).toBeDefined();
+    url = new URL(action!.replace(/&amp;/g, "&"), url).href;
+    init = {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ email: input.email }).toString(),
+    };
+  }
+  throw new Error("the login did not come back to the redirect URI");
+}
 
 describe("proconnect-express emulator", () => {
   it("--help prints the usage, with the emulator's options, and exits 0", async () => {
@@ -68,6 +184,8 @@ describe("proconnect-express emulator", () => {
       "--post-logout-redirect-uri <uri>",
       "--id-token-alg <alg>",
       "--userinfo-alg <alg>",
+      "--clients <fichier.json>",
+      "--identities <fichier.json>",
     ]) {
       expect(result.stdout).toContain(flag);
     }
@@ -97,6 +215,122 @@ describe("proconnect-express emulator", () => {
     }
     const { code } = await exitOf(run);
     expect(code).toBe(0);
+  });
+
+  it("registers the clients and identities of JSON files, prints them, signs in a plain fetch client, and stops on SIGTERM", async () => {
+    const redirectUri = "http://127.0.0.1:8081/auth/callback";
+    const clients = await jsonFile("clients.json", [
+      {
+        clientId: "app-python",
+        clientSecret: "python-secret-of-at-least-32-characters",
+        redirectUris: [redirectUri],
+        postLogoutRedirectUris: ["http://127.0.0.1:8081/"],
+        idTokenSignedResponseAlg: "RS256",
+      },
+      {
+        clientId: "app-php",
+        clientSecret: "php-secret-of-at-least-32-characters!!",
+        redirectUris: ["http://localhost:8000/callback.php"],
+      },
+    ]);
+    const identities = await jsonFile("identities.json", [
+      {
+        label: "Agente de test",
+        sub: "agente-1",
+        idp_id: "fi-test",
+        email: "agente@exemple.gouv.fr",
+        given_name: "Alice",
+        usual_name: "MARTIN",
+        uid: "1",
+        siret: "13002526500013",
+      },
+    ]);
+    const run = runCli(["--port", "0", "--clients", clients, "--identities", identities]);
+    try {
+      const issuer = await issuerOf(run);
+      const { stdout } = run.output();
+      expect(stdout).toContain("Clients enregistrés (2) :");
+      expect(stdout).toContain("  app-python (id_token RS256, userinfo ES256)");
+      expect(stdout).toContain(`    connexion :   ${redirectUri}`);
+      expect(stdout).toContain("  app-php (id_token ES256, userinfo ES256)");
+      expect(stdout).toContain("    déconnexion : (aucune)");
+      expect(stdout).toContain("Identités de test (1, aussi sur la page de connexion) :");
+      expect(stdout).toContain("  agente@exemple.gouv.fr (idp_id fi-test) — Agente de test");
+      // The files' secrets are the user's own: not printed.
+      expect(stdout).not.toContain("python-secret");
+      expect(stdout).not.toContain("test@fia1.fr");
+
+      const login = await fetchLogin({
+        issuer,
+        clientId: "app-python",
+        clientSecret: "python-secret-of-at-least-32-characters",
+        redirectUri,
+        email: "agente@exemple.gouv.fr",
+      });
+      expect(login.idToken).toMatchObject({
+        iss: issuer,
+        aud: "app-python",
+        sub: "agente-1",
+        nonce: "nonce-of-at-least-thirty-two-characters",
+      });
+      expect(login.userinfoType).toMatch(/^application\/jwt/);
+      const userinfo = JSON.parse(
+        Buffer.from(login.userinfo.split(".")[1]!, "base64url").toString(),
+      ) as Record<string, unknown>;
+      expect(userinfo).toMatchObject({
+        sub: "agente-1",
+        email: "agente@exemple.gouv.fr",
+        siret: "13002526500013",
+      });
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    const result = await exitOf(run);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Émulateur arrêté.");
+    expect(result.stderr).not.toMatch(/Error|at \S+ \(/);
+  });
+
+  it("stops on SIGINT (Ctrl+C) too, with exit code 0; says it all in English with LANG=en", async () => {
+    const run = runCli(["--port", "0"], [], { LANG: "en_US.UTF-8" });
+    await issuerOf(run);
+    const { stdout } = run.output();
+    expect(stdout).toContain("ProConnect emulator ready (ProConnect server's rules)");
+    expect(stdout).toContain("Registered clients (1):");
+    expect(stdout).toContain("  proconnect-express-local (id_token ES256, userinfo ES256)");
+    expect(stdout).toContain("    secret: local-emulator-secret-not-for-production-use");
+    expect(stdout).toContain("    login:   http://localhost:3000/callback");
+    expect(stdout).toContain("  test@fia1.fr (idp_id fia1v2)\n");
+    expect(stdout).not.toMatch(/Émulateur|Identités|connexion|compte/);
+    run.child.kill("SIGINT");
+    const result = await exitOf(run);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Emulator stopped.");
+  });
+
+  it("exits 2 on a clients file the emulator refuses, naming --clients and the entry", async () => {
+    const clients = await jsonFile("bad-clients.json", [
+      { clientId: "a", clientSecret: "short", redirectUris: ["https://*.gouv.fr/callback"] },
+    ]);
+    const result = await exitOf(runCli(["--port", "0", "--clients", clients]));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Options de l'émulateur invalides :");
+    expect(result.stderr).toContain(
+      "✘ --clients (clients[0].clientSecret) : doit avoir au moins 32 caractères (HS256 signe avec)",
+    );
+    expect(result.stderr).toContain(
+      "✘ --clients (clients[0].redirectUris[0]) : ne doit pas contenir de joker (*)",
+    );
+    expect(result.stdout).toBe("");
+    const notAList = await jsonFile("object.json", { clientId: "a" });
+    const object = await exitOf(runCli(["--clients", notAList]));
+    expect(object.code).toBe(2);
+    expect(object.stderr).toContain(`--clients ${notAList} : doit contenir une liste JSON`);
+    const mixed = await exitOf(runCli(["--clients", notAList, "--client-id", "b"]));
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain(
+      "--clients donne tous les clients : --client-id n'a pas de sens avec lui",
+    );
   });
 
   it("exits 2 on a wrong option, naming its flag and the option it sets, without listening", async () => {

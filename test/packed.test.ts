@@ -208,9 +208,15 @@ const SLOW = 180_000;
 describe("the packed package, installed into fresh apps", () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), "proconnect-packed-"));
-    const { stdout } = await run(npm, ["pack", "--silent", "--pack-destination", work], {
-      cwd: root,
-    });
+    // --ignore-scripts: `npm test` has built dist already (pretest); prepack would rebuild it under the
+    // feet of the tests running the CLI from dist at the same time.
+    const { stdout } = await run(
+      npm,
+      ["pack", "--silent", "--ignore-scripts", "--pack-destination", work],
+      {
+        cwd: root,
+      },
+    );
     tarball = join(work, stdout.trim().split("\n").at(-1)!);
     // Both installs at once, then the ESM app's compilation: every test waits for what it needs.
     void cjsApp();

@@ -1,0 +1,330 @@
+import { randomBytes } from "node:crypto";
+import { networkErrorCode } from "../lib/provider-errors.js";
+import { optionName, type LoadedConfig } from "./config.js";
+import { get, type Check, type Discovery, type DoctorDeps, type Fetched } from "./doctor.js";
+import type { Translate } from "./i18n.js";
+import { NOT_REGISTERED_CODE } from "./uris.js";
+
+const FORM = "Demande de modification d'un Fournisseur de Services ProConnect";
+
+/**
+ * What ProConnect's answer says about the registration. Its error pages are oidc-provider's, rendered
+ * by ProConnect's server (`code erreur : oidc-provider-rendered-error:invalid_redirect_uri`, and
+ * oidc-provider's description); the emulator shows the same, or in strict mode the documented codes
+ * (Y030031, Y030111).
+ */
+type Reading =
+  | { kind: "registered"; note?: string }
+  | { kind: "unknown_client" }
+  | { kind: "unregistered" }
+  | { kind: "unclear"; why: string };
+
+/** The error names and ProConnect codes an error page shows, as text (HTML-escaped or not). */
+function errorsOf(body: string): { names: Set<string>; codes: Set<string>; text: string } {
+  const text = body.replace(/&#39;|&#x27;/g, "'").replace(/&quot;/g, '"');
+  const names = new Set(
+    [...text.matchAll(/\b(invalid_client|invalid_redirect_uri|invalid_request|[a-z]+_[a-z_]+)\b/g)]
+      .map((match) => match[1] ?? "")
+      .filter((name) => /^(invalid|unauthorized|access|server|login|unsupported)_/.test(name)),
+  );
+  const codes = new Set([...text.matchAll(/\bY[0-9A-F]{6}\b/g)].map((match) => match[0]));
+  return { names, codes, text };
+}
+
+/** Whether `location` is `uri` itself, with a query added (ProConnect sending the browser back). */
+function isBackTo(location: URL, uri: string): boolean {
+  const target = new URL(uri);
+  return location.origin === target.origin && location.pathname === target.pathname;
+}
+
+function describeAnswer(fetched: Fetched): string {
+  const { names, codes } = errorsOf(fetched.body);
+  const found = [...codes, ...names];
+  return `HTTP ${fetched.response.status}${found.length > 0 ? `, ${found.join(", ")}` : ""}`;
+}
+
+/** The authorize endpoint's answer: a redirect into the login flow, or an error page. */
+function readAuthorize(
+  fetched: Fetched,
+  requestUrl: string,
+  redirectUri: string,
+  t: Translate,
+): Reading {
+  const { response } = fetched;
+  const location = response.headers.get("location");
+  if (response.status >= 300 && response.status < 400 && location !== null) {
+    const target = new URL(location, requestUrl);
+    if (isBackTo(target, redirectUri)) {
+      // oidc-provider sends the browser back only to a redirect_uri it checked against the client's.
+      const error = target.searchParams.get("error");
+      return {
+        kind: "registered",
+        ...(error
+          ? {
+              note: t(
+                `ProConnect renvoie vers l'application avec error=${error}`,
+                `ProConnect sends back to the app with error=${error}`,
+              ),
+            }
+          : {}),
+      };
+    }
+    return { kind: "registered" };
+  }
+  const { names, codes, text } = errorsOf(fetched.body);
+  if (response.status >= 400) {
+    if (names.has("invalid_client")) return { kind: "unknown_client" };
+    if (
+      names.has("invalid_redirect_uri") ||
+      codes.has(NOT_REGISTERED_CODE.login) ||
+      /redirect_uri did not match/.test(text)
+    ) {
+      return { kind: "unregistered" };
+    }
+  }
+  return { kind: "unclear", why: describeAnswer(fetched) };
+}
+
+/** The end_session endpoint's answer: its logout page (or a redirect), or an error page. */
+function readEndSession(fetched: Fetched): Reading {
+  const { response } = fetched;
+  const { names, codes, text } = errorsOf(fetched.body);
+  if (response.status >= 400) {
+    if (names.has("invalid_client")) return { kind: "unknown_client" };
+    if (
+      codes.has(NOT_REGISTERED_CODE.logout) ||
+      /post_logout_redirect_uri not registered/.test(text)
+    ) {
+      return { kind: "unregistered" };
+    }
+    return { kind: "unclear", why: describeAnswer(fetched) };
+  }
+  // oidc-provider's logout page (a form that confirms itself), or a redirect: the URI was accepted.
+  return { kind: "registered" };
+}
+
+function endpoint(document: Discovery, field: "authorization_endpoint" | "end_session_endpoint") {
+  const value = document[field];
+  return typeof value === "string" && URL.canParse(value) ? value : undefined;
+}
+
+async function ask(url: string, timeout: number, deps: DoctorDeps): Promise<Fetched | Error> {
+  try {
+    // As a browser: an HTML page, and redirects read rather than followed.
+    return await get(url, timeout, deps, { redirect: "manual", accept: "text/html" });
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+function failure(error: Error, timeout: number, t: Translate): string {
+  return error.name === "TimeoutError"
+    ? t(`pas de réponse en ${timeout} ms`, `no answer in ${timeout} ms`)
+    : (networkErrorCode(error) ?? error.name);
+}
+
+/**
+ * Whether ProConnect knows the client id, its login redirect URI and its post-logout redirect URI: asks
+ * as a browser would (the authorize endpoint with that client_id and redirect_uri; end_session with
+ * client_id and post_logout_redirect_uri, without id_token_hint), never following a redirect, never
+ * sending the secret, and reads the answer.
+ */
+export async function checkRegistration(
+  document: Discovery,
+  config: LoadedConfig,
+  timeout: number,
+  deps: DoctorDeps,
+  t: Translate,
+): Promise<Check[]> {
+  const { options, source } = config;
+  const clientIdName = optionName(source, "clientId");
+  const baseUrlName = optionName(source, "baseUrl");
+  const spConfig = (flag: string) =>
+    t(
+      `proconnect-express sp-config ${flag} <chaque URL déjà enregistrée> donne la liste complète à coller (une demande remplace la liste).`,
+      `proconnect-express sp-config ${flag} <each URI already registered> gives the full list to paste (a request replaces the list).`,
+    );
+  const unknownClient = (): Check => ({
+    status: "fail",
+    text: t(
+      `client id inconnu de ProConnect (invalid_client) : ${options.clientId}`,
+      `client id unknown to ProConnect (invalid_client): ${options.clientId}`,
+    ),
+    details: [
+      t(
+        `ProConnect ne connaît pas ce client sur ${options.issuer}.`,
+        `ProConnect does not know this client at ${options.issuer}.`,
+      ),
+      t(
+        `Corrigez ${clientIdName} : le « CLIENT ID » que ProConnect vous a donné pour ce réseau et cet environnement`,
+        `Fix ${clientIdName}: the « CLIENT ID » ProConnect gave you for this network and this environment`,
+      ),
+      t(
+        "(un client d'intégration est inconnu en production, un client Internet l'est sur le RIE) ;",
+        "(an integration client is unknown in production, an Internet client on the RIE);",
+      ),
+      t(
+        `ou corrigez ${optionName(source, "environment")}, ${optionName(source, "network")} ou ${optionName(source, "issuer")} (voir proconnect-express sp-config).`,
+        `or fix ${optionName(source, "environment")}, ${optionName(source, "network")} or ${optionName(source, "issuer")} (see proconnect-express sp-config).`,
+      ),
+    ],
+  });
+
+  const checks: Check[] = [];
+  const authorize = endpoint(document, "authorization_endpoint");
+  let clientUnknown = false;
+  if (authorize === undefined) {
+    checks.push({
+      status: "skip",
+      text: t(
+        "client id et URL de redirection de connexion : authorization_endpoint absent du document",
+        "client id and login redirect URI: authorization_endpoint missing from the document",
+      ),
+    });
+  } else {
+    const url = new URL(authorize);
+    const random = () => randomBytes(24).toString("base64url"); // 32 characters, the documented minimum
+    url.search = new URLSearchParams({
+      response_type: "code",
+      client_id: options.clientId,
+      redirect_uri: options.redirectUri,
+      scope: "openid",
+      state: random(),
+      nonce: random(),
+    }).toString();
+    const answer = await ask(url.href, timeout, deps);
+    const reading: Reading =
+      answer instanceof Error
+        ? { kind: "unclear", why: failure(answer, timeout, t) }
+        : readAuthorize(answer, url.href, options.redirectUri, t);
+    const uri = options.redirectUri;
+    switch (reading.kind) {
+      case "registered":
+        checks.push({
+          status: "pass",
+          text: t(
+            `client id et URL de redirection de connexion enregistrés : ${options.clientId}, ${uri}`,
+            `client id and login redirect URI registered: ${options.clientId}, ${uri}`,
+          ),
+          ...(reading.note ? { details: [reading.note] } : {}),
+        });
+        break;
+      case "unknown_client":
+        clientUnknown = true;
+        checks.push(unknownClient());
+        break;
+      case "unregistered":
+        checks.push({
+          status: "fail",
+          text: t(
+            `URL de redirection de connexion non enregistrée (${NOT_REGISTERED_CODE.login}, invalid_redirect_uri) : ${uri}`,
+            `login redirect URI not registered (${NOT_REGISTERED_CODE.login}, invalid_redirect_uri): ${uri}`,
+          ),
+          details: [
+            t(
+              `ProConnect compare à la lettre (la barre oblique finale compte). Ajoutez-la au champ`,
+              `ProConnect compares to the letter (a trailing slash counts). Add it to the field`,
+            ),
+            t(
+              `« URLs de redirection post CONNEXION » du formulaire « ${FORM} » :`,
+              `« URLs de redirection post CONNEXION » of the form « ${FORM} »:`,
+            ),
+            spConfig("--existing"),
+            t(
+              `Ou corrigez ${baseUrlName} (ou routes.callback) si c'est l'application qui se trompe.`,
+              `Or fix ${baseUrlName} (or routes.callback) if the app is the one that is wrong.`,
+            ),
+          ],
+        });
+        break;
+      case "unclear":
+        checks.push({
+          status: "skip",
+          text: t(
+            `client id et URL de redirection de connexion : réponse de ${authorize} sans conclusion (${reading.why})`,
+            `client id and login redirect URI: no conclusion from ${authorize}'s answer (${reading.why})`,
+          ),
+        });
+        break;
+    }
+  }
+
+  const endSession = endpoint(document, "end_session_endpoint");
+  const logoutUri = options.postLogoutRedirectUri;
+  if (clientUnknown) {
+    checks.push({
+      status: "skip",
+      text: t(
+        `URL de redirection de déconnexion : vérification impossible pour un client inconnu`,
+        `post-logout redirect URI: cannot be checked for an unknown client`,
+      ),
+    });
+  } else if (endSession === undefined) {
+    checks.push({
+      status: "skip",
+      text: t(
+        "URL de redirection de déconnexion : end_session_endpoint absent du document",
+        "post-logout redirect URI: end_session_endpoint missing from the document",
+      ),
+    });
+  } else {
+    const url = new URL(endSession);
+    url.search = new URLSearchParams({
+      client_id: options.clientId,
+      post_logout_redirect_uri: logoutUri,
+    }).toString();
+    const answer = await ask(url.href, timeout, deps);
+    const reading: Reading =
+      answer instanceof Error
+        ? { kind: "unclear", why: failure(answer, timeout, t) }
+        : readEndSession(answer);
+    switch (reading.kind) {
+      case "registered":
+        checks.push({
+          status: "pass",
+          text: t(
+            `URL de redirection de déconnexion enregistrée : ${logoutUri}`,
+            `post-logout redirect URI registered: ${logoutUri}`,
+          ),
+        });
+        break;
+      case "unknown_client":
+        checks.push(unknownClient());
+        break;
+      case "unregistered":
+        checks.push({
+          status: "fail",
+          text: t(
+            `URL de redirection de déconnexion non enregistrée (${NOT_REGISTERED_CODE.logout}) : ${logoutUri}`,
+            `post-logout redirect URI not registered (${NOT_REGISTERED_CODE.logout}): ${logoutUri}`,
+          ),
+          details: [
+            t(
+              `ProConnect compare à la lettre (la barre oblique finale compte). Ajoutez-la au champ`,
+              `ProConnect compares to the letter (a trailing slash counts). Add it to the field`,
+            ),
+            t(
+              `« URLs de redirection post DÉCONNEXION » du formulaire « ${FORM} » :`,
+              `« URLs de redirection post DÉCONNEXION » of the form « ${FORM} »:`,
+            ),
+            spConfig("--existing-logout"),
+            t(
+              `Ou corrigez ${baseUrlName} (ou routes.logoutCallback) si c'est l'application qui se trompe.`,
+              `Or fix ${baseUrlName} (or routes.logoutCallback) if the app is the one that is wrong.`,
+            ),
+          ],
+        });
+        break;
+      case "unclear":
+        checks.push({
+          status: "skip",
+          text: t(
+            `URL de redirection de déconnexion : réponse de ${endSession} sans conclusion (${reading.why})`,
+            `post-logout redirect URI: no conclusion from ${endSession}'s answer (${reading.why})`,
+          ),
+        });
+        break;
+    }
+  }
+  return checks;
+}
