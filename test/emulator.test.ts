@@ -160,12 +160,9 @@ describe("/authorize → /token → /userinfo", () => {
       const tokens = await exchange(algConfig, page.location!, request);
       expect(decodeProtectedHeader(tokens.id_token!).alg).toBe(alg);
       const idToken = tokens.claims()!;
-      expect(idToken).toMatchObject({
-        iss: emulator.issuer,
-        aud: clientId,
-        nonce: request.nonce,
-        acr: "eidas1",
-      });
+      expect(idToken).toMatchObject({ iss: emulator.issuer, aud: clientId, nonce: request.nonce });
+      // acr only when asked for (oidc-provider-config.service.ts: openid releases sub alone).
+      expect(idToken).not.toHaveProperty("acr");
 
       // The raw answer first: ProConnect's userinfo is a JWS, not JSON.
       const raw = await fetch(algConfig.serverMetadata().userinfo_endpoint!, {
@@ -212,10 +209,12 @@ describe("/authorize → /token → /userinfo", () => {
     expect(userinfo).not.toHaveProperty("acr");
   });
 
-  it("issues a refresh token, as ProConnect's server is configured to", async () => {
+  it("issues a refresh token always, and access tokens of an hour", async () => {
+    // oidc-provider-config.service.ts: issueRefreshToken: () => true; AccessToken keeps
+    // oidc-provider's default TTL (3600 s).
     const { tokens } = await signIn(config, "test@fia1.fr");
     expect(tokens.refresh_token).toEqual(expect.any(String));
-    expect(tokens.expires_in).toBe(60);
+    expect(tokens.expires_in).toBe(3600);
   });
 
   it("refuses a code exchanged with the wrong PKCE verifier", async () => {
@@ -303,15 +302,29 @@ describe("/authorize: claims and acr", () => {
   it("picks the first of several essential acr values the identity can reach", async () => {
     const { tokens } = await signIn(config, "jean.martin@fia2.fr", {
       claims: JSON.stringify({
+        id_token: { acr: { essential: true, values: ["eidas2", "eidas1-mfa"] } },
+      }),
+    });
+    expect(tokens.claims()?.acr).toBe("eidas1-mfa");
+  });
+
+  it("answers access_denied to an essential acr removed in June 2026", async () => {
+    // config/oidc-provider.ts: supportedAcrValues lost self-asserted-2fa; oidc-acr.service.ts filters
+    // it out, and oidc-provider finds the acr obtained outside the requested ones.
+    const { callback } = await callbackFor(config, "jean.martin@fia2.fr", {
+      claims: JSON.stringify({
         id_token: {
           acr: {
             essential: true,
-            values: ["eidas2", "https://proconnect.gouv.fr/assurance/self-asserted-2fa"],
+            values: ["https://proconnect.gouv.fr/assurance/self-asserted-2fa"],
           },
         },
       }),
     });
-    expect(tokens.claims()?.acr).toBe("https://proconnect.gouv.fr/assurance/self-asserted-2fa");
+    expect(callback.searchParams.get("error")).toBe("access_denied");
+    expect(callback.searchParams.get("error_description")).toBe(
+      "none of the requested ACRs could be obtained",
+    );
   });
 
   it("answers access_denied when the identity cannot satisfy the essential acr", async () => {
@@ -357,10 +370,10 @@ describe("/authorize: login page, hints, prompt and SSO", () => {
       expect(page.body).toContain(`value="${identity.sub}"`);
   });
 
-  it("pre-fills the e-mail field from login_hint", async () => {
-    const { url } = await authorizationRequest(config, { login_hint: "jean.martin@fia2.fr" });
+  it("pre-fills the e-mail field from a login_hint that no test identity has", async () => {
+    const { url } = await authorizationRequest(config, { login_hint: "inconnu@example.fr" });
     const page = await new TestBrowser().navigate(url);
-    expect(page.body).toMatch(/<input id="email"[^>]* value="jean\.martin@fia2\.fr"/);
+    expect(page.body).toMatch(/<input id="email"[^>]* value="inconnu@example\.fr"/);
   });
 
   it("says so, with a 400, when no test identity has the e-mail typed", async () => {
@@ -412,13 +425,15 @@ describe("/authorize: login page, hints, prompt and SSO", () => {
     expect(silentPage.location?.searchParams.has("code")).toBe(true);
   });
 
-  it("asks again with prompt=login even with a ProConnect session", async () => {
+  it("reuses the ProConnect session for prompt=login too", async () => {
+    // core-fca-middleware.service.ts forces prompt=login on every request; interaction.controller.ts
+    // then reuses its own session whatever the prompt.
     const browser = new TestBrowser();
     await callbackFor(config, "test@fia1.fr", {}, browser);
     const again = await authorizationRequest(config, { prompt: "login" });
     const page = await browser.navigate(again.url, { stopAt: toRp });
-    expect(page.status).toBe(200);
-    expect(page.body).toContain("Se connecter");
+    const tokens = await exchange(config, page.location!, again);
+    expect(tokens.claims()?.sub).toBe(emulator.identities[0]?.sub);
   });
 
   it("needs no consent click with prompt=consent", async () => {
@@ -513,15 +528,22 @@ describe("/session/end", () => {
     expect(errorCode(page.body)).toBe("Y030111");
   });
 
-  it("requires id_token_hint, as ProConnect does (Y000400)", async () => {
+  it("logs out without id_token_hint, the client named by client_id", async () => {
+    // logout-params.dto.ts: id_token_hint optional, client_id accepted.
     const { browser } = await signedIn();
-    const endSession = client.buildEndSessionUrl(config, {
+    const state = random();
+    const endSession = new URL(config.serverMetadata().end_session_endpoint!);
+    endSession.search = new URLSearchParams({
+      client_id: "test-app",
       post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI,
-      state: random(),
-    });
+      state,
+    }).toString();
     const page = await browser.navigate(endSession, { stopAt: toRp });
-    expect(page.status).toBe(400);
-    expect(errorCode(page.body)).toBe("Y000400");
+    expect(page.location?.origin + page.location!.pathname).toBe(POST_LOGOUT_REDIRECT_URI);
+    expect(page.location?.searchParams.get("state")).toBe(state);
+    const silent = await authorizationRequest(config, { prompt: "none" });
+    const after = await browser.navigate(silent.url, { stopAt: toRp });
+    expect(after.location?.searchParams.get("error")).toBe("login_required");
   });
 });
 

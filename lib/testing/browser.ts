@@ -33,6 +33,12 @@ export interface NavigateOptions {
   stopAt?: (url: URL) => boolean;
   /** Requests at most (redirects and form submissions included); 20 by default. */
   maxRequests?: number;
+  /**
+   * The emulator's e-mail code page (ProConnect's MFA step for an FI that cannot do MFA): by default
+   * the browser reads the code sent from the emulator and types it; a string types that code instead
+   * (a wrong one, say); `false` stops on the page.
+   */
+  emailCode?: string | false;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -102,6 +108,17 @@ export class TestBrowser {
       }
 
       const text = await response.text();
+      const codeForm = emailCodeForm(text);
+      if (codeForm && response.status === 200 && options.emailCode !== false) {
+        const code =
+          options.emailCode ?? (await this.#readEmailCode(new URL(codeForm.mailbox, current)));
+        if (code !== undefined) {
+          current = new URL(codeForm.action, current);
+          body = new URLSearchParams({ verify_email_token: code });
+          method = "POST";
+          continue;
+        }
+      }
       const submission = emulatorFormSubmission(text, current, identity);
       if (!submission || response.status !== 200) {
         return { status: response.status, url: current, headers: response.headers, body: text };
@@ -127,6 +144,17 @@ export class TestBrowser {
       .sort((a, b) => b.path.length - a.path.length)
       .map((cookie) => `${cookie.name}=${cookie.value}`)
       .join("; ");
+  }
+
+  /** The code the emulator sent for this login, from its stand-in for an inbox. */
+  async #readEmailCode(mailbox: URL): Promise<string | undefined> {
+    const response = await this.fetch(mailbox, { headers: { accept: "application/json" } });
+    if (!response.ok) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const { code } = (await response.json()) as { code?: unknown };
+    return typeof code === "string" ? code : undefined;
   }
 
   /** Forgets every cookie: the next navigation starts as a new browser would. */
@@ -190,6 +218,24 @@ function emulatorFormSubmission(
   )?.[1];
   if (loginAction && identity) return [new URL(loginAction, base), new URLSearchParams(identity)];
   return undefined;
+}
+
+/** The emulator's e-mail code form: where to post the code, and where the emulator shows it. */
+function emailCodeForm(html: string): { action: string; mailbox: string } | undefined {
+  const tag = /<form[^>]*\sdata-mailbox="[^"]*"[^>]*>/.exec(html)?.[0];
+  if (!tag) return undefined;
+  const action = attribute(tag, "action");
+  const mailbox = attribute(tag, "data-mailbox");
+  return action && mailbox
+    ? { action: unescapeHtml(action), mailbox: unescapeHtml(mailbox) }
+    : undefined;
+}
+
+function unescapeHtml(value: string): string {
+  return value
+    .replace(/&amp;/g, "&")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'");
 }
 
 function attribute(tag: string, name: string): string | undefined {

@@ -1,21 +1,20 @@
-import { PROCONNECT_SCOPE_CLAIMS } from "../scopes.js";
-import type { EmulatorIdentity } from "./options.js";
+import { PROCONNECT_SCOPE_CLAIMS, PROCONNECT_SCOPES } from "../scopes.js";
 
-/** oidc-provider's `claims` configuration: ProConnect's scopes, and the claims only the id_token carries. */
+/**
+ * oidc-provider's `claims` configuration, as ProConnect's server sets it
+ * (oidc-provider-config.service.ts): its scopes from the claims table, `amr` as a scope too, and
+ * `openid` releasing `sub` only. `acr` is in the id_token only when the client asks for it (with
+ * `acr_values` or `claims.id_token.acr`), `amr` when it asks with the claims parameter or the scope.
+ */
 export const PROCONNECT_CLAIMS = {
   ...PROCONNECT_SCOPE_CLAIMS,
+  amr: ["amr"],
+  openid: ["sub"],
   acr: null,
-  amr: null,
   auth_time: null,
   iss: null,
   sid: null,
-  // ProConnect's id_token carries acr and auth_time unasked (amr only when the claims parameter asks
-  // for it). They come from the login, not the account, so the userinfo never carries them.
-  openid: ["sub", "acr", "auth_time"],
 };
 
-/** What the FI sends for a person: every ProConnect claim the fixture has. */
-export function identityClaims(identity: EmulatorIdentity): Record<string, unknown> {
-  const { label: _label, acr: _acr, amr: _amr, ...claims } = identity;
-  return claims;
-}
+/** The scopes the emulator knows: ProConnect's, and `amr`. */
+export const EMULATOR_SCOPES = Object.freeze([...PROCONNECT_SCOPES, "amr"] as const);

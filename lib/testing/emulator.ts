@@ -23,6 +23,7 @@ import {
   type EmulatorTamper,
 } from "./options.js";
 import { PREFIX } from "./paths.js";
+import { Mailbox, ProConnectSessions } from "./pc-session.js";
 import { clientMetadata, loadProvider, providerConfiguration } from "./provider-config.js";
 import { installSignedAnswerTamper, installSigning } from "./signing.js";
 import { EmulatorStore } from "./store.js";
@@ -37,6 +38,11 @@ export interface ProConnectEmulator {
   readonly identities: readonly EmulatorIdentity[];
   /** Registers (or replaces) a service provider, as ProConnect's registration form would. */
   registerClient(client: EmulatorClientInput): EmulatorClient;
+  /**
+   * The last one-time code ProConnect sent by e-mail to `email` and still valid (its MFA step for an FI
+   * that cannot do MFA), or `undefined`. `TestBrowser` types it by itself.
+   */
+  lastEmailCode(email: string): string | undefined;
   /** Sets, or with `undefined` removes, the hooks that make the emulator misbehave on purpose. */
   setTamper(tamper: EmulatorTamper | undefined): void;
   /** Live entries of its store per kind (sessions, codes, tokens…), to check that state stays bounded. */
@@ -98,12 +104,14 @@ export async function startProConnectEmulator(
 
   const store = new EmulatorStore();
   const clients = store.adapterFor("Client");
+  const registered = new Map<string, EmulatorClient>();
   const registerClient = (input: EmulatorClientInput): EmulatorClient => {
     const result = emulatorClientSchema.safeParse(input);
     if (!result.success) {
       throw new TypeError(`Invalid emulator client:\n${z.prettifyError(result.error)}`);
     }
     void clients.upsert(result.data.clientId, clientMetadata(result.data), 0);
+    registered.set(result.data.clientId, result.data);
     return result.data;
   };
   config.clients.forEach(registerClient);
@@ -115,13 +123,18 @@ export async function startProConnectEmulator(
   try {
     const url = origin(server, config.host);
     const issuer = `${url}${PREFIX}`;
+    const sentClaims = new Map<string, Record<string, unknown>>();
+    const sessions = new ProConnectSessions(store, config.ttl.session);
+    const mailbox = new Mailbox();
     const provider = new Provider(
       issuer,
       providerConfiguration({
         ttl: config.ttl,
+        strict: config.strict,
         store,
         keys,
         identitiesBySub: new Map(identities.map((identity) => [identity.sub, identity])),
+        sentClaims,
         tamper: currentTamper,
       }),
     );
@@ -136,8 +149,22 @@ export async function startProConnectEmulator(
     app.disable("x-powered-by");
     app.use(counter.middleware);
     app.use(fault(currentTamper));
-    app.use(frontChannelChecks(config.strict));
-    app.use(interactionRoutes(provider, identities));
+    app.use(frontChannelChecks(config.strict, sessions));
+    app.use(
+      interactionRoutes({
+        provider,
+        identities,
+        idpIds: new Set([
+          ...identities.map((identity) => identity.idp_id),
+          ...Object.keys(config.identityProviders),
+        ]),
+        clients: registered,
+        sessions,
+        mailbox,
+        sentClaims,
+        sanitize: config,
+      }),
+    );
     app.use(PREFIX, provider.callback());
     app.use(notFound);
     app.use(errorHandler);
@@ -148,6 +175,7 @@ export async function startProConnectEmulator(
       url,
       identities,
       registerClient,
+      lastEmailCode: (email) => mailbox.lastCode(email),
       setTamper(next) {
         tamper = next;
       },

@@ -9,37 +9,66 @@ import type Provider from "oidc-provider";
 import { checkAuthorizeParams } from "./authorize-params.js";
 import { errorPage } from "./pages.js";
 import { PREFIX } from "./paths.js";
+import type { ProConnectSessions } from "./pc-session.js";
 
 /** The emulator's form parser: the authorize endpoint (as POST) and the login page read forms. */
 export const form: RequestHandler = express.urlencoded({ extended: false, limit: "64kb" });
 
+// oidc-provider's session cookies (and their signatures): ProConnect clears them on every /authorize.
+const OIDC_SESSION_COOKIE = /^_session(\.|$)/;
+
 /**
- * What ProConnect checks itself before oidc-provider sees the request: its authorize-parameter rules
- * (in `strict` mode, the documented ones) and the id_token_hint that its logout requires.
+ * What ProConnect does itself before oidc-provider sees the request
+ * (back/apps/core-fca-low/src/services/core-fca-middleware.service.ts): its authorize-parameter rules
+ * (in `strict` mode, the documented ones); oidc-provider's own session dropped, so that ProConnect's
+ * session alone decides SSO; `prompt` forced to `login` when absent, and when `none` with a ProConnect
+ * session (without one, oidc-provider answers login_required). On logout, ProConnect's session ends too.
  */
-export function frontChannelChecks(strict: boolean): Router {
+export function frontChannelChecks(strict: boolean, sessions: ProConnectSessions): Router {
   const router = express.Router();
-  router.all(`${PREFIX}/authorize`, form, (req, res, next) => {
-    const checked = checkAuthorizeParams(requestParams(req), strict);
-    if (!checked.ok) {
-      sendError(res, 400, errorPage("invalid_request", checked.description, "Y000400"));
-      return;
+  router.all(`${PREFIX}/authorize`, form, async (req, res, next) => {
+    try {
+      const checked = checkAuthorizeParams(requestParams(req), strict);
+      if (!checked.ok) {
+        sendError(res, 400, errorPage("invalid_request", checked.description, "Y000400"));
+        return;
+      }
+      const { params } = checked;
+      const prompt = params.get("prompt");
+      if (prompt === null || (prompt === "none" && (await sessions.get(req)))) {
+        params.set("prompt", "login");
+      }
+      dropOidcSession(req, res);
+      // POST is turned into the equivalent GET so oidc-provider reads the filtered parameters only.
+      req.method = "GET";
+      req.url = req.originalUrl = `${PREFIX}/authorize?${params}`;
+      next();
+    } catch (error) {
+      next(error);
     }
-    // POST is turned into the equivalent GET so oidc-provider reads the filtered parameters only.
-    req.method = "GET";
-    req.url = req.originalUrl = `${PREFIX}/authorize?${checked.params}`;
-    next();
   });
 
-  // oidc-provider makes id_token_hint optional on logout.
-  router.get(`${PREFIX}/session/end`, (req, res, next) => {
-    if (!requestParams(req).get("id_token_hint")) {
-      sendError(res, 400, errorPage("invalid_request", "id_token_hint is required", "Y000400"));
-      return;
+  router.post(`${PREFIX}/session/end/confirm`, async (req, _res, next) => {
+    try {
+      await sessions.end(req, _res);
+      next();
+    } catch (error) {
+      next(error);
     }
-    next();
   });
   return router;
+}
+
+/** Hides oidc-provider's session cookies from it, and clears them in the browser. */
+function dropOidcSession(req: Request, res: Response): void {
+  const kept: string[] = [];
+  for (const pair of (req.headers.cookie ?? "").split(";")) {
+    const name = pair.slice(0, pair.indexOf("=")).trim();
+    if (!OIDC_SESSION_COOKIE.test(name)) kept.push(pair.trim());
+    else
+      res.append("Set-Cookie", `${name}=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT; httponly`);
+  }
+  req.headers.cookie = kept.filter((pair) => pair !== "").join("; ");
 }
 
 /** ProConnect shows its own page, code Y000404, for unknown routes under /api/v2. */

@@ -3,9 +3,10 @@ import type { EmulatorIdentity } from "./options.js";
 
 /**
  * The identities the emulator knows by default: what each identity provider (FI) behind ProConnect
- * sends for that person. Some are wrong on purpose (a SIRET with spaces, an invalid SIRET, no e-mail) so
- * that an app can test its error paths; real ProConnect filters some of those out, a client must not
- * rely on it.
+ * sends for that person. Three are wrong on purpose (a SIRET with spaces, an invalid SIRET, no e-mail)
+ * and marked `raw`, so that an app can test its own checks: real ProConnect cleans the first up and
+ * refuses the other two (Y500006), a client must not rely on it. Copy one without `raw` to see what
+ * ProConnect does.
  */
 export const DEFAULT_IDENTITIES: readonly EmulatorIdentity[] = Object.freeze([
   {
@@ -25,13 +26,14 @@ export const DEFAULT_IDENTITIES: readonly EmulatorIdentity[] = Object.freeze([
     phone_number: "+33 1 23 45 67 89",
     "chorusdt:matricule": "USER_AGC",
     "chorusdt:societe": "CHT",
+    organization: { kind: "etat", label: "Direction interministérielle du numérique (DINUM)" },
   },
   {
     label: "Agent d'un second FI (fia2v2), double authentification",
     sub: "4d327dd1e427daf4d50296ab71d11f3fc59a9b2ec5f7f2ee9a4a3d2e1f7c8b9av1",
     idp_id: "fia2v2",
     idp_acr: "eidas2",
-    acr: ["eidas1", "eidas1-mfa", "https://proconnect.gouv.fr/assurance/self-asserted-2fa"],
+    acr: ["eidas1", "eidas1-mfa"],
     amr: ["pwd", "totp", "mfa"],
     email: "jean.martin@fia2.fr",
     given_name: "Jean",
@@ -41,6 +43,7 @@ export const DEFAULT_IDENTITIES: readonly EmulatorIdentity[] = Object.freeze([
     siren: "213401724",
     organizational_unit: "Direction des services numériques",
     belonging_population: "agent",
+    organization: { kind: "territoriale", label: "Commune de Montpellier" },
   },
   {
     label: "Dirigeante d'entreprise certifiée (ProConnect Identité)",
@@ -54,6 +57,7 @@ export const DEFAULT_IDENTITIES: readonly EmulatorIdentity[] = Object.freeze([
     usual_name: "LEFÈVRE",
     uid: "marie.lefevre",
     siret: "88030349100018",
+    organization: { kind: "privee", label: "Lefèvre Conseil" },
   },
   {
     label: "SIRET envoyé avec des espaces par son FI",
@@ -67,6 +71,8 @@ export const DEFAULT_IDENTITIES: readonly EmulatorIdentity[] = Object.freeze([
     usual_name: "ESPACE",
     uid: "pespace",
     siret: "130 025 265 00013",
+    organization: { kind: "etat", label: "Direction interministérielle du numérique (DINUM)" },
+    raw: true,
   },
   {
     label: "SIRET invalide (échoue au contrôle de Luhn)",
@@ -80,6 +86,7 @@ export const DEFAULT_IDENTITIES: readonly EmulatorIdentity[] = Object.freeze([
     usual_name: "VALIDE",
     uid: "ivalide",
     siret: "12345678901234",
+    raw: true,
   },
   {
     label: "Sans adresse e-mail (FI incomplet)",
@@ -92,6 +99,7 @@ export const DEFAULT_IDENTITIES: readonly EmulatorIdentity[] = Object.freeze([
     usual_name: "SANSCOURRIEL",
     uid: "nsanscourriel",
     siret: "11000462000016",
+    raw: true,
   },
   {
     label: "Agent de La Poste (SIRET exempté du contrôle de Luhn)",

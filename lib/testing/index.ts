@@ -17,4 +17,5 @@ export {
   type EmulatorFault,
   type TamperContext,
   type TamperedBody,
+  type OrganizationKind,
 } from "./options.js";

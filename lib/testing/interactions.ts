@@ -1,47 +1,112 @@
 import express, { type Request, type Response, type Router } from "express";
 import type Provider from "oidc-provider";
+import { ACR_VALUES } from "../acr.js";
 import { form } from "./front-channel.js";
-import type { EmulatorIdentity } from "./options.js";
-import { loginPage } from "./pages.js";
+import type { EmulatorClient, EmulatorIdentity } from "./options.js";
+import { emailCodePage, errorPage, loginPage } from "./pages.js";
 import { interactionPath } from "./paths.js";
+import type { Mailbox, ProConnectSession, ProConnectSessions } from "./pc-session.js";
+import { sanitizeIdentity, type SanitizeOptions } from "./sanitizer.js";
+
+// ProConnect's interaction controller (back/apps/core-fca-low/src/controllers/interaction.controller.ts),
+// its e-mail code controller (email-verification.controller.ts) and its acr rules
+// (back/libs/oidc-acr/src/oidc-acr.service.ts). The emulator's login page stands for both
+// ProConnect's e-mail page and the FI's own login page: signing in there is the FI's answer.
 
 type Details = Awaited<ReturnType<Provider["interactionDetails"]>>;
+type Params = Record<string, unknown>;
 
-/**
- * The login page oidc-provider sends the user to: an identity is picked by `idp_hint` (no page then),
- * by e-mail address or from the list; consent is never asked, as on ProConnect.
- */
-export function interactionRoutes(
-  provider: Provider,
-  identities: readonly EmulatorIdentity[],
-): Router {
+export interface InteractionSetup {
+  provider: Provider;
+  identities: readonly EmulatorIdentity[];
+  /** The FIs ProConnect knows: those of the identities and of the `identityProviders` option. */
+  idpIds: ReadonlySet<string>;
+  clients: ReadonlyMap<string, EmulatorClient>;
+  sessions: ProConnectSessions;
+  mailbox: Mailbox;
+  /** What ProConnect last sent for each person: its userinfo answers from it. */
+  sentClaims: Map<string, Record<string, unknown>>;
+  sanitize: SanitizeOptions;
+}
+
+// oidc-provider.ts: acrValuesThatRequireNewSession.
+const NEW_SESSION_ACRS: ReadonlySet<string> = new Set(["eidas2", "eidas3"]);
+// oidc-acr.service.ts: what a code by e-mail adds to an FI's level.
+const EMAIL_CODE_ACR: Readonly<Record<string, string>> = {
+  eidas1: "eidas1-mfa",
+  eidas0: "eidas0-mfa",
+};
+const SUPPORTED: ReadonlySet<string> = new Set(ACR_VALUES);
+
+/** The login pages: ProConnect's session reuse, the hints, the FI's answer, the e-mail code step. */
+export function interactionRoutes(setup: InteractionSetup): Router {
+  const { provider, identities, sessions, mailbox } = setup;
   const router = express.Router();
   const bySub = new Map(identities.map((identity) => [identity.sub, identity]));
 
   router.get(interactionPath(":uid"), async (req, res, next) => {
     try {
       const details = await provider.interactionDetails(req, res);
-      const params = details.params as Record<string, string | undefined>;
-      if (details.prompt.name === "consent") {
-        await grantConsent(provider, req, res, details);
-        return;
-      }
-      // idp_hint sends the user straight to that identity provider: no e-mail page.
-      const hinted = identities.filter((identity) => identity.idp_id === params.idp_hint);
-      const hint = params.login_hint?.toLowerCase();
-      const identity =
-        hinted.find((i) => hint !== undefined && i.email?.toLowerCase() === hint) ?? hinted[0];
-      if (identity) {
-        await finishLogin(provider, req, res, details, identity);
-        return;
-      }
-      res.type("html").send(
-        loginPage({
-          action: `${interactionPath(details.uid)}/login`,
-          loginHint: params.login_hint,
-          identities,
-        }),
+      const params = details.params as Params;
+      const idpHint = stringParam(params.idp_hint);
+      const loginHint = stringParam(params.login_hint);
+      // A login already finished, and oidc-provider still finds its essential acr unmet (an acr
+      // ProConnect no longer supports, say): another round could not change it. Read literally,
+      // ProConnect's code would go round again; it is reported to end in access_denied.
+      const acrReasons = details.prompt.reasons.filter((reason) =>
+        reason.startsWith("essential_acr"),
       );
+      if (details.lastSubmission?.login && acrReasons.length > 0) {
+        const description =
+          acrReasons[0] === "essential_acrs"
+            ? "none of the requested ACRs could be obtained"
+            : "requested ACR could not be obtained";
+        await abort(provider, req, res, "access_denied", description);
+        return;
+      }
+      if (idpHint !== undefined && !setup.idpIds.has(idpHint)) {
+        await abort(
+          provider,
+          req,
+          res,
+          "idp_hint_not_found",
+          "provided idp_hint could not be found",
+        );
+        return;
+      }
+
+      const current = await sessions.get(req);
+      const identity = current && bySub.get(current.session.sub);
+      const canReuse =
+        current !== undefined &&
+        identity !== undefined &&
+        (loginHint === undefined || identity.email === loginHint) &&
+        (idpHint === undefined || identity.idp_id === idpHint) &&
+        isEssentialAcrSatisfied(current.session, essentialAcr(params));
+      if (canReuse) {
+        await verify(setup, req, res, details, current.id, current.session);
+        return;
+      }
+      if (current) await sessions.end(req, res);
+
+      // idp_hint: straight to that FI; login_hint: straight to the FI of that address.
+      const hinted = identities.filter((candidate) => candidate.idp_id === idpHint);
+      const chosen =
+        idpHint !== undefined
+          ? (hinted.find((candidate) => loginHint !== undefined && candidate.email === loginHint) ??
+            hinted[0])
+          : identities.find(
+              (candidate) => loginHint !== undefined && candidate.email === loginHint,
+            );
+      if (chosen) {
+        await signInAtFi(setup, req, res, details, chosen);
+        return;
+      }
+      res
+        .type("html")
+        .send(
+          loginPage({ action: `${interactionPath(details.uid)}/login`, loginHint, identities }),
+        );
     } catch (error) {
       next(error);
     }
@@ -66,54 +131,209 @@ export function interactionRoutes(
         res.status(400).type("html").send(page);
         return;
       }
-      await finishLogin(provider, req, res, details, identity);
+      await signInAtFi(setup, req, res, details, identity);
     } catch (error) {
       next(error);
     }
   });
+
+  const codePath = (uid: string) => `${interactionPath(uid)}/verification-email`;
+
+  router.get(codePath(":uid"), async (req, res, next) => {
+    try {
+      const details = await provider.interactionDetails(req, res);
+      const pending = await pendingCodeStep(sessions, req, res);
+      if (!pending) return;
+      const sent = mailbox.sendCodeIfNeeded(pending.email);
+      res.type("html").send(codePage(details.uid, pending.email, sent));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.post(codePath(":uid"), form, async (req, res, next) => {
+    try {
+      const details = await provider.interactionDetails(req, res);
+      const pending = await pendingCodeStep(sessions, req, res);
+      if (!pending) return;
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const typed = typeof body.verify_email_token === "string" ? body.verify_email_token : "";
+      const checked = mailbox.check(pending.email, typed);
+      if (checked !== "ok") {
+        const error =
+          checked === "blocked"
+            ? "Vous avez dépassé le nombre de tentatives autorisées. Veuillez réessayer plus tard."
+            : "Le code rentré est invalide ou expiré.";
+        res
+          .status(checked === "blocked" ? 429 : 400)
+          .type("html")
+          .send(codePage(details.uid, pending.email, false, error));
+        return;
+      }
+      const { id, session } = pending.current;
+      const verified = { ...session, emailVerified: true, spAmr: [...session.spAmr, "mail"] };
+      await sessions.save(id, verified);
+      await verify(setup, req, res, details, id, verified);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  // The emulator's stand-in for the person's inbox, for TestBrowser: the code sent for this login.
+  router.get(`${codePath(":uid")}/boite-mail`, async (req, res, next) => {
+    try {
+      await provider.interactionDetails(req, res);
+      const pending = await pendingCodeStep(sessions, req, res);
+      if (!pending) return;
+      res.json({ email: pending.email, code: mailbox.lastCode(pending.email) ?? null });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  function codePage(uid: string, email: string, sent: boolean, error?: string) {
+    return emailCodePage({
+      action: codePath(uid),
+      mailbox: `${codePath(uid)}/boite-mail`,
+      email,
+      sent,
+      error,
+    });
+  }
   return router;
 }
 
-/** ProConnect asks no consent: grant what the service provider asked for. */
-async function grantConsent(provider: Provider, req: Request, res: Response, details: Details) {
-  const grantId = await saveGrant(provider, details, details.session?.accountId ?? "");
-  await provider.interactionFinished(
-    req,
-    res,
-    { consent: { grantId } },
-    { mergeWithLastSubmission: true },
-  );
+/** The session waiting for its e-mail code, or an error page when there is none. */
+async function pendingCodeStep(sessions: ProConnectSessions, req: Request, res: Response) {
+  const current = await sessions.get(req);
+  const email = current?.session.claims.email;
+  if (!current || typeof email !== "string") {
+    res
+      .status(400)
+      .type("html")
+      .send(
+        errorPage(
+          "session_not_found",
+          "no ProConnect session waiting for an e-mail code",
+          "Y030110",
+        ),
+      );
+    return undefined;
+  }
+  return { current, email };
 }
 
-/** Ends the login: with the acr the identity reaches, or ProConnect's access_denied. */
-async function finishLogin(
-  provider: Provider,
+/**
+ * The FI signs the person in (oidc-client.controller.ts getOidcCallback): its acr and amr, then
+ * ProConnect's clean-up of the identity, which may refuse it (Y500006), and a new ProConnect session.
+ */
+async function signInAtFi(
+  setup: InteractionSetup,
   req: Request,
   res: Response,
   details: Details,
   identity: EmulatorIdentity,
 ) {
-  const acr = chooseAcr(identity, details.params as Record<string, unknown>);
-  if (acr === undefined) {
-    await provider.interactionFinished(
-      req,
-      res,
-      {
-        error: "access_denied",
-        error_description: "the identity provider cannot satisfy the essential acr requested",
-      },
-      { mergeWithLastSubmission: false },
+  const idpAcr = fiAcr(identity, details.params as Params);
+  const sanitized = sanitizeIdentity(identity, idpAcr, setup.sanitize);
+  if (!sanitized.ok) {
+    const page = errorPage(
+      "server_error",
+      `authentication aborted due to a technical error on the authorization server: the identity provider sent an invalid identity (${sanitized.description})`,
+      "Y500006",
     );
+    res.status(sanitized.status).type("html").send(page);
     return;
   }
-  const grantId = await saveGrant(provider, details, identity.sub);
+  const session: ProConnectSession = {
+    sub: identity.sub,
+    idpAcr,
+    idpAmr: [...identity.amr],
+    spAmr: [...identity.amr],
+    emailVerified: false,
+    claims: sanitized.claims,
+  };
+  const id = await setup.sessions.open(res, session);
+  await verify(setup, req, res, details, id, session);
+}
+
+/**
+ * ProConnect's last checks before the client gets its code (interaction.controller.ts getVerify): the
+ * client's e-mail domains (Y500025), its restriction to public agents (Y500015), then the acr, which
+ * may need a code by e-mail first, or end in access_denied.
+ */
+async function verify(
+  setup: InteractionSetup,
+  req: Request,
+  res: Response,
+  details: Details,
+  _sessionId: string,
+  session: ProConnectSession,
+) {
+  const { provider, clients, sentClaims } = setup;
+  const params = details.params as Params;
+  const client = clients.get(String(params.client_id));
+  const { claims } = session;
+  const email = typeof claims.email === "string" ? claims.email : "";
+
+  const domains = client?.allowedEmailDomains;
+  if (domains && !domains.includes(email.slice(email.lastIndexOf("@") + 1).toLowerCase())) {
+    const page = errorPage(
+      "access_denied",
+      `authentication aborted due to a configuration limitation: this service accepts only e-mail addresses of ${domains.join(", ")}`,
+      "Y500025",
+    );
+    res.status(400).type("html").send(page);
+    return;
+  }
+  const roles = Array.isArray(claims.roles) ? (claims.roles as unknown[]) : [];
+  if (client?.publicAgentsOnly && !roles.includes("agent_public")) {
+    const label = typeof claims.organization_label === "string" ? claims.organization_label : "";
+    const page = errorPage(
+      "access_denied",
+      `authentication aborted due to invalid identity: the user's roles are: [${roles.join(", ")}]; the user is linked to the non-public organization: ${label} (SIRET: ${String(claims.siret)})`,
+      "Y500015",
+    );
+    res.status(400).type("html").send(page);
+    return;
+  }
+
+  const essential = essentialAcr(params);
+  const acr = interactionAcr(session, essential);
+  if (acr === undefined) {
+    if (canEmailCodeSatisfy(session, essential)) {
+      res.redirect(303, `${interactionPath(details.uid)}/verification-email`);
+      return;
+    }
+    await abort(provider, req, res, "access_denied", "requested ACRs could not be satisfied");
+    return;
+  }
+
+  sentClaims.set(session.sub, claims);
+  const grantId = await saveGrant(provider, details, session.sub);
   await provider.interactionFinished(
     req,
     res,
     {
-      login: { accountId: identity.sub, acr, amr: identity.amr, remember: true },
+      login: { accountId: session.sub, acr, amr: session.spAmr, remember: true },
       consent: { grantId },
     },
+    { mergeWithLastSubmission: false },
+  );
+}
+
+/** Ends the login with an error, redirected to the client (oidc-provider's abortInteraction). */
+async function abort(
+  provider: Provider,
+  req: Request,
+  res: Response,
+  error: string,
+  description: string,
+) {
+  await provider.interactionFinished(
+    req,
+    res,
+    { error, error_description: description },
     { mergeWithLastSubmission: false },
   );
 }
@@ -156,19 +376,60 @@ function requestedClaims(raw: unknown): string[] {
   return [...Object.keys(claims?.id_token ?? {}), ...Object.keys(claims?.userinfo ?? {})];
 }
 
+function stringParam(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
 /**
- * The acr of this login: an essential acr the identity cannot reach gives `undefined` (ProConnect then
- * answers access_denied); otherwise the first requested value the identity reaches, else its usual one.
+ * The essential acr values the client asked for, among those ProConnect supports
+ * (getFilteredAcrParamsFromInteraction); undefined when none, as when only removed values were asked
+ * for (oidc-provider then answers access_denied itself, since the acr obtained is not among them).
  */
-function chooseAcr(
-  identity: EmulatorIdentity,
-  params: Record<string, unknown>,
-): string | undefined {
+function essentialAcr(params: Params): string[] | undefined {
   const request = parseClaims(params.claims)?.id_token?.acr as AcrRequest | undefined;
-  const wanted = request?.values ?? (request?.value ? [request.value] : []);
+  if (!request?.essential) return undefined;
+  const wanted = request.values ?? (typeof request.value === "string" ? [request.value] : []);
+  const supported = wanted.filter((value) => SUPPORTED.has(value));
+  return supported.length > 0 ? supported : undefined;
+}
+
+/**
+ * The FI's answer: the first essential value (else of `acr_values`) the identity's login can reach,
+ * else its usual level.
+ */
+function fiAcr(identity: EmulatorIdentity, params: Params): string {
   const reachable = (value: string) => (identity.acr as readonly string[]).includes(value);
-  const granted = wanted.find(reachable);
-  if (request?.essential && wanted.length > 0) return granted;
   const acrValues = typeof params.acr_values === "string" ? params.acr_values.split(" ") : [];
-  return granted ?? acrValues.find(reachable) ?? identity.acr[0];
+  return (
+    essentialAcr(params)?.find(reachable) ??
+    acrValues.find(reachable) ??
+    identity.acr[0] ??
+    "eidas1"
+  );
+}
+
+/**
+ * getInteractionAcr: the FI's level (eidas1 for a level ProConnect does not know) when no essential
+ * acr is asked or it is among them; else its `-mfa` variant once the person typed a code sent by
+ * e-mail; else none (the login cannot go on).
+ */
+function interactionAcr(session: ProConnectSession, essential: string[] | undefined) {
+  const idpAcr = SUPPORTED.has(session.idpAcr) ? session.idpAcr : "eidas1";
+  if (!essential || essential.includes(idpAcr)) return idpAcr;
+  if (session.idpAmr.includes("mail") || !session.emailVerified) return undefined;
+  const enriched = EMAIL_CODE_ACR[idpAcr];
+  return enriched !== undefined && essential.includes(enriched) ? enriched : undefined;
+}
+
+/** computeCanAcrBeSatisfiedByPcf: a code by e-mail helps unless the FI already checked the address. */
+function canEmailCodeSatisfy(session: ProConnectSession, essential: string[] | undefined) {
+  if (!essential || session.idpAmr.includes("mail") || session.emailVerified) return false;
+  return Object.values(EMAIL_CODE_ACR).some((acr) => essential.includes(acr));
+}
+
+/** isEssentialAcrSatisfied: the session's level meets the essential acr, and is not eidas2 or eidas3. */
+function isEssentialAcrSatisfied(session: ProConnectSession, essential: string[] | undefined) {
+  if (!essential) return true;
+  const acr = interactionAcr(session, essential);
+  return acr !== undefined && !NEW_SESSION_ACRS.has(acr);
 }

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { CLAIM_LIST, type CLAIMS, type ClaimName } from "../claims.js";
 import { ACR_VALUES } from "../acr.js";
+import { normalizeSiret } from "../siret.js";
+import { EMULATOR_SCOPES } from "./claims.js";
 import { REDIRECT_URI_PROBLEMS, redirectUriProblems } from "../redirect-uris.js";
 import { SIGNING_ALGS } from "../algorithms.js";
 
@@ -30,6 +32,26 @@ export const emulatorClientSchema = z
       .default("client_secret_post"),
     /** The client's public keys, for `private_key_jwt`. */
     jwks: z.strictObject({ keys: z.array(publicJwk).min(1) }).optional(),
+    /**
+     * The scopes this client is registered for (ProConnect keeps an allow-list per client): any other
+     * scope is answered with `error=invalid_scope`. All of ProConnect's by default.
+     */
+    scopes: z.array(z.enum(EMULATOR_SCOPES)).min(1).optional(),
+    /**
+     * A client of the private sector, or restricted by ProConnect to public agents: a person whose
+     * `roles` lacks `agent_public` gets ProConnect's Y500015 page (its service-provider `type: "public"`).
+     */
+    publicAgentsOnly: z.boolean().default(false),
+    /**
+     * E-mail domains this client accepts (ProConnect's per-client list, used for Uniforces): anyone
+     * else gets ProConnect's Y500025 page. Any domain by default.
+     */
+    allowedEmailDomains: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * For a resource server calling the introspection endpoint: its answers are then a JWT signed with
+     * this algorithm (`application/token-introspection+jwt`) instead of plain JSON.
+     */
+    introspectionSignedResponseAlg: z.enum(SIGNING_ALGS).optional(),
   })
   .refine((client) => client.tokenEndpointAuthMethod !== "private_key_jwt" || client.jwks, {
     error: "private_key_jwt needs the client's public keys in `jwks`",
@@ -46,11 +68,30 @@ type UserinfoClaim = {
 }[ClaimName];
 
 /** The claims an FI sends, from the claims table: any string, since fixtures may be wrong on purpose. */
+// ProConnect computes these itself (identity.sanitizer.ts): an FI does not send them.
+const COMPUTED = new Set<string>(["idp_id", "custom", "roles", "organization_label", "groups"]);
+type ComputedClaim = "idp_id" | "custom" | "roles" | "organization_label" | "groups";
+
 const FI_CLAIMS = Object.fromEntries(
-  CLAIM_LIST.filter(
-    ({ from, name }) => from === "userinfo" && name !== "idp_id" && name !== "custom",
-  ).map(({ name }) => [name, optionalText]),
-) as Record<Exclude<UserinfoClaim, "idp_id" | "custom">, typeof optionalText>;
+  CLAIM_LIST.filter(({ from, name }) => from === "userinfo" && !COMPUTED.has(name)).map(
+    ({ name }) => [name, optionalText],
+  ),
+) as Record<Exclude<UserinfoClaim, ComputedClaim>, typeof optionalText>;
+
+/**
+ * What ProConnect finds of a person's organisation from the SIRET (its cached copy of the
+ * organisation's public record): the kind of organisation gives `roles`, the label
+ * `organization_label`.
+ */
+export const ORGANIZATION_KINDS = ["etat", "territoriale", "publique", "privee"] as const;
+export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
+
+const organizationSchema = z.strictObject({
+  /** `etat`, `territoriale`, `publique` (the default) or `privee`. */
+  kind: z.enum(ORGANIZATION_KINDS).default("publique"),
+  /** Its display name, sent as `organization_label`. */
+  label: z.string().min(1).optional(),
+});
 
 /**
  * A person as an identity provider (FI) behind ProConnect sends it. Claim names are ProConnect's.
@@ -65,7 +106,15 @@ export const emulatorIdentitySchema = z.strictObject({
   acr: z.array(z.enum(ACR_VALUES)).min(1).default(["eidas1"]),
   amr: z.array(z.string()).default(["pwd"]),
   ...FI_CLAIMS,
+  /** The FI's non-standard attributes: ProConnect sends them in `custom`. */
   custom: z.record(z.string(), z.unknown()).optional(),
+  /** Its organisation as ProConnect finds it; a public one without a label by default. */
+  organization: organizationSchema.optional(),
+  /**
+   * Sent as the FI sent it, without ProConnect's clean-up (SIRET, e-mail and phone checks, `custom`):
+   * for tests of a client's own checks. The emulator option `raw` does it for every identity.
+   */
+  raw: z.boolean().optional(),
 });
 
 export type EmulatorIdentityInput = z.input<typeof emulatorIdentitySchema>;
@@ -151,6 +200,33 @@ export const emulatorOptionsSchema = z.strictObject({
    */
   strict: z.boolean().default(false),
   clients: z.array(emulatorClientSchema).default([]),
+  /**
+   * Send every identity as its FI sent it, without ProConnect's clean-up (identity.sanitizer.ts): no
+   * SIRET, e-mail or phone checks, no substitution, `custom` only when the FI has one. For robustness
+   * tests of a client. Identities marked `raw` are sent so whatever this says.
+   */
+  raw: z.boolean().default(false),
+  /**
+   * The network ProConnect runs on: on the RIE it does not look organisations up, so `roles` is always
+   * `["agent_public"]` and `organization_label` is never sent.
+   */
+  network: z.enum(["internet", "rie"]).default("internet"),
+  /**
+   * The identity providers (FI), by `idp_id`, beyond those of the identities: `defaultSiret` replaces an
+   * invalid SIRET from that FI (without one, ProConnect refuses the login with Y500006). An `idp_hint`
+   * naming no FI is answered with `error=idp_hint_not_found`.
+   */
+  identityProviders: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        defaultSiret: z
+          .string()
+          .refine((siret) => normalizeSiret(siret) === siret, "must be a valid SIRET of 14 digits")
+          .optional(),
+      }),
+    )
+    .default({}),
   identities: z
     .array(emulatorIdentitySchema)
     .min(1)
@@ -161,21 +237,33 @@ export const emulatorOptionsSchema = z.strictObject({
     .optional(),
   tamper: tamperSchema.optional(),
   /**
-   * Lifetimes in seconds. Code, access token and session default to ProConnect's; the id_token's is not
-   * documented, so it defaults to an hour.
+   * Lifetimes in seconds, by default those of ProConnect's server (oidc-provider-config.service.ts):
+   * oidc-provider's defaults for the code (600 s), access token and id_token (an hour); the session's
+   * 12 hours for the ProConnect session and the refresh token.
    */
   ttl: z
     .strictObject({
-      authorizationCode: z.number().int().positive().default(30),
-      accessToken: z.number().int().positive().default(60),
+      authorizationCode: z.number().int().positive().default(600),
+      accessToken: z.number().int().positive().default(3600),
       idToken: z.number().int().positive().default(3600),
+      refreshToken: z
+        .number()
+        .int()
+        .positive()
+        .default(12 * 3600),
       session: z
         .number()
         .int()
         .positive()
         .default(12 * 3600),
     })
-    .default({ authorizationCode: 30, accessToken: 60, idToken: 3600, session: 12 * 3600 }),
+    .default({
+      authorizationCode: 600,
+      accessToken: 3600,
+      idToken: 3600,
+      refreshToken: 12 * 3600,
+      session: 12 * 3600,
+    }),
 });
 
 export type EmulatorOptions = z.input<typeof emulatorOptionsSchema>;

@@ -77,6 +77,42 @@ ${choices}
   );
 }
 
+export interface EmailCodePageInput {
+  action: string;
+  /** Where a test reads the code sent (the emulator's stand-in for an inbox). */
+  mailbox: string;
+  email: string;
+  sent: boolean;
+  error?: string;
+}
+
+/**
+ * ProConnect's e-mail code page (views/verify-email.ejs): shown when the client asks for MFA and the
+ * person's FI cannot do it; ProConnect sends an 8-digit code to the person's address.
+ */
+export function emailCodePage({ action, mailbox, email, sent, error }: EmailCodePageInput): string {
+  const errorId = "code-error";
+  const alert = error
+    ? `<p id="${errorId}" class="error" role="alert">${escapeHtml(error)}</p>`
+    : "";
+  const describedBy = error
+    ? ` aria-invalid="true" aria-describedby="code-hint ${errorId}"`
+    : ` aria-describedby="code-hint"`;
+  return layout(
+    "Vérification de l'adresse e-mail",
+    `<h1>Confirmer votre adresse e-mail</h1>
+<p>Ce service demande une double authentification, que votre fournisseur d'identité ne propose pas encore : ProConnect vous envoie un code à usage unique par e-mail.</p>
+${sent ? `<p role="status">Code de vérification envoyé : vérifiez les e-mails envoyés à <strong>${escapeHtml(email)}</strong>.</p>` : ""}
+<form method="post" action="${escapeHtml(action)}" data-mailbox="${escapeHtml(mailbox)}">
+${alert}
+<label for="verify_email_token">Code de confirmation</label>
+<p id="code-hint">Saisissez le code à 8 chiffres reçu par e-mail.</p>
+<input id="verify_email_token" name="verify_email_token" type="text" inputmode="numeric" autocomplete="one-time-code" required pattern="^\\s*(\\d\\s*){8}$"${describedBy}>
+<button type="submit">Continuer</button>
+</form>`,
+  );
+}
+
 /** ProConnect's error codes, as its own error pages show them. */
 export function proconnectErrorCode(error: string, description = ""): string | undefined {
   if (/post_logout_redirect_uri/.test(description)) return "Y030111";

@@ -2,14 +2,14 @@ import { randomBytes, type JsonWebKey } from "node:crypto";
 import type { AdapterPayload, Configuration } from "oidc-provider";
 import { ACR_VALUES } from "../acr.js";
 import { SIGNING_ALGS } from "../algorithms.js";
-import { identityClaims, PROCONNECT_CLAIMS } from "./claims.js";
+import { EMULATOR_SCOPES, PROCONNECT_CLAIMS } from "./claims.js";
 import type {
   EmulatorClient,
   EmulatorIdentity,
   EmulatorTamper,
   ResolvedEmulatorOptions,
 } from "./options.js";
-import { errorPage, loggedOutPage, logoutPage } from "./pages.js";
+import { errorPage, loggedOutPage, logoutPage, proconnectErrorCode } from "./pages.js";
 import { interactionPath } from "./paths.js";
 import type { EmulatorStore } from "./store.js";
 
@@ -18,16 +18,23 @@ export type CurrentTamper = () => EmulatorTamper | undefined;
 
 export interface ProviderConfigInput {
   ttl: ResolvedEmulatorOptions["ttl"];
+  strict: boolean;
   store: EmulatorStore;
   keys: readonly JsonWebKey[];
   identitiesBySub: ReadonlyMap<string, EmulatorIdentity>;
+  /** What ProConnect last sent for each person, after its clean-up: its userinfo answers that. */
+  sentClaims: ReadonlyMap<string, Record<string, unknown>>;
   tamper: CurrentTamper;
 }
 
 /**
- * oidc-provider's configuration for ProConnect: its routes, scopes, claims and acr values, client
- * authentication by secret or `private_key_jwt`, signed userinfo, its token lifetimes, and none of the
- * features ProConnect lacks (dev interactions, DPoP, PAR, resource indicators).
+ * oidc-provider's configuration for ProConnect, after its server's
+ * (back/libs/oidc-provider/src/services/oidc-provider-config.service.ts and
+ * back/apps/core-fca-low/src/config/oidc-provider.ts): its routes, scopes, claims and acr values,
+ * client authentication by secret or `private_key_jwt`, signed userinfo, introspection (plain or signed)
+ * and revocation, a refresh token always, a grant always loaded (no consent, ever), its token
+ * lifetimes, and none of the features ProConnect lacks (dev interactions, DPoP, PAR, resource
+ * indicators, back-channel logout).
  */
 export function providerConfiguration(input: ProviderConfigInput): Configuration {
   const { ttl, store } = input;
@@ -49,6 +56,7 @@ export function providerConfiguration(input: ProviderConfigInput): Configuration
     enabledJWA: {
       idTokenSigningAlgValues: [...SIGNING_ALGS],
       userinfoSigningAlgValues: [...SIGNING_ALGS],
+      introspectionSigningAlgValues: [...SIGNING_ALGS],
       clientAuthSigningAlgValues: ["ES256", "RS256", "PS256"],
     },
     features: FEATURES,
@@ -58,14 +66,17 @@ export function providerConfiguration(input: ProviderConfigInput): Configuration
       userinfo: "/userinfo",
       end_session: "/session/end",
       jwks: "/jwks",
+      introspection: "/token/introspection",
+      revocation: "/token/revocation",
     },
     interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid) },
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
+    issueRefreshToken: async () => true,
+    loadExistingGrant,
     ttl: {
       AuthorizationCode: ttl.authorizationCode,
       AccessToken: ttl.accessToken,
       IdToken: ttl.idToken,
-      RefreshToken: ttl.session,
+      RefreshToken: ttl.refreshToken,
       Session: ttl.session,
       Grant: ttl.session,
       Interaction: 3600,
@@ -75,16 +86,42 @@ export function providerConfiguration(input: ProviderConfigInput): Configuration
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     renderError: async (ctx, out) => {
       ctx.type = "html";
-      ctx.body = errorPage(out.error, out.error_description ?? "");
+      const description = out.error_description ?? "";
+      // ProConnect's server shows oidc-provider's error under its own name; its documentation, codes.
+      const code = input.strict
+        ? proconnectErrorCode(out.error, description)
+        : `oidc-provider-rendered-error:${out.error}`;
+      ctx.body = errorPage(out.error, description, code);
     },
   };
 }
+
+/**
+ * ProConnect's loadExistingGrant: always a grant, with the scopes and claims asked for now, so that
+ * oidc-provider never asks for consent (no `consent_required`, no consent page).
+ */
+const loadExistingGrant: NonNullable<Configuration["loadExistingGrant"]> = async (ctx) => {
+  const { session, client, params } = ctx.oidc;
+  if (!session?.accountId || !client || !params) return undefined;
+  const grantId = session.grantIdFor(client.clientId);
+  const grant =
+    (grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined) ??
+    new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+  grant.addOIDCScope(String(params.scope ?? "openid"));
+  grant.addOIDCClaims([...(ctx.oidc.requestParamClaims ?? [])]);
+  await grant.save();
+  return grant;
+};
 
 const FEATURES: Configuration["features"] = {
   devInteractions: { enabled: false },
   claimsParameter: { enabled: true },
   userinfo: { enabled: true },
   jwtUserinfo: { enabled: true },
+  introspection: { enabled: true },
+  jwtIntrospection: { enabled: true },
+  revocation: { enabled: true },
+  backchannelLogout: { enabled: false },
   dPoP: { enabled: false },
   pushedAuthorizationRequests: { enabled: false },
   resourceIndicators: { enabled: false },
@@ -101,9 +138,14 @@ const FEATURES: Configuration["features"] = {
   },
 };
 
-/** The test identities as accounts; the `claims` tamper hook sees their claims just before signing. */
+/**
+ * The test identities as accounts: their claims are what ProConnect last sent for them (its
+ * findAccount reads the person's latest session). The `claims` tamper hook sees them just before
+ * signing.
+ */
 function findAccount({
   identitiesBySub,
+  sentClaims,
   tamper,
 }: ProviderConfigInput): NonNullable<Configuration["findAccount"]> {
   return async (ctx, sub) => {
@@ -112,7 +154,7 @@ function findAccount({
     return {
       accountId: sub,
       claims: async (use) => {
-        const claims = { ...identityClaims(identity), sub };
+        const claims = { ...sentClaims.get(sub), sub };
         const hook = tamper()?.claims;
         if (!hook) return claims;
         const clientId = ctx.oidc.client?.clientId ?? "";
@@ -138,6 +180,11 @@ export function clientMetadata(client: EmulatorClient): AdapterPayload {
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
     grant_types: ["authorization_code", "refresh_token"],
     response_types: ["code"],
+    // openid always: the allow-list is of the scopes that release claims.
+    scope: [...new Set(["openid", ...(client.scopes ?? EMULATOR_SCOPES)])].join(" "),
+    ...(client.introspectionSignedResponseAlg
+      ? { introspection_signed_response_alg: client.introspectionSignedResponseAlg }
+      : {}),
     ...(client.jwks ? { jwks: client.jwks as AdapterPayload["jwks"] } : {}),
   };
 }

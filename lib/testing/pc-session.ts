@@ -1,0 +1,122 @@
+import { randomBytes, randomInt } from "node:crypto";
+import type { Request, Response } from "express";
+import type { Adapter } from "oidc-provider";
+import type { EmulatorStore } from "./store.js";
+
+// ProConnect keeps its own session (cookie `pc_session_id`, 12 hours, config/session.ts) beside
+// oidc-provider's, whose cookies it clears on every /authorize: SSO is decided on this session, by
+// its interaction controller, not by oidc-provider.
+
+export const SESSION_COOKIE = "pc_session_id";
+
+/** What ProConnect remembers of a login: the person, what the FI answered, the e-mail code step. */
+export interface ProConnectSession {
+  sub: string;
+  /** The acr and amr the FI answered with. */
+  idpAcr: string;
+  idpAmr: string[];
+  /** The amr sent to the client: the FI's, plus `mail` once ProConnect checked a code by e-mail. */
+  spAmr: string[];
+  /** ProConnect sent a one-time code by e-mail and the person typed it. */
+  emailVerified: boolean;
+  /** What ProConnect sends the client for this person (after its clean-up). */
+  claims: Record<string, unknown>;
+}
+
+/** The ProConnect sessions of one emulator, in its store (so they expire and are counted there). */
+export class ProConnectSessions {
+  readonly #adapter: Adapter;
+  readonly #ttl: number;
+
+  constructor(store: EmulatorStore, ttl: number) {
+    this.#adapter = store.adapterFor("ProConnectSession");
+    this.#ttl = ttl;
+  }
+
+  /** The session of this browser, if it has a live one. */
+  async get(req: Request): Promise<{ id: string; session: ProConnectSession } | undefined> {
+    const id = readCookie(req, SESSION_COOKIE);
+    if (id === undefined) return undefined;
+    const payload = await this.#adapter.find(id);
+    return payload ? { id, session: payload as unknown as ProConnectSession } : undefined;
+  }
+
+  /** A new session for this browser, replacing any other. */
+  async open(res: Response, session: ProConnectSession): Promise<string> {
+    const id = randomBytes(32).toString("base64url");
+    await this.#adapter.upsert(id, { ...session }, this.#ttl);
+    res.cookie(SESSION_COOKIE, id, {
+      httpOnly: true,
+      sameSite: "lax",
+      path: "/",
+      maxAge: this.#ttl * 1000,
+    });
+    return id;
+  }
+
+  async save(id: string, session: ProConnectSession): Promise<void> {
+    await this.#adapter.upsert(id, { ...session }, this.#ttl);
+  }
+
+  /** Ends this browser's session (logout, or a login that cannot reuse it). */
+  async end(req: Request, res: Response): Promise<void> {
+    const id = readCookie(req, SESSION_COOKIE);
+    if (id !== undefined) await this.#adapter.destroy(id);
+    res.clearCookie(SESSION_COOKIE, { path: "/" });
+  }
+}
+
+/** The value of a cookie in a request, without a cookie parser. */
+export function readCookie(req: Request, name: string): string | undefined {
+  for (const pair of (req.headers.cookie ?? "").split(";")) {
+    const separator = pair.indexOf("=");
+    if (separator > 0 && pair.slice(0, separator).trim() === name) {
+      return pair.slice(separator + 1).trim();
+    }
+  }
+  return undefined;
+}
+
+// ProConnect's one-time code by e-mail (libs/email-verification, config/email-verification.ts):
+// 8 digits, valid an hour, not sent again within 10 minutes, 10 wrong attempts at most.
+const CODE_TTL_MS = 60 * 60 * 1000;
+const RESEND_COOLDOWN_MS = 10 * 60 * 1000;
+export const MAX_CODE_ATTEMPTS = 10;
+
+interface Letter {
+  code: string;
+  sentAt: number;
+  attempts: number;
+}
+
+/** The e-mails ProConnect would send: one-time codes, readable by tests instead of an inbox. */
+export class Mailbox {
+  // One entry per address, of the emulator's finite list of identities: bounded.
+  readonly #letters = new Map<string, Letter>();
+
+  /** Sends a new code unless one was sent within the cooldown; true when it sent one. */
+  sendCodeIfNeeded(email: string): boolean {
+    const last = this.#letters.get(email);
+    if (last && Date.now() - last.sentAt < RESEND_COOLDOWN_MS) return false;
+    const code = String(randomInt(0, 100_000_000)).padStart(8, "0");
+    this.#letters.set(email, { code, sentAt: Date.now(), attempts: 0 });
+    return true;
+  }
+
+  /** The last code sent to `email` and still valid. */
+  lastCode(email: string): string | undefined {
+    const letter = this.#letters.get(email);
+    return letter && Date.now() - letter.sentAt < CODE_TTL_MS ? letter.code : undefined;
+  }
+
+  /** Checks a typed code (spaces ignored): `ok`, `wrong`, or `blocked` after too many attempts. */
+  check(email: string, typed: string): "ok" | "wrong" | "blocked" {
+    const letter = this.#letters.get(email);
+    if (letter && letter.attempts >= MAX_CODE_ATTEMPTS) return "blocked";
+    if (letter) letter.attempts++;
+    const code = this.lastCode(email);
+    if (code === undefined || typed.replace(/\s/g, "") !== code) return "wrong";
+    this.#letters.delete(email);
+    return "ok";
+  }
+}
