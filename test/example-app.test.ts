@@ -6,7 +6,7 @@ import { Store, type SessionData } from "express-session";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROCONNECT_ERROR_CODES, type ProConnectErrorCode } from "../lib/index.js";
-import { TestBrowser } from "../lib/testing/index.js";
+import { signIn, TestBrowser } from "../lib/testing/index.js";
 import { ConfigError, parseEnv } from "../example-app/config.js";
 import { ERROR_MESSAGES } from "../example-app/error-messages.js";
 import { REDIS_KEY_PREFIX } from "../example-app/redis.js";
@@ -158,20 +158,35 @@ describe("example app, with the local emulator", () => {
   });
 
   it("answers /api/me with the user, and marks personal pages no-store, once signed in", async () => {
-    const browser = new TestBrowser();
-    const home = await browser.navigate(`${example.url}/login`, { email: "test@fia1.fr" });
-    expect(home.url.pathname).toBe("/");
-    expect(home.body).toContain("Bonjour Angela Claire Louise");
-    const me = await browser.navigate(`${example.url}/api/me`);
+    const browser = await signIn(example.url, "test@fia1.fr");
+    const cookie = browser.cookieHeader(example.url);
+    const home = await request(example.url).get("/").set("Cookie", cookie);
+    expect(home.text).toContain("Bonjour Angela Claire Louise");
+    const me = await request(example.url).get("/api/me").set("Cookie", cookie);
     expect(me.status).toBe(200);
-    expect(JSON.parse(me.body)).toMatchObject({
+    expect(me.body).toMatchObject({
       siret: "13002526500013",
       idp_id: "fia1v2",
       email: "test@fia1.fr",
     });
-    const profile = await browser.fetch(`${example.url}/profil`);
+    const profile = await request(example.url).get("/profil").set("Cookie", cookie);
     expect(profile.status).toBe(200);
-    expect(profile.headers.get("cache-control")).toBe("no-store");
+    expect(profile.headers["cache-control"]).toBe("no-store");
+  });
+
+  it("asks for MFA on « Espace sécurisé »: test@fia1.fr gets in with ProConnect's e-mail code", async () => {
+    const browser = await signIn(example.url, "test@fia1.fr");
+    const before = await request(example.url)
+      .get("/securise")
+      .set("Cookie", browser.cookieHeader(example.url));
+    expect([before.status, before.headers.location]).toEqual([
+      303,
+      "/login?returnTo=%2Fsecurise&acr=eidas0-mfa+eidas1-mfa+eidas2+eidas3",
+    ]);
+    const page = await browser.navigate(`${example.url}/securise`, { email: "test@fia1.fr" });
+    expect([page.status, page.url.pathname]).toEqual([200, "/securise"]);
+    expect(page.body).toContain("code reçu par e-mail");
+    expect(page.body).toContain("28 février 2027");
   });
 
   it("escapes what the identity provider sends: a name with markup stays text", async () => {

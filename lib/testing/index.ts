@@ -1,6 +1,14 @@
 // `proconnect-express/testing`: a local ProConnect for tests and offline development.
 export { startProConnectEmulator, type ProConnectEmulator } from "./emulator.js";
 export { TestBrowser, type NavigateOptions, type Page } from "./browser.js";
+export {
+  serveTestApp,
+  signIn,
+  type EmulatorConnection,
+  type ServeTestAppOptions,
+  type SignInOptions,
+  type TestAppServer,
+} from "./test-app.js";
 export { DEFAULT_IDENTITIES } from "./identities.js";
 export { ACR_VALUES, CERTIFICATION_DIRIGEANT } from "../acr.js";
 export { PROCONNECT_AUTHORIZE_PARAMS } from "./authorize-params.js";
