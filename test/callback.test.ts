@@ -402,11 +402,7 @@ describe("GET /callback: refusals leave nobody signed in", () => {
   });
 
   it("turns any other error value, our own codes included, into 502 provider_error naming it", async () => {
-    const others = [
-      "invalid_options",
-      "session_store_unavailable",
-      "x\u0007y",
-    ];
+    const others = ["invalid_options", "session_store_unavailable", "x\u0007y"];
     for (const error of others) {
       const { browser, state } = await pendingLogin();
       const page = await browser.navigate(
