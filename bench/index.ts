@@ -13,6 +13,9 @@
  *    short runs whose order rotates.
  * 3. Back-channel requests to the provider per login after warm-up, per endpoint.
  * 4. Bytes of session per signed-in user.
+ * 5. A resource server: requests/s and server CPU per answer of a JSON API behind requireBearer() with a
+ *    warm cache against the same route without it (bench/resource-servers.ts), and introspection
+ *    requests per 1,000 calls; the same without a cache, for the cost of asking ProConnect every time.
  */
 import { readFileSync } from "node:fs";
 import { arch, availableParallelism, platform } from "node:os";
@@ -24,6 +27,7 @@ import type { RpName, Started } from "./relying-parties.js";
 import { SESSION_COOKIE as EOC_COOKIE } from "./rp-express-openid-connect.js";
 import { SESSION_COOKIE as OFFICIAL_COOKIE } from "./rp-official-style.js";
 import { SESSION_COOKIE as OUR_COOKIE } from "./rp-proconnect.js";
+import type { ResourceServers } from "./resource-servers.js";
 import { CONNECTIONS, measure, median, type Run } from "./throughput.js";
 
 const WARM_UP_LOGINS = 40; // per relying party, 4 at a time: discovery, JWKS, JIT
@@ -37,6 +41,9 @@ const PARALLEL = 8;
 const PARALLEL_RUNS = 8; // per relying party, in rotating order: a b c, b c a, c a b…
 const PARALLEL_SECONDS = 1.5;
 const SESSION_TARGET_BYTES = 4096;
+const API_RUNS = 20; // per server, alternating, ROUTE_SECONDS each
+const UNCACHED_RUNS = 4;
+const INTROSPECTION_PATH = "/api/v2/token/introspection";
 
 const RPS: readonly RpName[] = ["proconnect", "official", "eoc"];
 const LABEL: Record<RpName, string> = {
@@ -78,6 +85,11 @@ interface Results {
   >;
   session: Record<RpName, { stored?: number; cookie: number }>;
   refuses: Record<RpName, Record<"id_token" | "userinfo", boolean>>;
+  /** Section 5: each run with the API process's CPU per answer (µs) and the introspections it caused. */
+  api: Record<
+    "cached" | "uncached" | "bare",
+    (Run & { cpuPerRequest: number; introspections: number })[]
+  >;
   seconds: number;
   /** Cores used on average by other processes of the machine during the run, and stolen by its hypervisor. */
   otherLoad?: { cores: number; steal: number };
@@ -91,11 +103,12 @@ const provider = start(new URL("./provider.ts", import.meta.url), [
   /oidc-provider WARNING: Unsupported runtime/,
 ]);
 const relyingParties = start(new URL("./relying-parties.ts", import.meta.url));
+const resourceServers = start(new URL("./resource-servers.ts", import.meta.url));
 
 try {
   console.log(report(await run()));
 } finally {
-  await Promise.all([provider.stop(), relyingParties.stop()]);
+  await Promise.all([provider.stop(), relyingParties.stop(), resourceServers.stop()]);
 }
 
 async function run(): Promise<Results> {
@@ -180,8 +193,11 @@ async function run(): Promise<Results> {
   }
   await provider.call("forge", null);
 
+  const api = await resourceServer(issuer);
+
   return {
     route,
+    api,
     oneAtATime,
     parallel,
     usage,
@@ -231,6 +247,55 @@ async function protectedRoute(servers: Started["throughput"]): Promise<Results["
       });
     }
   }
+  return runs;
+}
+
+/** Section 5: the API behind requireBearer() (warm cache, then none) and the bare one, alternating. */
+async function resourceServer(issuer: string): Promise<Results["api"]> {
+  const servers = await resourceServers.call<ResourceServers>("start", { issuer });
+  for (const client of servers.clients) await provider.call("register", client);
+  const token = await resourceServers.call<string>("accessToken", {
+    issuer,
+    clientId: servers.spClientId,
+  });
+  const headers = { authorization: `Bearer ${token}` };
+  const urls = {
+    cached: `${servers.urls.cached}/api/me`,
+    uncached: `${servers.urls.uncached}/api/me`,
+    bare: `${servers.urls.bare}/api/me`,
+  };
+  const answers = await Promise.all(
+    Object.values(urls).map(async (url) => {
+      const response = await fetch(url, { headers });
+      return `${response.status} ${await response.text()}`;
+    }),
+  );
+  if (new Set(answers).size !== 1 || !answers[0]?.startsWith("200 ")) {
+    throw new Error(`the API routes do not answer the same:\n${answers.join("\n")}`);
+  }
+  const introspections = async () =>
+    (await provider.call<Record<string, number>>("counts"))[INTROSPECTION_PATH] ?? 0;
+  const once = async (which: keyof typeof urls) => {
+    const [cpuBefore, before] = [await resourceServers.call<Cpu>("cpu"), await introspections()];
+    const run = await measure(urls[which], "", ROUTE_SECONDS, headers);
+    const [cpuAfter, after] = [await resourceServers.call<Cpu>("cpu"), await introspections()];
+    return {
+      ...run,
+      cpuPerRequest: ((cpuMs(cpuAfter) - cpuMs(cpuBefore)) * 1000) / run.requests,
+      introspections: after - before,
+    };
+  };
+
+  progress(`resource server: ${API_RUNS} runs of ${ROUTE_SECONDS} s per server, alternating`);
+  await measure(urls.cached, "", ROUTE_WARM_UP_SECONDS, headers);
+  await measure(urls.bare, "", ROUTE_WARM_UP_SECONDS, headers);
+  const runs: Results["api"] = { cached: [], uncached: [], bare: [] };
+  for (let round = 0; round < API_RUNS; round++) {
+    const order = round % 2 === 0 ? (["cached", "bare"] as const) : (["bare", "cached"] as const);
+    for (const which of order) runs[which].push(await once(which));
+  }
+  progress(`resource server without a cache: ${UNCACHED_RUNS} runs of ${ROUTE_SECONDS} s`);
+  for (let round = 0; round < UNCACHED_RUNS; round++) runs.uncached.push(await once("uncached"));
   return runs;
 }
 
@@ -442,6 +507,40 @@ function report(results: Results): string {
   );
   line();
 
+  // 5.
+  const { api } = results;
+  const apiRate = (which: keyof Results["api"]) => api[which].map((run) => run.requestsPerSecond);
+  const apiCpu = (which: keyof Results["api"]) => api[which].map((run) => run.cpuPerRequest);
+  const perThousand = (which: keyof Results["api"]) =>
+    (1000 * api[which].reduce((sum, run) => sum + run.introspections, 0)) /
+    api[which].reduce((sum, run) => sum + run.requests, 0);
+  const apiRatio = pairedRatio(apiRate("cached"), apiRate("bare"));
+  const apiCpuRatio = pairedRatio(apiCpu("bare"), apiCpu("cached"));
+  line(
+    `### 5. Resource server: \`GET /api/me\` with a ProConnect access token as Bearer, autocannon, ${CONNECTIONS} keep-alive connections, ${API_RUNS} runs of ${ROUTE_SECONDS} s per server, alternating (without a cache: ${UNCACHED_RUNS} runs)`,
+  );
+  line();
+  line(
+    "| `GET /api/me` | req/s (median) | range of runs | latency mean / p99 (median, ms) | server CPU per answer (median, µs) | introspections per 1,000 calls |",
+  );
+  line("| --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const [label, which] of [
+    ["`requireBearer()`, warm cache", "cached"],
+    ["`requireBearer({ cache: false })`", "uncached"],
+    ["bare express, no middleware", "bare"],
+  ] as const) {
+    const runs = api[which];
+    const latency = `${number(median(runs.map((run) => run.mean)), 2)} / ${number(median(runs.map((run) => run.p99)))}`;
+    line(
+      `| ${label} | ${number(median(apiRate(which)))} | ${number(Math.min(...apiRate(which)))}–${number(Math.max(...apiRate(which)))} | ${latency} | ${number(median(apiCpu(which)), 1)} | ${which === "bare" ? "–" : number(perThousand(which), 2)} |`,
+    );
+  }
+  line();
+  line(
+    `Ratio warm cache / bare: **${apiRatio.toFixed(3)}** req/s, **${apiCpuRatio.toFixed(3)}** server CPU per answer (bare / cached; medians of the ${API_RUNS} back-to-back pairs)`,
+  );
+  line();
+
   // Targets.
   /** Met when (a) beats both; says by how much against the closer one. */
   const first = (ratio: (rp: RpName) => number) => {
@@ -460,6 +559,9 @@ function report(results: Results): string {
   line();
   line(
     `- Protected route, middleware / bare ≥ 0.95: req/s ${routeRatio.toFixed(3)}, ${met(routeRatio >= 0.95)}; CPU per answer ${cpuRatio.toFixed(3)}, ${met(cpuRatio >= 0.95)}`,
+  );
+  line(
+    `- Resource server, warm cache / bare ≥ 0.9: req/s ${apiRatio.toFixed(3)}, ${met(apiRatio >= 0.9)}; CPU per answer ${apiCpuRatio.toFixed(3)}, ${met(apiCpuRatio >= 0.9)}; ${number(perThousand("cached"), 2)} introspections per 1,000 calls`,
   );
   line(`- This project first in logins/s, 1 at a time: ${first(ratioOne)}`);
   line(`- This project first in logins/s, ${PARALLEL} at a time: ${first(ratioParallel)}`);

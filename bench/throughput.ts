@@ -12,12 +12,17 @@ export interface Run {
 export const CONNECTIONS = 4;
 
 /** One autocannon run: keep-alive connections, `seconds` long, every answer must be a 200. */
-export async function measure(url: string, cookie: string, seconds: number): Promise<Run> {
+export async function measure(
+  url: string,
+  cookie: string,
+  seconds: number,
+  headers: Record<string, string> = {},
+): Promise<Run> {
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
     duration: seconds,
-    headers: { cookie, accept: "application/json" },
+    headers: { ...(cookie ? { cookie } : {}), accept: "application/json", ...headers },
   });
   const failed = result.errors + result.timeouts + result.non2xx;
   if (failed > 0 || result.requests.total === 0) {

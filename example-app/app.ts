@@ -15,18 +15,21 @@ import {
   proconnect,
   ProConnectError,
   requireAuth,
+  requireBearer,
   type ProConnectOptions,
   type ProConnectUser,
 } from "proconnect-express";
 import { ERROR_MESSAGES } from "./error-messages.js";
 import {
   dirigeantPage,
+  documentsPage,
   mfaPage,
   errorPage,
   homePage,
   notFoundPage,
   profilePage,
   unexpectedErrorPage,
+  type DocumentsAnswer,
   type PageContext,
 } from "./pages.js";
 
@@ -48,6 +51,17 @@ export interface ExampleAppSettings {
    * lives: a login started on one host would come back to the other without its cookie.
    */
   redirectToBaseUrl?: boolean;
+  /**
+   * The API part of the example: a resource server with its own ProConnect client (as ProConnect
+   * recommends), mounted at `/ressources/api`, that `/documents` calls server-side with the person's
+   * access token. Needs `storeTokens: true` in `proconnect`.
+   */
+  api?: {
+    clientId: string;
+    clientSecret: string;
+    /** Where this process can reach itself for the server-side call, e.g. http://localhost:3000. */
+    localUrl: string;
+  };
 }
 
 /** The example asks for more than the default scopes, so that the profile page shows what exists. */
@@ -146,7 +160,52 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
   const context = (req: Request): PageContext => ({
     user: req.proconnectUser,
     emulatorUrl: settings.emulatorUrl,
+    apiEnabled: settings.api !== undefined,
   });
+
+  if (settings.api) {
+    const api = settings.api;
+    // The resource server: its own client id, the same ProConnect. It trusts only ProConnect's word.
+    const bearer = requireBearer({
+      clientId: api.clientId,
+      clientSecret: api.clientSecret,
+      ...(options.issuer
+        ? { issuer: options.issuer }
+        : { environment: options.environment, network: options.network }),
+      scopes: ["openid"],
+      logger,
+    });
+    app.get("/ressources/api/documents", bearer, (req, res) => {
+      const token = req.proconnectToken;
+      if (!token)
+        throw new ProConnectError("not_configured", "this route must be behind requireBearer()");
+      res.json({
+        sub: token.sub,
+        client_id: token.client_id,
+        scopes: token.scopes,
+        documents: [
+          { title: "Compte rendu de la réunion de service", updated: "2026-11-30" },
+          { title: "Note de cadrage du projet", updated: "2026-11-12" },
+        ],
+      } satisfies DocumentsAnswer);
+    });
+
+    // The service provider's page: calls the API on the person's behalf, server-side.
+    app.get("/documents", requireAuth(), async (req, res, next) => {
+      try {
+        const token = await auth.getAccessToken(req);
+        const answer = await fetch(`${api.localUrl}/ressources/api/documents`, {
+          headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+          signal: AbortSignal.timeout(5000),
+        });
+        if (!answer.ok) throw new Error(`the example's API answered HTTP ${answer.status}`);
+        const body = (await answer.json()) as DocumentsAnswer;
+        res.type("html").send(documentsPage({ ...context(req), answer: body }));
+      } catch (error) {
+        next(error);
+      }
+    });
+  }
 
   app.get("/", (req, res) => {
     res.type("html").send(homePage(context(req)));

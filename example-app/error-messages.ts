@@ -200,6 +200,35 @@ export const ERROR_MESSAGES: Readonly<Record<ProConnectErrorCode, ErrorMessage>>
     nextStep: "Reconnectez-vous avec un compte qui offre ce niveau.",
     retry: true,
   },
+  reauthentication_required: {
+    title: "Session expirée",
+    explanation:
+      "Votre connexion ProConnect a expiré : ce service ne peut plus agir en votre nom auprès des autres services.",
+    nextStep: "Reconnectez-vous avec ProConnect.",
+    retry: true,
+  },
+  invalid_token: {
+    title: "Accès refusé",
+    explanation: "Le jeton d'accès présenté à ce service n'est pas ou plus valide.",
+    nextStep: "Reconnectez-vous avec ProConnect, puis réessayez.",
+    retry: true,
+  },
+  insufficient_scope: {
+    title: "Accès refusé",
+    explanation: "Le jeton d'accès présenté ne donne pas les droits que cette action demande.",
+    nextStep: CONTACT_SERVICE,
+    forTechnicalTeam:
+      "Demandez à la connexion les scopes que requireBearer({ scopes }) exige, et faites-les autoriser pour votre client par ProConnect.",
+    retry: false,
+  },
+  introspection_unavailable: {
+    title: "ProConnect est momentanément indisponible",
+    explanation: "Ce service n'a pas pu faire vérifier votre jeton d'accès par ProConnect.",
+    nextStep: RETRY_LATER,
+    forTechnicalTeam:
+      "Le point d'introspection de ProConnect n'a pas répondu dans le délai (httpTimeout), a refusé les identifiants du serveur de ressources, ou a répondu autre chose qu'une réponse d'introspection.",
+    retry: true,
+  },
   access_denied: {
     title: "Connexion refusée",
     explanation:

@@ -9,6 +9,8 @@ export interface PageContext {
   user: ProConnectUser | undefined;
   /** Set when ProConnect is the local emulator: shown in a banner with the test account. */
   emulatorUrl: string | undefined;
+  /** The example's API part is configured: the home page links to it. */
+  apiEnabled?: boolean;
 }
 
 function displayName(user: ProConnectUser): string {
@@ -166,6 +168,7 @@ ${proconnectButton()}`,
   <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/securise">Espace sécurisé : une page qui exige la double authentification</a></li>
   <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/dirigeant">Espace dirigeant : une page qui exige la certification dirigeant</a></li>
   <li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/api/me">/api/me : le même utilisateur, côté API (JSON)</a></li>
+  ${context.apiEnabled ? html`<li><a class="fr-link fr-icon-arrow-right-line fr-link--icon-right" href="/documents">Mes documents : une API appelée en votre nom avec votre jeton d'accès</a></li>` : html``}
 </ul>
 ${logoutForm("fr-btn fr-btn--secondary fr-mt-4w")}`,
   );
@@ -239,6 +242,37 @@ ${rows.map(
     </div>
   </div>
 </div>
+<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`,
+  );
+}
+
+/** What the example's API answered, called server-side with the person's access token. */
+export interface DocumentsAnswer {
+  sub: string;
+  client_id: string;
+  scopes: readonly string[];
+  documents: readonly { title: string; updated: string }[];
+}
+
+export function documentsPage(context: PageContext & { answer: DocumentsAnswer }): string {
+  const { answer } = context;
+  return layout(
+    "Mes documents",
+    context,
+    html`<h1>Mes documents</h1>
+<p class="fr-text--lead">Cette page a appelé l'API du service (un serveur de ressources ProConnect, avec son propre client ProConnect) en votre nom, avec votre jeton d'accès ProConnect.</p>
+<p>Le service obtient le jeton par <code>auth.getAccessToken(req)</code> (renouvelé avec le jeton de rafraîchissement quand il expire) ; l'API le vérifie auprès de ProConnect par <code>requireBearer()</code> (introspection).</p>
+<ul class="fr-mb-4w" data-api-answer>
+  ${answer.documents.map((document) => html`<li><strong>${document.title}</strong>, mis à jour le ${document.updated}</li>`)}
+</ul>
+<h2 class="fr-h4">Ce que ProConnect a dit du jeton à l'API</h2>
+<div class="fr-table"><table>
+  <tbody>
+    <tr><th scope="row"><code>sub</code></th><td data-api-sub>${answer.sub}</td></tr>
+    <tr><th scope="row"><code>client_id</code></th><td>${answer.client_id}</td></tr>
+    <tr><th scope="row"><code>scope</code></th><td>${answer.scopes.join(" ")}</td></tr>
+  </tbody>
+</table></div>
 <p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`,
   );
 }

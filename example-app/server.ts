@@ -10,6 +10,8 @@ import { connectRedisSessions, REDIS_KEY_PREFIX, type RedisSessions } from "./re
 
 /** The client the example registers with its own emulator. */
 const EMULATOR_CLIENT_ID = "proconnect-express-example";
+/** The example's API (a resource server): a client of its own, as ProConnect recommends. */
+const EMULATOR_API_CLIENT_ID = "proconnect-express-example-api";
 
 export interface RunningExample {
   /** Where the app is: `APP_BASE_URL`, or http://localhost:PORT. */
@@ -93,6 +95,15 @@ export async function startExample(
   const url = config.APP_BASE_URL ?? localUrl;
 
   let emulator: ProConnectEmulator | undefined;
+  // With the real ProConnect, the API part needs a client of its own, registered as a resource server.
+  let api: { clientId: string; clientSecret: string; localUrl: string } | undefined =
+    env.PROCONNECT_API_CLIENT_ID && env.PROCONNECT_API_CLIENT_SECRET
+      ? {
+          clientId: env.PROCONNECT_API_CLIENT_ID,
+          clientSecret: env.PROCONNECT_API_CLIENT_SECRET,
+          localUrl,
+        }
+      : undefined;
   try {
     let proconnectOptions: ProConnectOptions & { issuer: string };
     if (credentials) {
@@ -112,6 +123,8 @@ export async function startExample(
     } else {
       // A fresh secret each start: only this process and its emulator ever need it.
       const clientSecret = randomBytes(32).toString("base64url");
+      const apiSecret = randomBytes(32).toString("base64url");
+      api = { clientId: EMULATOR_API_CLIENT_ID, clientSecret: apiSecret, localUrl };
       emulator = await startProConnectEmulator({
         port: config.EMULATOR_PORT,
         strict: true,
@@ -121,6 +134,12 @@ export async function startExample(
             clientSecret,
             redirectUris: [`${url}/callback`],
             postLogoutRedirectUris: [`${url}/logout/callback`],
+          },
+          {
+            // A resource server registers as a service provider; it only calls the introspection.
+            clientId: EMULATOR_API_CLIENT_ID,
+            clientSecret: apiSecret,
+            redirectUris: [`${url}/ressources/callback`],
           },
         ],
       }).catch((error: unknown) => {
@@ -145,7 +164,10 @@ export async function startExample(
           ...proconnectOptions,
           scopes: [...EXAMPLE_SCOPES],
           claims: { id_token: { amr: { essential: true } } },
+          // Kept server-side, in the session: /documents calls the API with the access token.
+          storeTokens: true,
         },
+        ...(api ? { api } : {}),
         sessionSecret: config.SESSION_SECRET ?? randomBytes(32).toString("base64url"),
         trustProxy: config.TRUST_PROXY,
         store,

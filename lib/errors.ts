@@ -63,10 +63,32 @@ export const PROCONNECT_ERROR_CODES = Object.freeze({
    * `boundedStore()`): nothing was signed in or out half-way. Its own error is in `cause` only.
    */
   session_store_unavailable: 503,
-  /** Nobody is signed in (from `requireAuth()` on an API call). */
+  /**
+   * Nobody is signed in (from `requireAuth()` on an API call), or a request to an API behind
+   * `requireBearer()` carries no `Authorization: Bearer` token.
+   */
   unauthenticated: 401,
   /** The session's acr does not meet what the route requires (from `requireAuth()` on an API call). */
   insufficient_acr: 403,
+  /**
+   * `getAccessToken()`: the session holds no refresh token, or ProConnect refused it (expired, revoked,
+   * already used): the person must sign in again. `requireAuth()`-style handling turns it into a login.
+   */
+  reauthentication_required: 401,
+  /**
+   * `requireBearer()`: the Bearer token is malformed, unknown, expired, revoked, not an access token,
+   * issued to a client the API does not accept, or its signed introspection answer failed verification.
+   * Answered 401 with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750).
+   */
+  invalid_token: 401,
+  /** `requireBearer({ scopes })`: the token lacks a scope the route requires (403, RFC 6750). */
+  insufficient_scope: 403,
+  /**
+   * `requireBearer()`: ProConnect's introspection endpoint (or its discovery, or its JWKS) cannot be
+   * reached, did not answer within `httpTimeout`, refused the resource server's credentials, or
+   * answered something that is not an introspection answer. The token is never let through.
+   */
+  introspection_unavailable: 503,
   // Errors ProConnect sends on the callback, under their own name: see AUTHORIZATION_ERRORS.
   access_denied: 403,
   login_required: 401,

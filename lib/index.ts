@@ -43,3 +43,6 @@ export {
   type ProConnectNetwork,
 } from "./issuers.js";
 export { isValidSiret, normalizeSiret } from "./siret.js";
+export { getAccessToken, type GetAccessTokenOptions } from "./access-token.js";
+export { requireBearer, getProConnectToken, type BearerHandler } from "./bearer.js";
+export type { BearerCacheOptions, ProConnectToken, RequireBearerOptions } from "./types.js";

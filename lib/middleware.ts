@@ -1,5 +1,7 @@
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
+import type { GetAccessTokenOptions } from "./access-token.js";
 import { ProviderClient } from "./client.js";
+import { accessTokenFor } from "./token-refresh.js";
 import {
   dataOf,
   describe,
@@ -57,6 +59,14 @@ export interface ProConnect<
    * `scopes` guarantee (see {@link ProConnectUserFor}).
    */
   user(req: { session?: unknown }): User | undefined;
+  /**
+   * A valid access token of the person this instance signed in, for calling an API on their behalf
+   * (`Authorization: Bearer`): refreshed with the refresh token when it expires within `minValidity`
+   * seconds (default 60), the new pair stored in the session, one refresh per session at a time. Needs
+   * `storeTokens: true`; rejects with `reauthentication_required` when the person must sign in again.
+   * See `getAccessToken()`.
+   */
+  getAccessToken(req: Request, options?: GetAccessTokenOptions): Promise<string>;
   /**
    * The CSP `form-action` sources a sign-out form needs so that the browser may follow the redirects
    * to ProConnect and the person's identity provider: `["'self'", "https:"]` (plus the issuer's origin
@@ -169,6 +179,10 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
     user: {
       value: (req: { session?: unknown; proconnectUser?: ProConnectUser }) =>
         dataOf(req.session as AppSession | undefined, context.key)?.user,
+    },
+    getAccessToken: {
+      value: (req: Request, tokenOptions: GetAccessTokenOptions = {}) =>
+        accessTokenFor(context, req, tokenOptions),
     },
   });
   return middleware;

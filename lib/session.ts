@@ -228,3 +228,59 @@ export function expireLogoutOnly(session: AppSession, key: string, lifetimeMs: n
     session.cookie.maxAge = lifetimeMs;
   }
 }
+
+/**
+ * The session `req` carries as the store holds it now, within the deadline: another request (of this
+ * process or another instance) may have written it since this one loaded it. `undefined` when the
+ * store holds nothing under this id any more.
+ */
+export async function storedSession(
+  req: Request,
+  timeoutMs: number,
+): Promise<Partial<SessionData> | undefined> {
+  const store = storeOf(req);
+  const id = sessionOf(req).id;
+  const stored = await withinDeadline<Partial<SessionData> | null | undefined>(
+    "read the session",
+    timeoutMs,
+    (done) => store.get(id, (error, session) => done(error, session)),
+  );
+  return stored ?? undefined;
+}
+
+/**
+ * Writes the request's session now, within the deadline, after `change` has been applied to it: all or
+ * nothing. When the write fails (or does not answer in time) `undo` puts the previous values back, so
+ * that express-session's own save at the end of the response does not write them half-way either, and
+ * the promise rejects with `session_store_unavailable`. A write that lands after the deadline is left
+ * alone: what it stores is as valid as what it replaced (fresh tokens, for `getAccessToken()`).
+ */
+export async function saveSessionChange(
+  req: Request,
+  timeoutMs: number,
+  change: () => void,
+  undo: () => void,
+): Promise<void> {
+  const session = sessionOf(req);
+  const store = storeOf(req);
+  change();
+  try {
+    await withinDeadline("save the session", timeoutMs, (done) =>
+      store.set(session.id, session, done),
+    );
+  } catch (error) {
+    undo();
+    throw error;
+  }
+  settle(req, session, timeoutMs);
+}
+
+/**
+ * Applies `change` to the request's session without writing it: the store already holds it (another
+ * request of the same session wrote it). express-session's own save then writes the session only if
+ * something else changes it.
+ */
+export function adoptStoredChange(req: Request, timeoutMs: number, change: () => void): void {
+  change();
+  settle(req, sessionOf(req), timeoutMs);
+}

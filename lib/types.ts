@@ -218,3 +218,80 @@ export interface ProConnectOptions {
   /** Receives the warnings (a dropped claim: its name and the `sub`, never values). Default `console`. */
   logger?: ProConnectLogger;
 }
+
+/**
+ * What ProConnect's introspection endpoint says of a valid Bearer token, on `req.proconnectToken` behind
+ * `requireBearer()`: the fields of its answer (RFC 7662) with ProConnect's names.
+ */
+export interface ProConnectToken {
+  /** ProConnect's identifier of the person, the `sub` of their id_token at the service that called. */
+  sub: string;
+  /** The client the token was issued to: the service provider calling your API on the person's behalf. */
+  client_id: string;
+  /** The scopes granted to the token, space-separated as ProConnect sends them (`""` when none). */
+  scope: string;
+  /** The same scopes, as a list. */
+  scopes: readonly string[];
+  /** When the token expires, in seconds since the epoch. */
+  exp?: number;
+  /** When the token was issued, in seconds since the epoch. */
+  iat?: number;
+  /** The issuer, ProConnect's. */
+  iss?: string;
+  /** ProConnect's session of the person, when the answer names it. */
+  sid?: string;
+  /** The token type: `Bearer` (a refresh token is refused). */
+  token_type: string;
+  /** Whether this answer came signed (`introspectionSignedResponseAlg`) and its signature was verified. */
+  signed: boolean;
+}
+
+/** The cache of introspection answers of `requireBearer()`, in this process. */
+export interface BearerCacheOptions {
+  /** Tokens remembered at most (least recently used dropped first): 1 to 1000000, default 10000. */
+  maxEntries?: number;
+  /**
+   * Seconds a valid token is trusted without asking ProConnect again, never beyond its `exp`: 0 to
+   * 3600, default 300. A token revoked at ProConnect keeps working here for up to this long; 0 asks
+   * ProConnect on every request.
+   */
+  ttl?: number;
+  /** Seconds an inactive or refused token is remembered as such: 0 to 300, default 10. */
+  negativeTtl?: number;
+}
+
+/** The options of `requireBearer()`: the resource server's own client at ProConnect. */
+export interface RequireBearerOptions {
+  /** The resource server's client_id at ProConnect (ProConnect recommends one of its own for an API). */
+  clientId: string;
+  /** The resource server's client_secret at ProConnect. */
+  clientSecret: string;
+  /** Which ProConnect: `"integration"` (default) or `"production"`. */
+  environment?: ProConnectEnvironment;
+  /** Which network: `"internet"` (default) or `"rie"`, the State's inter-ministerial network. */
+  network?: ProConnectNetwork;
+  /** An explicit issuer, e.g. the local emulator's; wins over `environment` and `network`. `http://` only on localhost. */
+  issuer?: string;
+  /** Scopes the token must all have (403 `insufficient_scope` otherwise). None by default. */
+  scopes?: string[];
+  /**
+   * The clients (service providers' client_ids) whose tokens this API accepts: a token issued to any
+   * other is refused (401 `invalid_token`). ProConnect's access tokens carry no audience: the client
+   * they were issued to is how an API tells who calls it. Any client by default.
+   */
+  allowedClients?: string[];
+  /**
+   * The algorithm of the signed introspection answers, as registered with ProConnect
+   * (`introspection_signed_response_alg`): `"RS256"` (ProConnect's recommendation), `"ES256"` or
+   * `"HS256"` (signed with the client secret). A plain JSON answer is then refused. Unsigned by default.
+   */
+  introspectionSignedResponseAlg?: SigningAlg;
+  /** The answers' cache, or `false` to ask ProConnect on every request. */
+  cache?: BearerCacheOptions | false;
+  /** Milliseconds to wait for ProConnect on each request (discovery, JWKS, introspection): 1 to 60000, default 5000. */
+  httpTimeout?: number;
+  /** Seconds of clock difference tolerated when checking `exp` and the signed answer's times: 0 to 300, default 10. */
+  clockTolerance?: number;
+  /** Receives the warnings (ProConnect unreachable, a signed answer that fails verification); never a token. Default `console`. */
+  logger?: ProConnectLogger;
+}
