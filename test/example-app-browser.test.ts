@@ -148,4 +148,28 @@ describe.runIf(chromiumAvailable())("example app in a real browser (chromium)", 
     expect(await heading()).toBe("Espace dirigeant");
     expect(browserProblems).toEqual([]);
   });
+
+  it("shows « Mes documents », which the app fetched from its API with the person's access token", async () => {
+    await visitSignedIn("/documents", "test@fia1.fr");
+    expect(await heading()).toBe("Mes documents");
+    const identity = example.emulator!.identities.find(({ email }) => email === "test@fia1.fr")!;
+    // The API's own answer, after introspecting the token at the emulator: the person's sub.
+    expect(await page.locator("[data-api-sub]").textContent()).toBe(identity.sub);
+    expect(await page.locator("[data-api-answer] li").count()).toBeGreaterThan(0);
+    expect(browserProblems).toEqual([]);
+  });
+
+  it("asks for MFA on « Espace sécurisé »: the e-mail code page, then the page at eidas1-mfa", async () => {
+    await page.goto(`${example.url}/securise`);
+    await signInOnEmulator("test@fia1.fr");
+    // ProConnect's one-time code step, as test@fia1.fr's identity provider cannot do MFA.
+    await page.waitForURL((url) => url.pathname.endsWith("/verification-email"));
+    const code = example.emulator!.lastEmailCode("test@fia1.fr")!;
+    await page.getByRole("textbox").fill(code);
+    await page.getByRole("button").first().click();
+    await page.waitForURL(`${example.url}/securise`);
+    expect(await heading()).toBe("Espace sécurisé");
+    await expect(page.getByText("eidas1-mfa").count()).resolves.toBeGreaterThan(0);
+    expect(browserProblems).toEqual([]);
+  });
 });
