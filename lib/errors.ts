@@ -173,11 +173,21 @@ export class ProConnectError extends Error {
   override readonly name = "ProConnectError";
   readonly code: ProConnectErrorCode;
   readonly status: number;
+  /**
+   * For `invalid_user_claims`: the names of the claims that failed (`siret`, `email`…), never their
+   * values, so that a page can say which information was missing or wrong.
+   */
+  readonly claims?: readonly string[];
 
-  constructor(code: ProConnectErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: ProConnectErrorCode,
+    message: string,
+    options?: { cause?: unknown; claims?: readonly string[] },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = PROCONNECT_ERROR_CODES[code];
+    if (options?.claims) this.claims = Object.freeze([...options.claims]);
   }
 
   /** Whether `code` is one of {@link PROCONNECT_ERROR_CODES}. */

@@ -18,7 +18,7 @@ export function normalizeUser(
   scopes: ReadonlySet<string>,
   { logger, maxUserSize }: UserLimits,
 ): ProConnectUser {
-  const problems: string[] = [];
+  const problems: { claim: string; problem: string }[] = [];
   const fields: Record<string, unknown> = {};
   const optional: Record<string, unknown> = {};
   for (const claim of CLAIM_LIST) {
@@ -38,17 +38,20 @@ export function normalizeUser(
     const result = claim.schema.safeParse(value);
     if (result.success) fields[claim.name] = result.data;
     else
-      problems.push(
-        value === undefined
-          ? `${claim.name} is missing`
-          : `${claim.name} ${result.error.issues[0]?.message}`,
-      );
+      problems.push({
+        claim: claim.name,
+        problem:
+          value === undefined
+            ? `${claim.name} is missing`
+            : `${claim.name} ${result.error.issues[0]?.message}`,
+      });
   }
   if (problems.length > 0) {
     // Values are not in the message: they are personal data, and messages end up in logs.
     throw new ProConnectError(
       "invalid_user_claims",
-      `ProConnect sent an identity this app cannot accept: ${problems.join("; ")}`,
+      `ProConnect sent an identity this app cannot accept: ${problems.map(({ problem }) => problem).join("; ")}`,
+      { claims: [...new Set(problems.map(({ claim }) => claim))] },
     );
   }
   const user = fields as unknown as ProConnectUser;
