@@ -1,6 +1,5 @@
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import compression from "compression";
 import express, {
   type ErrorRequestHandler,
   type Express,
@@ -19,8 +18,10 @@ import {
   type ProConnectOptions,
   type ProConnectUser,
 } from "proconnect-express";
-import { ERROR_MESSAGES } from "./error-messages.js";
+import { buildStylesheet, DSFR_DIST, DSFR_URL } from "./assets.js";
+import { errorMessageFor } from "./error-messages.js";
 import {
+  legalPage,
   dirigeantPage,
   documentsPage,
   mfaPage,
@@ -30,8 +31,10 @@ import {
   profilePage,
   unexpectedErrorPage,
   type DocumentsAnswer,
+  type LegalPage,
   type PageContext,
 } from "./pages.js";
+import { readRetry, rememberRetry, retryHref } from "./retry.js";
 
 export interface ExampleAppSettings {
   /** Passed to `proconnect()` as is. */
@@ -74,11 +77,30 @@ export const EXAMPLE_SCOPES = [
   "idp_acr",
 ] as const;
 
-const DSFR = join(
-  dirname(createRequire(import.meta.url).resolve("@gouvfr/dsfr/package.json")),
-  "dist",
-);
-const PUBLIC = fileURLToPath(new URL("public", import.meta.url));
+/** A year: what browsers keep assets whose URL changes with their content (RFC 8246 `immutable`). */
+const IMMUTABLE = { maxAge: "365d", immutable: true } as const;
+
+/** Features no page of the example uses: refused to the pages and to anything they would embed. */
+const PERMISSIONS_POLICY = [
+  "accelerometer",
+  "camera",
+  "display-capture",
+  "geolocation",
+  "gyroscope",
+  "magnetometer",
+  "microphone",
+  "payment",
+  "usb",
+]
+  .map((feature) => `${feature}=()`)
+  .join(", ");
+
+/** The legal pages every French public site links from its footer. */
+const LEGAL_PAGES: readonly LegalPage[] = [
+  "accessibilite",
+  "mentions-legales",
+  "donnees-personnelles",
+];
 
 /** A working day: after it the person signs in again (and in-memory sessions are reclaimed). */
 const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
@@ -123,8 +145,17 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
       },
       // Browsers ignore HSTS received over plain HTTP: send it only where it means something.
       strictTransportSecurity: https,
+      // Said the same way as the CSP's frame-ancestors 'none', for browsers that only know this header.
+      xFrameOptions: { action: "deny" },
     }),
   );
+  app.use(((_req, res, next) => {
+    res.set("permissions-policy", PERMISSIONS_POLICY);
+    next();
+  }) satisfies RequestHandler);
+  // gzip or brotli for pages, CSS and scripts: on a slow mobile line the DSFR's CSS and scripts shrink
+  // about fivefold. Below 1 KB (redirects, small JSON) the answer goes as is.
+  app.use(compression());
 
   if (settings.redirectToBaseUrl) {
     const base = new URL(options.baseUrl);
@@ -135,8 +166,19 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
     }) satisfies RequestHandler);
   }
 
-  app.use("/dsfr", express.static(DSFR, { index: false, maxAge: "1d" }));
-  app.use("/static", express.static(PUBLIC, { index: false, maxAge: "1h" }));
+  // The DSFR's fonts, scripts and icons, under its version: a new DSFR is a new URL.
+  app.use(DSFR_URL, express.static(DSFR_DIST, { index: false, fallthrough: false, ...IMMUTABLE }));
+  const stylesheet = buildStylesheet();
+  app.get(stylesheet.path, (_req, res) => {
+    res
+      .set("cache-control", "public, max-age=31536000, immutable")
+      .type("css")
+      .send(stylesheet.body);
+  });
+  // Browsers ask for /favicon.ico whatever the pages declare: not versioned, kept a day.
+  app.get("/favicon.ico", (_req, res) => {
+    res.sendFile(join(DSFR_DIST, "favicon", "favicon.ico"), { maxAge: "1d" });
+  });
 
   app.use(
     session({
@@ -149,6 +191,8 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
       cookie: { httpOnly: true, sameSite: "lax", secure: https, maxAge: SESSION_MAX_AGE_MS },
     }),
   );
+  // Remembers where a login was going and at which level, for the error page's « Réessayer ».
+  app.get("/login", rememberRetry(https));
   app.use(auth);
 
   // Pages with someone's data must not be kept by the browser or a proxy after logout.
@@ -161,6 +205,7 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
     user: req.proconnectUser,
     emulatorUrl: settings.emulatorUrl,
     apiEnabled: settings.api !== undefined,
+    stylesheet: stylesheet.path,
   });
 
   if (settings.api) {
@@ -227,6 +272,12 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
     res.json(req.proconnectUser);
   });
 
+  for (const page of LEGAL_PAGES) {
+    app.get(`/${page}`, (req, res) => {
+      res.type("html").send(legalPage(context(req), page));
+    });
+  }
+
   app.use((req, res) => {
     res
       .status(404)
@@ -249,7 +300,14 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
       res
         .status(error.status)
         .type("html")
-        .send(errorPage(context(req), error.code, ERROR_MESSAGES[error.code]));
+        .send(
+          errorPage(
+            context(req),
+            error.code,
+            errorMessageFor(error, req),
+            retryHref(req, readRetry(req, https), error.code),
+          ),
+        );
       return;
     }
     logger.error(error);

@@ -1,4 +1,5 @@
-import type { ProConnectErrorCode } from "proconnect-express";
+import type { Request } from "express";
+import type { ProConnectError, ProConnectErrorCode } from "proconnect-express";
 
 /** What the error page tells the person, in French, for one `ProConnectError` code. */
 export interface ErrorMessage {
@@ -315,3 +316,53 @@ export const ERROR_MESSAGES: Readonly<Record<ProConnectErrorCode, ErrorMessage>>
     retry: true,
   },
 };
+
+/** `/callback` opened with no parameter at all: a bookmark, the history, a copied link. */
+export const CALLBACK_WITHOUT_PARAMETERS: ErrorMessage = {
+  title: "Aucune connexion en cours",
+  explanation:
+    "Cette adresse est celle où ProConnect vous renvoie à la fin d'une connexion. Ouverte directement (depuis un favori, l'historique ou un lien copié), elle ne correspond à aucune connexion.",
+  nextStep: "Pour vous connecter, utilisez le bouton « S’identifier avec ProConnect ».",
+  retry: true,
+};
+
+/** The claims a person can have fixed at their identity provider, in words (never their values). */
+const CLAIM_WORDS: Readonly<Record<string, string>> = {
+  sub: "l'identifiant de votre compte",
+  idp_id: "le fournisseur d'identité",
+  siret: "le numéro SIRET de votre établissement",
+  email: "votre adresse e-mail",
+  given_name: "votre prénom",
+  usual_name: "votre nom",
+  uid: "votre identifiant chez le fournisseur d'identité",
+  phone_number: "votre numéro de téléphone",
+};
+
+function inWords(items: string[]): string {
+  return items.length < 2
+    ? (items[0] ?? "")
+    : `${items.slice(0, -1).join(", ")} et ${items.at(-1)}`;
+}
+
+/** The message for this error on this request: the code's, made precise where the request says more. */
+export function errorMessageFor(error: ProConnectError, req: Request): ErrorMessage {
+  const message = ERROR_MESSAGES[error.code];
+  if (
+    error.code === "invalid_state" &&
+    req.path === "/callback" &&
+    Object.keys(req.query).length === 0
+  ) {
+    return CALLBACK_WITHOUT_PARAMETERS;
+  }
+  if (error.code === "invalid_user_claims") {
+    const claims = (error.claims ?? []).filter((claim) => claim in CLAIM_WORDS);
+    if (claims.length > 0) {
+      const words = inWords(claims.map((claim) => CLAIM_WORDS[claim] ?? claim));
+      return {
+        ...message,
+        explanation: `Votre fournisseur d'identité (votre administration ou votre entreprise) n'a pas transmis ${words} sous une forme valide (information absente ou incorrecte) : ce service ne peut pas vous connecter sans.`,
+      };
+    }
+  }
+  return message;
+}

@@ -1,4 +1,5 @@
 import type { ProConnectErrorCode, ProConnectUser } from "proconnect-express";
+import { DSFR_URL } from "./assets.js";
 import type { ErrorMessage } from "./error-messages.js";
 import { html, type Html } from "./html.js";
 
@@ -11,7 +12,13 @@ export interface PageContext {
   emulatorUrl: string | undefined;
   /** The example's API part is configured: the home page links to it. */
   apiEnabled?: boolean;
+  /** The URL of the pages' one stylesheet (`/static/site.<hash>.css`). */
+  stylesheet: string;
 }
+
+/** What search engines show under the title, unless a page says more precisely. */
+const DESCRIPTION =
+  "Service d'exemple : les professionnels s'y connectent avec ProConnect, le compte de leur administration ou de leur entreprise, grâce à proconnect-express.";
 
 function displayName(user: ProConnectUser): string {
   return [user.given_name, user.usual_name].filter(Boolean).join(" ") || user.email || user.sub;
@@ -30,7 +37,21 @@ function header(context: PageContext): Html {
             <li><a class="fr-btn fr-icon-account-circle-line" href="/profil">Mon profil</a></li>
             <li>${logoutForm("fr-btn fr-icon-logout-box-r-line")}</li>
           </ul>`
+    : undefined;
+  // The DSFR copies the tools into the mobile menu: without tools, no « Menu » button to open it empty.
+  const menuButton = tools
+    ? html`<div class="fr-header__navbar">
+              <button class="fr-btn--menu fr-btn" data-fr-opened="false" aria-controls="menu" id="menu-button" title="Menu" type="button">Menu</button>
+            </div>`
     : html``;
+  // The menu itself stays for the DSFR's header script, which copies the tools into it; with no
+  // button, nothing opens it.
+  const menu = html`<div class="fr-header__menu fr-modal" id="menu"${tools ? html` aria-labelledby="menu-button"` : html``}>
+    <div class="fr-container">
+      <button class="fr-btn--close fr-btn" aria-controls="menu" title="Fermer" type="button">Fermer</button>
+      <div class="fr-header__menu-links"></div>
+    </div>
+  </div>`;
   return html`<header role="banner" class="fr-header">
   <div class="fr-header__body">
     <div class="fr-container">
@@ -38,9 +59,7 @@ function header(context: PageContext): Html {
         <div class="fr-header__brand fr-enlarge-link">
           <div class="fr-header__brand-top">
             <div class="fr-header__logo"><p class="fr-logo">République<br>Française</p></div>
-            <div class="fr-header__navbar">
-              <button class="fr-btn--menu fr-btn" data-fr-opened="false" aria-controls="menu" id="menu-button" title="Menu" type="button">Menu</button>
-            </div>
+            ${menuButton}
           </div>
           <div class="fr-header__service">
             <a href="/" title="Accueil – ${SERVICE}"><p class="fr-header__service-title">${SERVICE}</p></a>
@@ -55,18 +74,14 @@ function header(context: PageContext): Html {
       </div>
     </div>
   </div>
-  <div class="fr-header__menu fr-modal" id="menu" aria-labelledby="menu-button">
-    <div class="fr-container">
-      <button class="fr-btn--close fr-btn" aria-controls="menu" title="Fermer" type="button">Fermer</button>
-      <div class="fr-header__menu-links"></div>
-    </div>
-  </div>
+  ${menu}
 </header>`;
 }
 
 function emulatorNotice(context: PageContext): Html {
   if (context.emulatorUrl === undefined) return html``;
-  return html`<div class="fr-notice fr-notice--info">
+  // A named region: a landmark of its own, announced as « Démonstration locale ».
+  return html`<section class="fr-notice fr-notice--info" aria-label="Démonstration locale">
   <div class="fr-container">
     <div class="fr-notice__body">
       <p>
@@ -77,20 +92,43 @@ function emulatorNotice(context: PageContext): Html {
       </p>
     </div>
   </div>
-</div>`;
+</section>`;
 }
 
-function layout(title: string, context: PageContext, main: Html): string {
+/** The footer's legal part: the accessibility mention and the pages every public site must have. */
+function footerBottom(): Html {
+  return html`<div class="fr-footer__bottom">
+      <ul class="fr-footer__bottom-list">
+        <li class="fr-footer__bottom-item"><a class="fr-footer__bottom-link" href="/accessibilite">Accessibilité : non conforme</a></li>
+        <li class="fr-footer__bottom-item"><a class="fr-footer__bottom-link" href="/mentions-legales">Mentions légales</a></li>
+        <li class="fr-footer__bottom-item"><a class="fr-footer__bottom-link" href="/donnees-personnelles">Données personnelles et cookies</a></li>
+      </ul>
+      <div class="fr-footer__bottom-copy">
+        <p>Le code de cette application d'exemple est publié sous licence MIT, avec proconnect-express.</p>
+      </div>
+    </div>`;
+}
+
+function layout(
+  title: string,
+  context: PageContext,
+  main: Html,
+  description: string = DESCRIPTION,
+): string {
   return html`<!doctype html>
 <html lang="fr" data-fr-scheme="system">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} – ${SERVICE}</title>
-<link rel="stylesheet" href="/dsfr/dsfr.min.css">
-<link rel="stylesheet" href="/dsfr/utility/icons/icons.min.css">
-<link rel="stylesheet" href="/static/app.css">
-<link rel="icon" href="/dsfr/favicon/favicon.svg" type="image/svg+xml">
+<meta name="description" content="${description}">
+<meta name="theme-color" content="#000091">
+<link rel="preload" href="${DSFR_URL}/fonts/Marianne-Regular.woff2" as="font" type="font/woff2" crossorigin>
+<link rel="preload" href="${DSFR_URL}/fonts/Marianne-Bold.woff2" as="font" type="font/woff2" crossorigin>
+<link rel="stylesheet" href="${context.stylesheet}">
+<link rel="icon" href="/favicon.ico" sizes="any">
+<link rel="icon" href="${DSFR_URL}/favicon/favicon.svg" type="image/svg+xml">
+<link rel="apple-touch-icon" href="${DSFR_URL}/favicon/apple-touch-icon.png">
 </head>
 <body>
 <div class="fr-skiplinks">
@@ -119,10 +157,11 @@ ${main}
         </ul>
       </div>
     </div>
+    ${footerBottom()}
   </div>
 </footer>
-<script type="module" src="/dsfr/dsfr.module.min.js"></script>
-<script nomodule src="/dsfr/dsfr.nomodule.min.js"></script>
+<script type="module" src="${DSFR_URL}/dsfr.module.min.js"></script>
+<script nomodule src="${DSFR_URL}/dsfr.nomodule.min.js"></script>
 </body>
 </html>
 `.value;
@@ -222,28 +261,40 @@ export function profilePage(context: PageContext & { user: ProConnectUser }): st
   <p class="fr-callout__text fr-text--md"><strong><code>sub</code></strong> : pour rattacher la personne à un compte de votre service. ProConnect lui donne le même <code>sub</code> à chaque connexion par le même fournisseur d'identité. N'utilisez pas l'adresse e-mail, qui peut changer.</p>
   <p class="fr-callout__text fr-text--md"><strong><code>idp_id</code></strong> : le fournisseur d'identité qui a authentifié la personne (son administration, son entreprise…). Si elle se connecte un jour par un autre fournisseur, elle aura un autre <code>sub</code> : c'est à votre service de décider s'il s'agit du même compte.</p>
 </div>
-<div class="fr-table fr-mt-4w">
-  <div class="fr-table__wrapper">
-    <div class="fr-table__container">
-      <div class="fr-table__content">
-        <table>
-          <caption>Informations transmises par ProConnect</caption>
-          <thead><tr><th scope="col">Information</th><th scope="col">Champ</th><th scope="col">Valeur</th></tr></thead>
+${wrappingTable(
+  "Informations transmises par ProConnect",
+  html`<thead><tr><th scope="col">Information (champ)</th><th scope="col">Valeur</th></tr></thead>
           <tbody>
 ${rows.map(
   ([
     key,
     label,
-  ]) => html`            <tr data-field="${key}"><th scope="row">${label}</th><td><code>${key}</code></td><td>${fieldValue(user[key])}</td></tr>
+  ]) => html`            <tr data-field="${key}"><th scope="row">${label}<br><code>${key}</code></th><td>${fieldValue(user[key])}</td></tr>
 `,
-)}          </tbody>
+)}          </tbody>`,
+  "fr-mt-4w",
+)}
+<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`,
+  );
+}
+
+/**
+ * A DSFR table whose cells wrap (app.css): two columns fit a 320 px screen, so nothing scrolls
+ * sideways out of a keyboard's reach, and long values (a 64-character `sub`) break.
+ */
+function wrappingTable(caption: string, rows: Html, spacing = ""): Html {
+  return html`<div class="fr-table fr-table--wrap ${spacing}">
+  <div class="fr-table__wrapper">
+    <div class="fr-table__container">
+      <div class="fr-table__content">
+        <table>
+          <caption>${caption}</caption>
+          ${rows}
         </table>
       </div>
     </div>
   </div>
-</div>
-<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`,
-  );
+</div>`;
 }
 
 /** What the example's API answered, called server-side with the person's access token. */
@@ -265,14 +316,14 @@ export function documentsPage(context: PageContext & { answer: DocumentsAnswer }
 <ul class="fr-mb-4w" data-api-answer>
   ${answer.documents.map((document) => html`<li><strong>${document.title}</strong>, mis à jour le ${document.updated}</li>`)}
 </ul>
-<h2 class="fr-h4">Ce que ProConnect a dit du jeton à l'API</h2>
-<div class="fr-table"><table>
-  <tbody>
+${wrappingTable(
+  "Ce que ProConnect a dit du jeton à l'API",
+  html`<tbody>
     <tr><th scope="row"><code>sub</code></th><td data-api-sub>${answer.sub}</td></tr>
     <tr><th scope="row"><code>client_id</code></th><td>${answer.client_id}</td></tr>
     <tr><th scope="row"><code>scope</code></th><td>${answer.scopes.join(" ")}</td></tr>
-  </tbody>
-</table></div>
+  </tbody>`,
+)}
 <p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`,
   );
 }
@@ -313,16 +364,21 @@ export function mfaPage(context: PageContext & { user: ProConnectUser }): string
   );
 }
 
+/**
+ * The error page. `retryHref` is where « Réessayer la connexion » goes: the failed login again, with
+ * the page and the level it asked for (see retry.ts).
+ */
 export function errorPage(
   context: PageContext,
   code: ProConnectErrorCode,
   message: ErrorMessage,
+  retryHref = "/login",
 ): string {
   const technical = message.forTechnicalTeam
     ? html`<p class="fr-text--sm">Pour l'équipe technique du service : ${message.forTechnicalTeam}</p>`
     : html``;
   const retry = message.retry
-    ? html`<li><a class="fr-btn" href="/login">Réessayer la connexion</a></li>`
+    ? html`<li><a class="fr-btn" href="${retryHref}">Réessayer la connexion</a></li>`
     : html``;
   return layout(
     message.title,
@@ -359,5 +415,84 @@ export function notFoundPage(context: PageContext): string {
     html`<h1>Page non trouvée</h1>
 <p>La page que vous cherchez n'existe pas ou a été déplacée.</p>
 <p><a class="fr-btn fr-btn--secondary" href="/">Retour à l'accueil</a></p>`,
+  );
+}
+
+/** The footer's legal pages. */
+export type LegalPage = "accessibilite" | "mentions-legales" | "donnees-personnelles";
+
+const BACK_HOME = html`<p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/">Retour à l'accueil</a></p>`;
+
+const LEGAL: Readonly<Record<LegalPage, { title: string; description: string; body: Html }>> = {
+  accessibilite: {
+    title: "Déclaration d'accessibilité",
+    description:
+      "Déclaration d'accessibilité du service d'exemple de proconnect-express : non conforme, faute d'audit RGAA.",
+    body: html`<p class="fr-text--lead">Cette application d'exemple est <strong>non conforme</strong> au référentiel général d'amélioration de l'accessibilité (RGAA 4.1) : aucun audit n'en a été fait.</p>
+<h2>Ce qui est vérifié</h2>
+<p>Chaque page (accueil, profil, espaces protégés, pages d'erreur, pages légales, pages de l'émulateur) passe à chaque modification les tests automatiques d'axe-core (WCAG 2.1 A et AA et bonnes pratiques), à 1280, 375 et 320 pixels de large, en thème clair et sombre, sans aucune erreur ; la connexion et la déconnexion se font au clavier seul. Un outil automatique ne couvre qu'une partie des critères du RGAA : cela ne remplace pas un audit.</p>
+<h2>Ce qu'un service doit publier ici</h2>
+<ul>
+  <li>l'état de conformité (totalement, partiellement ou non conforme), établi par un audit RGAA, avec le taux de critères respectés et la date de l'audit ;</li>
+  <li>les contenus non accessibles et les dérogations, avec les solutions de remplacement ;</li>
+  <li>l'environnement de test (navigateurs, technologies d'assistance) et les outils utilisés ;</li>
+  <li>un moyen de contact pour signaler un défaut d'accessibilité et obtenir le contenu sous une autre forme ;</li>
+  <li>les voies de recours : le Défenseur des droits, si la réponse ne satisfait pas la personne ;</li>
+  <li>le lien vers le schéma pluriannuel de mise en accessibilité de l'organisme.</li>
+</ul>
+<p>La mention du pied de page (« Accessibilité : non, partiellement ou totalement conforme ») est obligatoire sur chaque page ; elle mène à cette déclaration.</p>
+${BACK_HOME}`,
+  },
+  "mentions-legales": {
+    title: "Mentions légales",
+    description: "Mentions légales du service d'exemple de proconnect-express.",
+    body: html`<p class="fr-text--lead">Cette application est l'exemple de la bibliothèque libre proconnect-express : elle n'est éditée par aucune administration et ne sert qu'à montrer le code à reprendre.</p>
+<h2>Ce qu'un service doit publier ici</h2>
+<ul>
+  <li>l'éditeur : le nom de l'administration ou de l'organisme, son adresse, son numéro de téléphone ou son adresse de contact ;</li>
+  <li>le directeur ou la directrice de la publication ;</li>
+  <li>l'hébergeur : son nom, son adresse et son numéro de téléphone ;</li>
+  <li>la licence de réutilisation des contenus et les crédits (images, polices, marques) ;</li>
+  <li>le lien vers la déclaration d'accessibilité et la page des données personnelles.</li>
+</ul>
+<h2>Cette application</h2>
+<p>Le code est publié sous licence MIT. Le système de design de l'État (DSFR) est réservé aux sites de l'État : un service qui n'en est pas un garde le bouton ProConnect et prend sa propre apparence pour le reste.</p>
+${BACK_HOME}`,
+  },
+  "donnees-personnelles": {
+    title: "Données personnelles et cookies",
+    description:
+      "Quelles données personnelles le service d'exemple de proconnect-express reçoit de ProConnect, combien de temps il les garde, et ses cookies.",
+    body: html`<p class="fr-text--lead">À la connexion, ProConnect transmet à ce service votre identité professionnelle : nom, prénom, adresse e-mail, SIRET de votre établissement et, si votre fournisseur d'identité les connaît, d'autres informations (<a href="/profil">Mon profil</a> les montre toutes).</p>
+<h2>Ce que fait cette application</h2>
+<p>Elle garde ces informations dans votre session, sur le serveur, jusqu'à la déconnexion et au plus 8 heures ; elle ne les transmet à personne et ne mesure pas l'audience.</p>
+<h2>Cookies</h2>
+<p>Seulement des cookies nécessaires au service, qui ne demandent donc pas de consentement :</p>
+<ul>
+  <li><code>session</code> : votre session, 8 heures au plus ;</li>
+  <li><code>proconnect-login.…</code> : une connexion en cours (sa vérification de sécurité), 10 minutes au plus ;</li>
+  <li><code>login-retry</code> : la page et le niveau de garantie demandés par la connexion en cours, pour la reprendre après une erreur, 10 minutes au plus.</li>
+</ul>
+<h2>Ce qu'un service doit publier ici</h2>
+<ul>
+  <li>le responsable du traitement et le contact de son délégué à la protection des données ;</li>
+  <li>les finalités et la base légale (le plus souvent une mission d'intérêt public) ;</li>
+  <li>les données traitées, leurs destinataires et leur durée de conservation ;</li>
+  <li>les droits des personnes (accès, rectification, effacement, limitation, opposition) et comment les exercer ;</li>
+  <li>le droit d'adresser une réclamation à la CNIL ;</li>
+  <li>la liste des cookies et traceurs, et le gestionnaire de consentement s'il y en a qui en demandent.</li>
+</ul>
+${BACK_HOME}`,
+  },
+};
+
+export function legalPage(context: PageContext, page: LegalPage): string {
+  const { title, description, body } = LEGAL[page];
+  return layout(
+    title,
+    context,
+    html`<h1>${title}</h1>
+${body}`,
+    description,
   );
 }

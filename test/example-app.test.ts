@@ -5,10 +5,18 @@ import { promisify } from "node:util";
 import { Store, type SessionData } from "express-session";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROCONNECT_ERROR_CODES, type ProConnectErrorCode } from "../lib/index.js";
+import { readFile } from "node:fs/promises";
+import {
+  DEFAULT_SCOPES,
+  PROCONNECT_ERROR_CODES,
+  ProConnectError,
+  type ProConnectErrorCode,
+} from "../lib/index.js";
+import { normalizeUser } from "../lib/user.js";
 import { signIn, TestBrowser } from "../lib/testing/index.js";
 import { ConfigError, parseEnv } from "../example-app/config.js";
-import { ERROR_MESSAGES } from "../example-app/error-messages.js";
+import { DSFR_ICONS, DSFR_URL } from "../example-app/assets.js";
+import { ERROR_MESSAGES, errorMessageFor } from "../example-app/error-messages.js";
 import { REDIS_KEY_PREFIX } from "../example-app/redis.js";
 import { startExample, type RunningExample } from "../example-app/server.js";
 import { CLIENT_SECRET, errorCode, startTestEmulator } from "./helpers/emulator.js";
@@ -106,6 +114,152 @@ describe("example app, with the local emulator", () => {
     expect(response.headers["strict-transport-security"]).toBeUndefined();
     expect(response.headers["x-content-type-options"]).toBe("nosniff");
     expect(response.headers["referrer-policy"]).toBe("no-referrer");
+    // The same word as frame-ancestors 'none', for browsers that only know this header.
+    expect(response.headers["x-frame-options"]).toBe("DENY");
+    expect(response.headers["permissions-policy"]).toMatch(/(^|, )camera=\(\)/);
+    expect(response.headers["permissions-policy"]).toMatch(/(^|, )geolocation=\(\)/);
+  });
+
+  it("compresses, and lets browsers keep versioned assets a year", async () => {
+    const page = (await request(example.url).get("/")).text;
+    const stylesheet = /href="(\/static\/site\.[0-9a-f]+\.css)"/.exec(page)![1]!;
+    const script = new RegExp(`src="(${DSFR_URL}/dsfr\\.module\\.min\\.js)"`).exec(page)![1]!;
+    for (const asset of [stylesheet, script, `${DSFR_URL}/fonts/Marianne-Regular.woff2`]) {
+      const response = await request(example.url).get(asset).set("accept-encoding", "gzip");
+      expect([asset, response.status]).toEqual([asset, 200]);
+      expect(response.headers["cache-control"]).toMatch(/max-age=31536000\b.*immutable/);
+      if (!asset.endsWith(".woff2")) expect(response.headers["content-encoding"]).toBe("gzip");
+    }
+    const html = await request(example.url).get("/").set("accept-encoding", "gzip");
+    expect(html.headers["content-encoding"]).toBe("gzip");
+    // Only the DSFR the pages use: not the 1 MB of dsfr.min.css and icons.min.css.
+    const css = await request(example.url).get(stylesheet).set("accept-encoding", "identity");
+    expect(css.text.length).toBeLessThan(450_000);
+    expect(css.text).toContain(".fr-header__brand");
+    expect(css.text).toContain(`url(${DSFR_URL}/fonts/Marianne-Regular.woff2)`);
+    expect(css.text).not.toMatch(/url\(\.\.?\//);
+    const favicon = await request(example.url).get("/favicon.ico");
+    expect([favicon.status, favicon.headers["content-type"]]).toEqual([
+      200,
+      "image/vnd.microsoft.icon",
+    ]);
+  });
+
+  it("takes every fr-icon-* class the pages use from the DSFR's icons", async () => {
+    const source = await readFile(`${root}example-app/pages.ts`, "utf8");
+    const used = new Set([...source.matchAll(/fr-icon-([a-z0-9-]+)/g)].map(([, name]) => name));
+    expect([...used].sort()).toEqual([...DSFR_ICONS].sort());
+  });
+
+  it("has a description, and a footer with the accessibility mention and the legal pages", async () => {
+    const page = (await request(example.url).get("/")).text;
+    expect(page).toMatch(/<meta name="description" content="[^"]{50,}">/);
+    const footer = page.slice(page.indexOf('<div class="fr-footer__bottom">'));
+    expect(footer).toContain('href="/accessibilite">Accessibilité : non conforme</a>');
+    for (const [path, title] of [
+      ["/accessibilite", "Déclaration d'accessibilité"],
+      ["/mentions-legales", "Mentions légales"],
+      ["/donnees-personnelles", "Données personnelles et cookies"],
+    ] as const) {
+      expect(footer).toContain(`href="${path}"`);
+      const legal = await request(example.url).get(path);
+      expect([path, legal.status]).toEqual([path, 200]);
+      expect(legal.text).toContain(`<h1>${title.replace("'", "&#39;")}</h1>`);
+      expect(legal.text).toContain("Ce qu'un service doit publier ici");
+    }
+  });
+
+  it("opens no empty mobile menu for anonymous visitors, and one with the tools once signed in", async () => {
+    const anonymous = (await request(example.url).get("/")).text;
+    expect(anonymous).not.toContain('id="menu-button"');
+    const browser = await signIn(example.url, "test@fia1.fr");
+    const signedIn = await request(example.url)
+      .get("/")
+      .set("cookie", browser.cookieHeader(example.url));
+    expect(signedIn.text).toContain('id="menu-button"');
+    expect(signedIn.text).toContain('href="/profil">Mon profil</a>');
+  });
+
+  it("says that /callback without parameters is no login under way, not an expired one", async () => {
+    const response = await request(example.url).get("/callback");
+    expect(response.status).toBe(400);
+    expect(errorCode(response.text)).toBe("invalid_state");
+    expect(response.text).toContain("Aucune connexion en cours");
+    expect(response.text).not.toContain("Cette connexion a expiré");
+  });
+
+  it("retries a failed login with the page and the level it asked for", async () => {
+    const agent = request.agent(example.url);
+    const protectedPage = await agent.get("/dirigeant");
+    const login = await agent.get(protectedPage.headers.location!);
+    expect(login.status).toBe(303);
+    const failed = await agent.get("/callback?state=forged&code=forged");
+    expect(errorCode(failed.text)).toBe("invalid_state");
+    const retry = /href="([^"]*)">Réessayer la connexion/.exec(failed.text)![1]!;
+    expect(retry.replace(/&amp;/g, "&")).toBe(protectedPage.headers.location);
+    // A login without returnTo nor acr forgets them.
+    await agent.get("/login");
+    const again = await agent.get("/callback?state=forged&code=forged");
+    expect(again.text).toContain('href="/login">Réessayer la connexion');
+  });
+
+  it("serves the emulator's pages with security headers, an icon and a way back to the service", async () => {
+    const browser = new TestBrowser();
+    const login = await browser.navigate(`${example.url}/login`);
+    expect(login.url.pathname).toMatch(/\/interaction\/[^/]+$/);
+    const headers = (await browser.fetch(login.url)).headers;
+    expect(headers.get("content-security-policy")).toMatch(
+      /default-src 'none'.*frame-ancestors 'none'/,
+    );
+    expect(headers.get("x-frame-options")).toBe("DENY");
+    expect(headers.get("x-content-type-options")).toBe("nosniff");
+    expect(login.body).toContain(
+      `<a href="${example.url}/">Revenir au service sans me connecter</a>`,
+    );
+    expect(login.body).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml">');
+    const icon = await fetch(`${new URL(example.issuer).origin}/favicon.ico`);
+    expect([icon.status, icon.headers.get("content-type")]).toEqual([
+      200,
+      "image/svg+xml; charset=utf-8",
+    ]);
+    // A wrong address: the title says so first, the focus is back in the field.
+    const wrong = await browser.navigate(new URL(`${login.url.pathname}/login`, login.url), {
+      method: "POST",
+      form: { email: "personne@exemple.fr" },
+    });
+    expect(wrong.body).toMatch(/<title>Erreur – Connexion – /);
+    expect(wrong.body).toMatch(/<input id="email"[^>]* aria-invalid="true"[^>]* autofocus>/);
+    // Its error pages mark oidc-provider's English as such.
+    const missing = await fetch(`${example.issuer}/nulle-part`);
+    expect(await missing.text()).toMatch(/<span lang="en">no route GET/);
+  });
+
+  it("names the claim the identity provider did not send, never its value", () => {
+    let failure: unknown;
+    try {
+      normalizeUser(
+        { sub: "a-sub" },
+        {
+          sub: "a-sub",
+          idp_id: "fia1v2",
+          uid: "1",
+          siret: "13002526500013",
+          email: "pas-une-adresse",
+          given_name: "Angela",
+        },
+        new Set(DEFAULT_SCOPES),
+        { logger: { warn: () => undefined }, maxUserSize: 16_384 },
+      );
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(ProConnectError);
+    const error = failure as ProConnectError;
+    // The names of the failed claims, never their values: on the error itself.
+    expect(error.claims).toEqual(["usual_name", "email"]);
+    const message = errorMessageFor(error, { path: "/callback", query: {} } as never);
+    expect(message.explanation).toContain("n'a pas transmis votre nom et votre adresse e-mail");
+    expect(message.explanation).not.toContain("pas-une-adresse");
   });
 
   it("serves pages with no inline script or style and the DSFR from node_modules, not a CDN", async () => {
@@ -113,10 +267,12 @@ describe("example app, with the local emulator", () => {
     expect(page).toMatch(/^<!doctype html>\s*<html lang="fr"/);
     const scripts = [...page.matchAll(/<script\b[^>]*>/g)].map(([tag]) => tag);
     expect(scripts.length).toBeGreaterThan(0);
-    for (const tag of scripts) expect(tag).toMatch(/ src="\/dsfr\//);
+    for (const tag of scripts) expect(tag).toMatch(new RegExp(` src="${DSFR_URL}/`));
     expect(page).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
-    const assets = [...page.matchAll(/(?:src|href)="([^"]+\.(?:css|js))"/g)].map(([, url]) => url);
-    expect(assets).toContain("/dsfr/dsfr.min.css");
+    const assets = [...page.matchAll(/(?:src|href)="([^"]+\.(?:css|js|woff2|svg|ico))"/g)].map(
+      ([, url]) => url,
+    );
+    expect(assets).toContainEqual(expect.stringMatching(/^\/static\/site\.[0-9a-f]{12}\.css$/));
     for (const asset of assets) {
       expect(asset).toMatch(/^\//);
       const served = await request(example.url).get(asset!);

@@ -7,6 +7,7 @@ import {
   errorHandler,
   frontChannelChecks,
   installNotFoundPage,
+  securityHeaders,
   notFound,
 } from "./front-channel.js";
 import { DEFAULT_IDENTITIES } from "./identities.js";
@@ -22,6 +23,7 @@ import {
   type EmulatorOptions,
   type EmulatorTamper,
 } from "./options.js";
+import { FAVICON_SVG } from "./pages.js";
 import { PREFIX } from "./paths.js";
 import { Mailbox, ProConnectSessions } from "./pc-session.js";
 import { clientMetadata, loadProvider, providerConfiguration } from "./provider-config.js";
@@ -149,6 +151,10 @@ export async function startProConnectEmulator(
     app.disable("x-powered-by");
     app.use(counter.middleware);
     app.use(fault(currentTamper));
+    app.use(securityHeaders);
+    app.get(["/favicon.ico", "/favicon.svg"], (_req, res) => {
+      res.set("cache-control", "public, max-age=86400").type("image/svg+xml").send(FAVICON_SVG);
+    });
     app.use(frontChannelChecks(config.strict, sessions));
     app.use(
       interactionRoutes({

@@ -7,7 +7,7 @@ import express, {
 } from "express";
 import type Provider from "oidc-provider";
 import { checkAuthorizeParams } from "./authorize-params.js";
-import { errorPage } from "./pages.js";
+import { errorPage, SECURITY_HEADERS } from "./pages.js";
 import { PREFIX } from "./paths.js";
 import type { ProConnectSessions } from "./pc-session.js";
 
@@ -70,6 +70,12 @@ function dropOidcSession(req: Request, res: Response): void {
   }
   req.headers.cookie = kept.filter((pair) => pair !== "").join("; ");
 }
+
+/** The emulator's security headers (pages.ts), on every answer but the tamper hooks' own. */
+export const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set(SECURITY_HEADERS);
+  next();
+};
 
 /** ProConnect shows its own page, code Y000404, for unknown routes under /api/v2. */
 export function installNotFoundPage(provider: Provider): void {

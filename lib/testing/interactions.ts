@@ -3,7 +3,7 @@ import type Provider from "oidc-provider";
 import { ACR_VALUES } from "../acr.js";
 import { form } from "./front-channel.js";
 import type { EmulatorClient, EmulatorIdentity } from "./options.js";
-import { emailCodePage, errorPage, loginPage } from "./pages.js";
+import { emailCodePage, errorPage, loginPage, serviceUrlOf } from "./pages.js";
 import { interactionPath } from "./paths.js";
 import type { Mailbox, ProConnectSession, ProConnectSessions } from "./pc-session.js";
 import { sanitizeIdentity, type SanitizeOptions } from "./sanitizer.js";
@@ -102,11 +102,14 @@ export function interactionRoutes(setup: InteractionSetup): Router {
         await signInAtFi(setup, req, res, details, chosen);
         return;
       }
-      res
-        .type("html")
-        .send(
-          loginPage({ action: `${interactionPath(details.uid)}/login`, loginHint, identities }),
-        );
+      res.type("html").send(
+        loginPage({
+          action: `${interactionPath(details.uid)}/login`,
+          loginHint,
+          identities,
+          serviceUrl: serviceUrlOf(params.redirect_uri),
+        }),
+      );
     } catch (error) {
       next(error);
     }
@@ -127,6 +130,7 @@ export function interactionRoutes(setup: InteractionSetup): Router {
           loginHint: email,
           identities,
           error: "Aucune identité de test ne correspond à cette adresse e-mail.",
+          serviceUrl: serviceUrlOf(details.params.redirect_uri),
         });
         res.status(400).type("html").send(page);
         return;
@@ -145,7 +149,7 @@ export function interactionRoutes(setup: InteractionSetup): Router {
       const pending = await pendingCodeStep(sessions, req, res);
       if (!pending) return;
       const sent = mailbox.sendCodeIfNeeded(pending.email);
-      res.type("html").send(codePage(details.uid, pending.email, sent));
+      res.type("html").send(codePage(details, pending.email, sent));
     } catch (error) {
       next(error);
     }
@@ -167,7 +171,7 @@ export function interactionRoutes(setup: InteractionSetup): Router {
         res
           .status(checked === "blocked" ? 429 : 400)
           .type("html")
-          .send(codePage(details.uid, pending.email, false, error));
+          .send(codePage(details, pending.email, false, error));
         return;
       }
       const { id, session } = pending.current;
@@ -191,13 +195,14 @@ export function interactionRoutes(setup: InteractionSetup): Router {
     }
   });
 
-  function codePage(uid: string, email: string, sent: boolean, error?: string) {
+  function codePage(details: Details, email: string, sent: boolean, error?: string) {
     return emailCodePage({
-      action: codePath(uid),
-      mailbox: `${codePath(uid)}/boite-mail`,
+      action: codePath(details.uid),
+      mailbox: `${codePath(details.uid)}/boite-mail`,
       email,
       sent,
       error,
+      serviceUrl: serviceUrlOf(details.params.redirect_uri),
     });
   }
   return router;
@@ -241,6 +246,7 @@ async function signInAtFi(
       "server_error",
       `authentication aborted due to a technical error on the authorization server: the identity provider sent an invalid identity (${sanitized.description})`,
       "Y500006",
+      serviceUrlOf(details.params.redirect_uri),
     );
     res.status(sanitized.status).type("html").send(page);
     return;
@@ -282,6 +288,7 @@ async function verify(
       "access_denied",
       `authentication aborted due to a configuration limitation: this service accepts only e-mail addresses of ${domains.join(", ")}`,
       "Y500025",
+      serviceUrlOf(params.redirect_uri),
     );
     res.status(400).type("html").send(page);
     return;
@@ -293,6 +300,7 @@ async function verify(
       "access_denied",
       `authentication aborted due to invalid identity: the user's roles are: [${roles.join(", ")}]; the user is linked to the non-public organization: ${label} (SIRET: ${String(claims.siret)})`,
       "Y500015",
+      serviceUrlOf(params.redirect_uri),
     );
     res.status(400).type("html").send(page);
     return;

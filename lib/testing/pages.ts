@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { EmulatorIdentity } from "./options.js";
 
 const ENTITIES: Record<string, string> = {
@@ -12,29 +13,80 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (char) => ENTITIES[char] ?? char);
 }
 
-function layout(title: string, body: string, head = ""): string {
+/** The pages' one style sheet, inline: the CSP allows it by its hash. */
+const STYLE = `
+body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#161616;background:#fff}
+label{display:block;font-weight:600}input{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0 1rem}
+button{font:inherit;padding:.5rem 1rem;background:#000091;color:#fff;border:0;cursor:pointer}
+button.secondary{background:#fff;color:#000091;border:1px solid #000091;text-align:left}
+a{color:#000091}
+:focus-visible{outline:3px solid #0a76f6;outline-offset:2px}
+.error{color:#ce0500;font-weight:600}ul{list-style:none;padding:0}li{margin:.5rem 0}
+`;
+
+/** The logout page's one script (it submits oidc-provider's confirmation form), allowed by its hash. */
+const LOGOUT_SCRIPT = `document.getElementById("op.logoutForm").submit();`;
+
+const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
+
+/**
+ * The headers of every answer of the emulator: its pages hold nothing but their own inline style and
+ * the logout page's script (oidc-provider adds the hash of any script of its own, as for form_post),
+ * and may not be framed.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-security-policy": [
+    "default-src 'none'",
+    `style-src ${sha256(STYLE)}`,
+    `script-src ${sha256(LOGOUT_SCRIPT)}`,
+    "img-src 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join("; "),
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "permissions-policy": "camera=(), geolocation=(), microphone=(), payment=(), usb=()",
+});
+
+/** The emulator's icon, at /favicon.svg and /favicon.ico: ProConnect's blue, « PC ». */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#000091"/><text x="16" y="21" font-family="sans-serif" font-size="13" font-weight="700" fill="#fff" text-anchor="middle">PC</text></svg>`;
+
+interface LayoutOptions {
+  /** The page shows an error: its title says so first, as screen readers announce the title. */
+  error?: boolean;
+  /** The service the person came from: a link back to it. */
+  serviceUrl?: string;
+}
+
+function layout(title: string, body: string, options: LayoutOptions = {}): string {
+  const back = options.serviceUrl
+    ? `<p><a href="${escapeHtml(options.serviceUrl)}">Revenir au service sans me connecter</a></p>`
+    : "";
   return `<!doctype html>
 <html lang="fr">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} – ProConnect (émulateur local)</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#161616}
-label{display:block;font-weight:600}input{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0 1rem}
-button{font:inherit;padding:.5rem 1rem;background:#000091;color:#fff;border:0;cursor:pointer}
-button.secondary{background:#fff;color:#000091;border:1px solid #000091;text-align:left}
-:focus-visible{outline:3px solid #0a76f6;outline-offset:2px}
-.error{color:#ce0500;font-weight:600}ul{list-style:none;padding:0}li{margin:.5rem 0}
-</style>
-${head}</head>
+<title>${options.error ? "Erreur – " : ""}${escapeHtml(title)} – ProConnect (émulateur local)</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<style>${STYLE}</style>
+</head>
 <body>
 <header><p><strong>ProConnect</strong> — émulateur local, pour les tests uniquement</p></header>
 <main>
 ${body}
+${back}
 </main>
 </body>
 </html>`;
+}
+
+/** The origin of the service a login came from (its redirect_uri, already checked), to link back to it. */
+export function serviceUrlOf(redirectUri: unknown): string | undefined {
+  if (typeof redirectUri !== "string" || !URL.canParse(redirectUri)) return undefined;
+  const url = new URL(redirectUri);
+  return url.protocol === "https:" || url.protocol === "http:" ? `${url.origin}/` : undefined;
 }
 
 export interface LoginPageInput {
@@ -42,15 +94,24 @@ export interface LoginPageInput {
   loginHint?: string;
   identities: readonly EmulatorIdentity[];
   error?: string;
+  /** The service the login came from: a link back to it. */
+  serviceUrl?: string;
 }
 
 /** The interaction page: an e-mail field (pre-filled from login_hint) and the list of fixture identities. */
-export function loginPage({ action, loginHint, identities, error }: LoginPageInput): string {
+export function loginPage({
+  action,
+  loginHint,
+  identities,
+  error,
+  serviceUrl,
+}: LoginPageInput): string {
   const errorId = "email-error";
   const alert = error
     ? `<p id="${errorId}" class="error" role="alert">${escapeHtml(error)}</p>`
     : "";
-  const describedBy = error ? ` aria-invalid="true" aria-describedby="${errorId}"` : "";
+  // After an error, the focus is back in the field, which says what is wrong.
+  const describedBy = error ? ` aria-invalid="true" aria-describedby="${errorId}" autofocus` : "";
   const choices = identities
     .map(
       (identity) =>
@@ -74,6 +135,7 @@ ${alert}
 ${choices}
 </ul>
 </form>`,
+    { error: error !== undefined, serviceUrl },
   );
 }
 
@@ -84,19 +146,28 @@ export interface EmailCodePageInput {
   email: string;
   sent: boolean;
   error?: string;
+  /** The service the login came from: a link back to it. */
+  serviceUrl?: string;
 }
 
 /**
  * ProConnect's e-mail code page (views/verify-email.ejs): shown when the client asks for MFA and the
  * person's FI cannot do it; ProConnect sends an 8-digit code to the person's address.
  */
-export function emailCodePage({ action, mailbox, email, sent, error }: EmailCodePageInput): string {
+export function emailCodePage({
+  action,
+  mailbox,
+  email,
+  sent,
+  error,
+  serviceUrl,
+}: EmailCodePageInput): string {
   const errorId = "code-error";
   const alert = error
     ? `<p id="${errorId}" class="error" role="alert">${escapeHtml(error)}</p>`
     : "";
   const describedBy = error
-    ? ` aria-invalid="true" aria-describedby="code-hint ${errorId}"`
+    ? ` aria-invalid="true" aria-describedby="code-hint ${errorId}" autofocus`
     : ` aria-describedby="code-hint"`;
   return layout(
     "Vérification de l'adresse e-mail",
@@ -110,6 +181,7 @@ ${alert}
 <input id="verify_email_token" name="verify_email_token" type="text" inputmode="numeric" autocomplete="one-time-code" required pattern="^\\s*(\\d\\s*){8}$"${describedBy}>
 <button type="submit">Continuer</button>
 </form>`,
+    { error: error !== undefined, serviceUrl },
   );
 }
 
@@ -123,16 +195,22 @@ export function proconnectErrorCode(error: string, description = ""): string | u
   return undefined;
 }
 
+/**
+ * ProConnect's error page: its code, then oidc-provider's error and description, which are in English
+ * (marked so, for screen readers), for the developer.
+ */
 export function errorPage(
   error: string,
   description: string,
   code = proconnectErrorCode(error, description),
+  serviceUrl?: string,
 ) {
   return layout(
-    "Erreur",
+    "Une erreur est survenue",
     `<h1>Une erreur est survenue</h1>
 ${code ? `<p>Code d'erreur : <strong data-error-code="${escapeHtml(code)}">${escapeHtml(code)}</strong></p>` : ""}
-<p><code>${escapeHtml(error)}</code> : ${escapeHtml(description)}</p>`,
+<p>Détail technique : <code lang="en">${escapeHtml(error)}</code> : <span lang="en">${escapeHtml(description)}</span></p>`,
+    { error: true, serviceUrl },
   );
 }
 
@@ -147,7 +225,7 @@ export function logoutPage(form: string): string {
 ${form}
 <input type="hidden" name="logout" value="yes" form="op.logoutForm">
 <noscript><button type="submit" form="op.logoutForm">Se déconnecter</button></noscript>
-<script>document.getElementById("op.logoutForm").submit();</script>`,
+<script>${LOGOUT_SCRIPT}</script>`,
   );
 }
 
