@@ -113,6 +113,9 @@ export function register(context: Context): void {
  * none on this path) is ambiguous; none is a missing `proconnect()`.
  */
 export function findContext(res: Response): Context | ProConnectError {
+  const marked = (res.locals as Locals | undefined)?.[SEEN];
+  // The usual case, without building a list: one instance saw the request.
+  if (marked !== undefined && !Array.isArray(marked)) return marked;
   const seen = seenBy(res);
   if (seen.length === 1) return seen[0] as Context;
   if (seen.length > 1) {
