@@ -39,7 +39,9 @@ export function guard(options: RequireAuthOptions, instance: Context | undefined
       next(context);
       return;
     }
-    setCurrent(res, context);
+    // For req.proconnectUser to pick this instance's user. The unnamed instance's is what it reads
+    // first anyway: nothing to write on the (hot) path of an app with one instance.
+    if (context.key !== "proconnect") setCurrent(res, context);
     // For an app whose `express` is not the copy this package resolves (see installUserGetter).
     if (!("proconnectUser" in req)) installUserGetter(req);
     const user = Object.hasOwn(req, "proconnectUser")
