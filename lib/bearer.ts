@@ -1,15 +1,13 @@
 // `requireBearer()`: an API protected as a ProConnect resource server, by introspection (RFC 7662).
 import { createHash } from "node:crypto";
-import { IncomingMessage } from "node:http";
-import { createRequire } from "node:module";
 import type { Request, RequestHandler, Response } from "express";
 import { z } from "zod";
 import { SIGNING_ALGS } from "./algorithms.js";
 import { IntrospectionClient, type IntrospectionAnswer } from "./client.js";
+import { sharedRequestPrototype } from "./context.js";
 import { ProConnectError, type ProConnectErrorCode } from "./errors.js";
-import { isLoopback } from "./hosts.js";
 import { proconnectIssuer } from "./issuers.js";
-import { parseOptions } from "./options.js";
+import { checkIssuer, parseOptions } from "./options.js";
 import type {
   BearerCacheOptions,
   ProConnectLogger,
@@ -79,17 +77,7 @@ const bearerOptionsSchema = z
   .superRefine(
     (options, ctx) => {
       if (typeof options !== "object" || options === null) return;
-      if (typeof options.issuer === "string" && URL.canParse(options.issuer)) {
-        const issuer = new URL(options.issuer);
-        if (issuer.protocol === "http:" && !isLoopback(issuer.hostname)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["issuer"],
-            message:
-              "must use https:// (http:// only for a local emulator on localhost or 127.0.0.1)",
-          });
-        }
-      }
+      checkIssuer(options.issuer, ctx);
     },
     { when: () => true },
   );
@@ -397,10 +385,7 @@ let installed = false;
 function installTokenGetter(): void {
   if (installed) return;
   installed = true;
-  let proto: object | null = expressRequest();
-  while (proto && Object.getPrototypeOf(proto) !== IncomingMessage.prototype) {
-    proto = Object.getPrototypeOf(proto) as object | null;
-  }
+  const proto = sharedRequestPrototype();
   if (!proto || Object.hasOwn(proto, "proconnectToken")) return;
   Object.defineProperty(proto, "proconnectToken", {
     configurable: true,
@@ -409,14 +394,4 @@ function installTokenGetter(): void {
       return getProConnectToken(this);
     },
   });
-}
-
-/** The `express` the app resolves (a peer dependency), read lazily. */
-function expressRequest(): object | null {
-  try {
-    const express = createRequire(import.meta.url)("express") as { request?: object };
-    return express.request ?? null;
-  } catch {
-    return null;
-  }
 }

@@ -162,6 +162,18 @@ function expressRequest(): object | null {
 }
 
 /**
+ * The prototype all requests of an Express copy share, the one just above node's IncomingMessage: that
+ * of `req`'s copy, or else of the `express` the app resolves. Where the package's getters go.
+ */
+export function sharedRequestPrototype(req?: object): object | null {
+  let proto: object | null = req ? (Object.getPrototypeOf(req) as object | null) : expressRequest();
+  while (proto && Object.getPrototypeOf(proto) !== IncomingMessage.prototype) {
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  return proto;
+}
+
+/**
  * Makes `req.proconnectUser` a getter on Express's request prototype as soon as an instance is created,
  * so that it answers on every route of the app, wherever `proconnect()` is mounted, from the first
  * request. It only reads what proconnect-express wrote in the session, after every check. A getter on
@@ -171,11 +183,7 @@ function expressRequest(): object | null {
  * with a request, for an app whose `express` is another copy than the one this package resolves.
  */
 export function installUserGetter(req?: Request): void {
-  let proto: object | null = req ? (Object.getPrototypeOf(req) as object | null) : expressRequest();
-  // The prototype all of an Express copy's requests share: the one just above node's IncomingMessage.
-  while (proto && Object.getPrototypeOf(proto) !== IncomingMessage.prototype) {
-    proto = Object.getPrototypeOf(proto) as object | null;
-  }
+  const proto = sharedRequestPrototype(req);
   if (!proto || Object.hasOwn(proto, "proconnectUser")) return;
   Object.defineProperty(proto, "proconnectUser", {
     configurable: true,

@@ -139,17 +139,7 @@ export const optionsSchema = z
           });
         }
       }
-      if (typeof options.issuer === "string" && URL.canParse(options.issuer)) {
-        const issuer = new URL(options.issuer);
-        if (issuer.protocol === "http:" && !isLoopback(issuer.hostname)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["issuer"],
-            message:
-              "must use https:// (http:// only for a local emulator on localhost or 127.0.0.1)",
-          });
-        }
-      }
+      checkIssuer(options.issuer, ctx);
       // An acr asked for through `claims` is sent as is: a removed one would end every login.
       const acr = (options.claims as { id_token?: { acr?: unknown } } | undefined)?.id_token?.acr;
       if (typeof acr === "object" && acr !== null) {
@@ -187,6 +177,22 @@ export type ResolvedOptions = z.output<typeof optionsSchema> & {
   /** Paths as the browser sees them (the base URL's path prefix included). */
   paths: { login: string; callback: string; logout: string; logoutCallback: string };
 };
+
+/**
+ * An explicit `issuer` over http is refused unless it is a local emulator (loopback): the rule of every
+ * options schema that takes an issuer. Runs on a possibly invalid value, hence the guards.
+ */
+export function checkIssuer(issuer: unknown, ctx: z.RefinementCtx): void {
+  if (typeof issuer !== "string" || !URL.canParse(issuer)) return;
+  const url = new URL(issuer);
+  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["issuer"],
+      message: "must use https:// (http:// only for a local emulator on localhost or 127.0.0.1)",
+    });
+  }
+}
 
 /** Parses the options of `what` (a function's name) or throws one `invalid_options` listing every problem. */
 export function parseOptions<S extends z.ZodType>(
