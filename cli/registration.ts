@@ -170,6 +170,27 @@ export async function checkRegistration(
     ],
   });
 
+  // What to do about a redirect URI ProConnect does not know: the form's field, and sp-config's answer.
+  const unregisteredFix = (
+    field: "CONNEXION" | "DÉCONNEXION",
+    flag: "--existing" | "--existing-logout",
+    route: "callback" | "logoutCallback",
+  ): string[] => [
+    t(
+      `ProConnect compare à la lettre (la barre oblique finale compte). Ajoutez-la au champ`,
+      `ProConnect compares to the letter (a trailing slash counts). Add it to the field`,
+    ),
+    t(
+      `« URLs de redirection post ${field} » du formulaire « ${FORM} » :`,
+      `« URLs de redirection post ${field} » of the form « ${FORM} »:`,
+    ),
+    spConfig(flag),
+    t(
+      `Ou corrigez ${baseUrlName} (ou routes.${route}) si c'est l'application qui se trompe.`,
+      `Or fix ${baseUrlName} (or routes.${route}) if the app is the one that is wrong.`,
+    ),
+  ];
+
   const checks: Check[] = [];
   const authorize = endpoint(document, "authorization_endpoint");
   let clientUnknown = false;
@@ -220,21 +241,7 @@ export async function checkRegistration(
             `URL de redirection de connexion non enregistrée (${NOT_REGISTERED_CODE.login}, invalid_redirect_uri) : ${uri}`,
             `login redirect URI not registered (${NOT_REGISTERED_CODE.login}, invalid_redirect_uri): ${uri}`,
           ),
-          details: [
-            t(
-              `ProConnect compare à la lettre (la barre oblique finale compte). Ajoutez-la au champ`,
-              `ProConnect compares to the letter (a trailing slash counts). Add it to the field`,
-            ),
-            t(
-              `« URLs de redirection post CONNEXION » du formulaire « ${FORM} » :`,
-              `« URLs de redirection post CONNEXION » of the form « ${FORM} »:`,
-            ),
-            spConfig("--existing"),
-            t(
-              `Ou corrigez ${baseUrlName} (ou routes.callback) si c'est l'application qui se trompe.`,
-              `Or fix ${baseUrlName} (or routes.callback) if the app is the one that is wrong.`,
-            ),
-          ],
+          details: unregisteredFix("CONNEXION", "--existing", "callback"),
         });
         break;
       case "unclear":
@@ -298,21 +305,7 @@ export async function checkRegistration(
             `URL de redirection de déconnexion non enregistrée (${NOT_REGISTERED_CODE.logout}) : ${logoutUri}`,
             `post-logout redirect URI not registered (${NOT_REGISTERED_CODE.logout}): ${logoutUri}`,
           ),
-          details: [
-            t(
-              `ProConnect compare à la lettre (la barre oblique finale compte). Ajoutez-la au champ`,
-              `ProConnect compares to the letter (a trailing slash counts). Add it to the field`,
-            ),
-            t(
-              `« URLs de redirection post DÉCONNEXION » du formulaire « ${FORM} » :`,
-              `« URLs de redirection post DÉCONNEXION » of the form « ${FORM} »:`,
-            ),
-            spConfig("--existing-logout"),
-            t(
-              `Ou corrigez ${baseUrlName} (ou routes.logoutCallback) si c'est l'application qui se trompe.`,
-              `Or fix ${baseUrlName} (or routes.logoutCallback) if the app is the one that is wrong.`,
-            ),
-          ],
+          details: unregisteredFix("DÉCONNEXION", "--existing-logout", "logoutCallback"),
         });
         break;
       case "unclear":
