@@ -182,6 +182,16 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
+/** The flags of the emulator's one client: --clients replaces them all. */
+const ONE_CLIENT_FLAGS = [
+  "client-id",
+  "client-secret",
+  "redirect-uri",
+  "post-logout-redirect-uri",
+  "id-token-alg",
+  "userinfo-alg",
+] as const;
+
 // sp-config and doctor read the configuration; the rest belongs to one command.
 const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
   "sp-config": new Set(["config", "help", "json", "strict", "existing", "existing-logout"]),
@@ -191,12 +201,7 @@ const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
     "port",
     "host",
     "strict",
-    "client-id",
-    "client-secret",
-    "redirect-uri",
-    "post-logout-redirect-uri",
-    "id-token-alg",
-    "userinfo-alg",
+    ...ONE_CLIENT_FLAGS,
     "clients",
     "identities",
   ]),
@@ -306,15 +311,7 @@ function emulatorArgs(values: ReturnType<typeof parseOptions>["values"], lang: L
       };
     }
   }
-  const oneClientFlags = [
-    "client-id",
-    "client-secret",
-    "redirect-uri",
-    "post-logout-redirect-uri",
-    "id-token-alg",
-    "userinfo-alg",
-  ] as const;
-  const mixed = oneClientFlags.filter((flag) => values[flag] !== undefined);
+  const mixed = ONE_CLIENT_FLAGS.filter((flag) => values[flag] !== undefined);
   if (values.clients !== undefined && mixed.length > 0) {
     const flags = mixed.map((flag) => `--${flag}`).join(", ");
     return {
