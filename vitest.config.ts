@@ -9,6 +9,11 @@ export default defineConfig({
     alias: [
       { find: /^proconnect-express$/, replacement: source("./lib/index.ts") },
       { find: /^proconnect-express\/testing$/, replacement: source("./lib/testing/index.ts") },
+      // EXPRESS_SESSION=oldest: the library and the tests on the oldest express-session of the peer
+      // range (the alias express-session-oldest), as .ci/run does for the session suites.
+      ...(process.env.EXPRESS_SESSION === "oldest"
+        ? [{ find: /^express-session(?=$|\/)/, replacement: "express-session-oldest" }]
+        : []),
     ],
   },
   test: {

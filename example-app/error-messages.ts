@@ -68,6 +68,15 @@ export const ERROR_MESSAGES: Readonly<Record<ProConnectErrorCode, ErrorMessage>>
       "Vérifiez que le serveur atteint l'adresse de ProConnect (issuer). Sur le RIE, ProConnect doit avoir ouvert les adresses IP du serveur : demandez-le par le formulaire de ProConnect.",
     retry: true,
   },
+  cross_site_request: {
+    title: "Déconnexion refusée",
+    explanation:
+      "Une demande de déconnexion venue d’un autre site a été refusée : seul ce service peut vous déconnecter. Vous êtes toujours connecté.",
+    nextStep: "Pour vous déconnecter, utilisez le bouton « Se déconnecter » de ce service.",
+    forTechnicalTeam:
+      "POST /logout avec Sec-Fetch-Site: cross-site ou same-site, ou un en-tête Origin différent de l’origine de baseUrl.",
+    retry: false,
+  },
   method_not_allowed: {
     title: "Déconnexion par un bouton",
     explanation:

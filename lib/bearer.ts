@@ -4,7 +4,6 @@ import type { Request, RequestHandler, Response } from "express";
 import { z } from "zod";
 import { SIGNING_ALGS } from "./algorithms.js";
 import { IntrospectionClient, type IntrospectionAnswer } from "./client.js";
-import { sharedRequestPrototype } from "./context.js";
 import { ProConnectError, type ProConnectErrorCode } from "./errors.js";
 import { proconnectIssuer } from "./issuers.js";
 import { checkIssuer, parseOptions } from "./options.js";
@@ -185,7 +184,6 @@ export function requireBearer(options: RequireBearerOptions): BearerHandler {
   const pending = new Map<string, Promise<Verdict>>();
   const allowed = resolved.allowedClients ? new Set(resolved.allowedClients) : undefined;
   const warn = throttledWarnings(resolved.logger);
-  installTokenGetter();
 
   /** The verdict on `token` from ProConnect, remembered as the cache allows. */
   async function introspect(token: string, key: string): Promise<Verdict> {
@@ -248,7 +246,12 @@ export function requireBearer(options: RequireBearerOptions): BearerHandler {
 
   function handler(required: readonly string[]): RequestHandler {
     const challengeScope = required.join(" ");
-    const decide = (verdict: Verdict, res: Response, next: (error?: unknown) => void) => {
+    const decide = (
+      verdict: Verdict,
+      req: Request,
+      res: Response,
+      next: (error?: unknown) => void,
+    ) => {
       if (!verdict.valid) {
         refuse(res, "invalid_token", verdict.reason);
         return;
@@ -266,6 +269,10 @@ export function requireBearer(options: RequireBearerOptions): BearerHandler {
         }
       }
       (res.locals as Locals)[TOKEN] = verdict.token;
+      // On this request only, whatever copy of Express made it.
+      req.proconnectToken = verdict.token;
+      // An answer about the person behind the token is theirs: no shared cache may keep it.
+      if (!res.hasHeader("cache-control")) res.setHeader("Cache-Control", "private, no-store");
       next();
     };
 
@@ -282,7 +289,7 @@ export function requireBearer(options: RequireBearerOptions): BearerHandler {
       const key = createHash("sha256").update(token).digest("base64url");
       const known = cache.get(key, Date.now());
       if (known) {
-        decide(known, res, next);
+        decide(known, req, res, next);
         return;
       }
       let flight = pending.get(key);
@@ -291,7 +298,7 @@ export function requireBearer(options: RequireBearerOptions): BearerHandler {
         pending.set(key, flight);
       }
       flight.then(
-        (verdict) => decide(verdict, res, next),
+        (verdict) => decide(verdict, req, res, next),
         (error: unknown) => {
           const failure =
             error instanceof ProConnectError
@@ -349,7 +356,7 @@ function refuse(res: Response, code: ProConnectErrorCode, message: string, scope
         ? "Bearer"
         : undefined;
   if (challenge) res.set("WWW-Authenticate", challenge);
-  res.set("Cache-Control", "no-store");
+  if (!res.hasHeader("cache-control")) res.setHeader("Cache-Control", "private, no-store");
   res.status(error.status).json({ error: code, message });
 }
 
@@ -372,26 +379,13 @@ function throttledWarnings(logger: ProConnectLogger) {
 }
 
 /**
- * What ProConnect said of the Bearer token of a request that went through `requireBearer()`, for any
- * request object (an app whose `express` is another copy than this package's, or a unit test).
+ * What ProConnect said of the Bearer token of a request that went through `requireBearer()`: the same as
+ * `req.proconnectToken`, read from where `requireBearer()` keeps it (`res.locals`), which the app's own
+ * code cannot set by mistake.
+ *
+ * @example
+ * app.get("/api/documents", bearer, (req, res) => res.json(documentsOf(getProConnectToken(req)!.sub)));
  */
 export function getProConnectToken(req: { res?: unknown }): ProConnectToken | undefined {
   return ((req.res as Response | undefined)?.locals as Locals | undefined)?.[TOKEN];
-}
-
-let installed = false;
-
-/** `req.proconnectToken`, a getter on Express's request prototype (see `installUserGetter`). */
-function installTokenGetter(): void {
-  if (installed) return;
-  installed = true;
-  const proto = sharedRequestPrototype();
-  if (!proto || Object.hasOwn(proto, "proconnectToken")) return;
-  Object.defineProperty(proto, "proconnectToken", {
-    configurable: true,
-    enumerable: false,
-    get(this: { res?: unknown }) {
-      return getProConnectToken(this);
-    },
-  });
 }

@@ -1,6 +1,4 @@
-import { IncomingMessage } from "node:http";
-import { createRequire } from "node:module";
-import type { Request, Response } from "express";
+import type { Response } from "express";
 import type { ProviderClient } from "./client.js";
 import { ProConnectError } from "./errors.js";
 import type { LoginCookies } from "./login-cookie.js";
@@ -46,27 +44,33 @@ export function isOurKey(key: string): key is SessionKey {
   return key === "proconnect" || key.startsWith("proconnect:");
 }
 
-/** The data other instances keep in `session` for a signed-in user, to carry into a new session. */
-export function otherInstances(
+/**
+ * What a new session takes from `session` when this instance signs in or out: the keys the app asked
+ * to keep (`keepSessionKeys`), and other instances' sign-ins (another network's client, say).
+ */
+export function carriedKeys(
   session: AppSession,
   key: SessionKey,
-): Record<string, ProConnectSessionData> {
-  const kept: Record<string, ProConnectSessionData> = {};
+  keep: readonly string[] | undefined,
+): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  const data = session as unknown as Record<string, unknown>;
+  for (const name of keep ?? []) {
+    if (Object.hasOwn(data, name)) kept[name] = data[name];
+  }
   for (const other of Object.keys(session)) {
     if (other === key || !isOurKey(other)) continue;
-    const data = dataOf(session, other);
-    if (data?.user !== undefined) kept[other] = data;
+    const theirs = dataOf(session, other);
+    if (theirs?.user !== undefined) kept[other] = theirs;
   }
   return kept;
 }
 
 const SEEN = Symbol("proconnect-express: instances that saw this request");
-const CURRENT = Symbol("proconnect-express: the instance this request is about");
 
-// Nothing is written on `req` per request: a property added to every request changes its hidden class,
-// and every later read of `req` in Express and express-session got slower (about 7 % of a small route's
-// time, measured; docs/performance.md). `res.locals` is a dictionary Express makes for each request.
-type Locals = { [SEEN]?: Context | Context[]; [CURRENT]?: Context };
+// On `res.locals`, the dictionary Express makes for each request, rather than on `req`: the app's code
+// never sees it there, and `req` keeps the one property the library adds to it (`proconnectUser`).
+type Locals = { [SEEN]?: Context | Context[] };
 
 /**
  * `proconnect()` marks each request it sees, so that a plain `requireAuth()` finds its routes. Usually
@@ -85,11 +89,6 @@ export function markSeen(res: Response, context: Context): Context[] | undefined
   return all;
 }
 
-/** Which instance a request is about, once an instance's `requireAuth()` or routes have said so. */
-export function setCurrent(res: Response, context: Context): void {
-  (res.locals as Locals)[CURRENT] = context;
-}
-
 function seenBy(res: Response): readonly Context[] {
   const seen = (res.locals as Locals | undefined)?.[SEEN];
   return seen === undefined ? [] : Array.isArray(seen) ? seen : [seen];
@@ -104,7 +103,6 @@ let onlyInstance: Context | undefined;
 export function register(context: Context): void {
   created += 1;
   onlyInstance = created === 1 ? context : undefined;
-  installUserGetter();
 }
 
 /**
@@ -133,13 +131,9 @@ export function findContext(res: Response): Context | ProConnectError {
   );
 }
 
-/** The user in `session`: `current`'s, or else the unnamed instance's, or else the first named one signed in. */
-export function userOf(
-  session: Partial<AppSession> | undefined,
-  current: Context | undefined,
-): ProConnectUser | undefined {
+/** The user in `session`: the unnamed instance's, or else the first named one signed in. */
+export function userOf(session: Partial<AppSession> | undefined): ProConnectUser | undefined {
   if (!session) return undefined;
-  if (current) return dataOf(session, current.key)?.user;
   const user = session.proconnect?.user;
   if (user !== undefined) return user;
   for (const key in session) {
@@ -149,56 +143,4 @@ export function userOf(
     }
   }
   return undefined;
-}
-
-/** The `express` the app resolves (a peer dependency), read lazily: the CLI loads this file without it. */
-function expressRequest(): object | null {
-  try {
-    const express = createRequire(import.meta.url)("express") as { request?: object };
-    return express.request ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The prototype all requests of an Express copy share, the one just above node's IncomingMessage: that
- * of `req`'s copy, or else of the `express` the app resolves. Where the package's getters go.
- */
-export function sharedRequestPrototype(req?: object): object | null {
-  let proto: object | null = req ? (Object.getPrototypeOf(req) as object | null) : expressRequest();
-  while (proto && Object.getPrototypeOf(proto) !== IncomingMessage.prototype) {
-    proto = Object.getPrototypeOf(proto) as object | null;
-  }
-  return proto;
-}
-
-/**
- * Makes `req.proconnectUser` a getter on Express's request prototype as soon as an instance is created,
- * so that it answers on every route of the app, wherever `proconnect()` is mounted, from the first
- * request. It only reads what proconnect-express wrote in the session, after every check. A getter on
- * the prototype rather than a property written on each request: adding a property to every request
- * object changes its shape, which slowed every later read of `req` (see docs/performance.md).
- * Assigning `req.proconnectUser` still works: it sets an own property of that request. Also called
- * with a request, for an app whose `express` is another copy than the one this package resolves.
- */
-export function installUserGetter(req?: Request): void {
-  const proto = sharedRequestPrototype(req);
-  if (!proto || Object.hasOwn(proto, "proconnectUser")) return;
-  Object.defineProperty(proto, "proconnectUser", {
-    configurable: true,
-    enumerable: false,
-    get(this: { session?: AppSession; res?: Response }) {
-      const current = (this.res?.locals as Locals | undefined)?.[CURRENT];
-      return userOf(this.session, current);
-    },
-    set(this: object, value: unknown) {
-      Object.defineProperty(this, "proconnectUser", {
-        value,
-        writable: true,
-        configurable: true,
-        enumerable: true,
-      });
-    },
-  });
 }

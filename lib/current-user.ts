@@ -5,19 +5,21 @@ import type { AppSession } from "./session.js";
 import type { ProConnectUser } from "./types.js";
 
 /**
- * The signed-in user of any request object: the value assigned to `req.proconnectUser` for this request
- * if any, else the user proconnect-express wrote in the session after every check (with several named
- * instances: the one the request is about, else the first signed in). Works on a request that did not
- * come through Express (a unit test's plain object with a `session`).
+ * The signed-in user of any request, on any route: `req.proconnectUser` when `proconnect()` or
+ * `requireAuth()` set it on this request, else the user proconnect-express wrote in the session after
+ * every check (the unnamed instance's, else the first named one signed in). For a route that neither
+ * reaches (`proconnect()` mounted under a path, the route outside it), and for a request that did not come
+ * through Express (a unit test's plain object with a `session`).
  *
  * @example
  * import { getProConnectUser } from "proconnect-express";
- * const user = getProConnectUser({ session: { proconnect: { user: alice } } }); // alice
+ * app.get("/", (req, res) => res.render("home", { user: getProConnectUser(req) }));
+ * getProConnectUser({ session: { proconnect: { user: alice } } }); // alice
  */
 export function getProConnectUser(req: {
   session?: unknown;
   proconnectUser?: ProConnectUser;
 }): ProConnectUser | undefined {
-  if (Object.hasOwn(req, "proconnectUser")) return req.proconnectUser;
-  return userOf(req.session as Partial<AppSession> | undefined, undefined);
+  if (req.proconnectUser !== undefined) return req.proconnectUser;
+  return userOf(req.session as Partial<AppSession> | undefined);
 }

@@ -56,6 +56,11 @@ export const PROCONNECT_ERROR_CODES = Object.freeze({
    * link prefetch cannot sign anyone out. Answered with `Allow: POST`.
    */
   method_not_allowed: 405,
+  /**
+   * `POST /logout` from another site (`Sec-Fetch-Site: cross-site` or `same-site`, or an `Origin` that is
+   * not `baseUrl`'s): refused before anything changes, so that no other site can sign people out.
+   */
+  cross_site_request: 403,
   /** `/logout/callback` came back with a missing or wrong `state`. */
   invalid_logout_state: 400,
   /**

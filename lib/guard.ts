@@ -2,7 +2,7 @@
 // public declarations never reach the internal Context (and through it openid-client's and jose's types).
 import type { RequestHandler } from "express";
 import { ACR_VALUES, isProConnectAcr, MFA_ACR_VALUES, removedAcr } from "./acr.js";
-import { dataOf, findContext, installUserGetter, setCurrent, type Context } from "./context.js";
+import { dataOf, findContext, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
 import type { RequireAuthOptions } from "./require-auth.js";
 import type { AppSession } from "./session.js";
@@ -39,14 +39,12 @@ export function guard(options: RequireAuthOptions, instance: Context | undefined
       next(context);
       return;
     }
-    // For req.proconnectUser to pick this instance's user. The unnamed instance's is what it reads
-    // first anyway: nothing to write on the (hot) path of an app with one instance.
-    if (context.key !== "proconnect") setCurrent(res, context);
-    // For an app whose `express` is not the copy this package resolves (see installUserGetter).
-    if (!("proconnectUser" in req)) installUserGetter(req);
-    const user = Object.hasOwn(req, "proconnectUser")
-      ? req.proconnectUser
-      : dataOf(req.session as AppSession | undefined, context.key)?.user;
+    // Read from the session, never from req.proconnectUser, which any code of the app may assign.
+    const user = dataOf(req.session as AppSession | undefined, context.key)?.user;
+    // Set on this request (whatever copy of Express made it): this instance's user, for the route.
+    req.proconnectUser = user;
+    // A signed-in page is the person's own: no shared cache may keep it. The app's own value wins.
+    if (!res.hasHeader("cache-control")) res.setHeader("Cache-Control", "private, no-store");
     if (user && (!wanted || (user.acr !== undefined && wanted.includes(user.acr)))) {
       next();
       return;

@@ -15,6 +15,8 @@ export type {
   DefaultScopes,
   ProConnectUserFor,
   OnLogin,
+  OnLogout,
+  ProConnectHookContext,
   ProConnectLogger,
   ProConnectOptions,
   ProConnectRoutes,

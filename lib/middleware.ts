@@ -2,14 +2,7 @@ import type { Request, RequestHandler } from "express";
 import type { GetAccessTokenOptions } from "./access-token.js";
 import { ProviderClient } from "./client.js";
 import { accessTokenFor } from "./token-refresh.js";
-import {
-  dataOf,
-  describe,
-  installUserGetter,
-  markSeen,
-  register,
-  type Context,
-} from "./context.js";
+import { dataOf, describe, markSeen, register, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
 import { guard } from "./guard.js";
 import type { RequireAuthOptions } from "./require-auth.js";
@@ -77,7 +70,8 @@ export interface ProConnect<
 
 /**
  * Mounts ProConnect sign-in: `GET /login`, `GET /callback`, `POST /logout` and `GET /logout/callback`
- * (paths configurable), and sets `req.proconnectUser` on every request. The options are validated now:
+ * (paths configurable), and sets `req.proconnectUser` on every request it sees (every request of the app
+ * when mounted at the root; elsewhere, `requireAuth()` sets it, and `getProConnectUser(req)` reads it). The options are validated now:
  * a wrong one throws a `ProConnectError` (`invalid_options`) listing every problem. Mount express-session
  * before it.
  *
@@ -122,16 +116,13 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
   let warned = false;
   // Each other instance met on a request, checked once.
   const neighbours = new WeakMap<Context, ProConnectError | undefined>();
-  let seenPrototype: unknown;
+  const unnamed = context.key === "proconnect";
 
   const middleware = function proconnectMiddleware(req, res, next) {
-    // req.proconnectUser is installed on Express's request when the instance is created; this covers
-    // an app whose `express` is another copy than the one this package resolves.
-    const proto: unknown = Object.getPrototypeOf(req);
-    if (proto !== seenPrototype) {
-      installUserGetter(req);
-      seenPrototype = proto;
-    }
+    // The signed-in user, on this request only: the unnamed instance's first, else the first named
+    // instance's that has one. Always assigned, so that every request has the same shape.
+    const user = dataOf(req.session as AppSession | undefined, context.key)?.user;
+    req.proconnectUser = unnamed ? (user ?? req.proconnectUser) : (req.proconnectUser ?? user);
     const others = markSeen(res, context);
     if (others) {
       const found = conflictWith(context, others, neighbours);

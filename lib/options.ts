@@ -6,7 +6,8 @@ import { proconnectIssuer } from "./issuers.js";
 import { REDIRECT_URI_PROBLEMS, redirectUriProblems } from "./redirect-uris.js";
 import { SIGNING_ALGS } from "./algorithms.js";
 import { DEFAULT_SCOPES, PROCONNECT_SCOPES, type ProConnectScope } from "./scopes.js";
-import type { OnLogin, ProConnectLogger, ProConnectOptions } from "./types.js";
+import type { Request } from "express";
+import type { OnLogin, OnLogout, ProConnectLogger, ProConnectOptions } from "./types.js";
 
 /** The routes' paths under `baseUrl`'s path, unless `routes` says otherwise. */
 const DEFAULT_ROUTES = Object.freeze({
@@ -107,7 +108,22 @@ export const optionsSchema = z
     maxPendingLogins: z.number().int().min(1).max(20).default(5),
     allowedIdps: z.array(z.string().min(1)).min(1).optional(),
     storeTokens: z.boolean().default(false),
-    onLogin: functionOf<OnLogin>("(user, req) => user").optional(),
+    onLogin: functionOf<OnLogin>("(user, { req, res, session }) => user").optional(),
+    onLogout: functionOf<OnLogout>("(user, { req, res, session }) => void").optional(),
+    keepSessionKeys: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .refine(
+            (key) => key !== "cookie" && key !== "proconnect" && !key.startsWith("proconnect:"),
+            "must be a key of the app's own (not cookie, proconnect or proconnect:<name>)",
+          ),
+      )
+      .optional(),
+    returnTo: functionOf<(req: Request) => string | undefined>(
+      "(req) => string | undefined",
+    ).optional(),
     logger: z
       .custom<ProConnectLogger>(
         (value) => typeof (value as ProConnectLogger | null)?.warn === "function",

@@ -1,11 +1,14 @@
 const PROBE_ORIGIN = "http://return-to.invalid";
+/** Characters a `returnTo` may have, as given and once normalized: it travels in the login's cookie. */
+const MAX_LENGTH = 2048;
 
 /**
- * `returnTo` is accepted only as a same-origin relative path: anything that could leave the app
- * (`//evil`, `/\evil`, `https://…`, control characters) gives `undefined`.
+ * `returnTo` is accepted only as a same-origin relative path of at most 2048 characters, as given and
+ * once normalized (`é` becomes `%C3%A9`): anything that could leave the app (`//evil`, `/\evil`,
+ * `https://…`, control characters) or that would not fit in the login's cookie gives `undefined`.
  */
 export function safeReturnTo(value: unknown): string | undefined {
-  if (typeof value !== "string" || value.length > 2048) return undefined;
+  if (typeof value !== "string" || value.length > MAX_LENGTH) return undefined;
   // Browsers strip tabs and newlines from URLs and treat \ as /, so "/\t/evil" would leave the app.
   if (!value.startsWith("/") || value.startsWith("//") || hasControlOrBackslash(value)) {
     return undefined;
@@ -15,7 +18,8 @@ export function safeReturnTo(value: unknown): string | undefined {
   // Checked on the normalized form too: dot segments ("/..//evil", "/a/%2e%2e//evil") resolve to a
   // path starting with "//", which a browser would read as another host.
   if (url.pathname.startsWith("//")) return undefined;
-  return url.pathname + url.search + url.hash;
+  const normalized = url.pathname + url.search + url.hash;
+  return normalized.length > MAX_LENGTH ? undefined : normalized;
 }
 
 function hasControlOrBackslash(value: string): boolean {

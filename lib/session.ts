@@ -1,5 +1,5 @@
-import type { Request } from "express";
-import type { Session, SessionData, Store } from "express-session";
+import type { CookieOptions, Request, Response } from "express";
+import type { Session, SessionData } from "express-session";
 import { ProConnectError } from "./errors.js";
 import type { ProConnectUser } from "./types.js";
 
@@ -21,9 +21,6 @@ declare module "express-session" {
 }
 
 export type AppSession = Session & Partial<SessionData>;
-
-/** What express-session puts on the store it is given (`generate` makes a new, unsaved session). */
-type SessionStore = Store & { generate?: (req: Request) => void };
 
 /** The app's session, or a clear error when express-session is not mounted before `proconnect()`. */
 export function sessionOf(req: Request): AppSession {
@@ -62,17 +59,6 @@ export function requireSettableCookie(req: Request): void {
       ? 'the session cookie is Secure, and this request came through an https proxy Express does not trust, so express-session would not send the cookie and the login would loop: add app.set("trust proxy", 1) (or the proxy\'s address) before the session'
       : 'the session cookie is Secure but this request is plain http, so express-session would not send the cookie and the login would loop: over http in development, set cookie.secure to false (or "auto"); behind a reverse proxy that terminates https, add app.set("trust proxy", 1)',
   );
-}
-
-function storeOf(req: Request): SessionStore & { generate: (req: Request) => void } {
-  const store = (req as Request & { sessionStore?: SessionStore }).sessionStore;
-  if (typeof store?.generate !== "function") {
-    throw new ProConnectError(
-      "session_missing",
-      "req.sessionStore is missing: mount express-session (app.use(session({...}))) before proconnect()",
-    );
-  }
-  return store as SessionStore & { generate: (req: Request) => void };
 }
 
 /**
@@ -127,106 +113,151 @@ export function withinDeadline<T = void>(
   });
 }
 
-/** The session as the store keeps it, without its cookie (renewed on every request). */
-function contentOf(session: AppSession): string {
-  return JSON.stringify(session, function (this: unknown, key, value: unknown) {
-    return this === session && key === "cookie" ? undefined : value;
-  });
+/** The session cookie a browser sent for the request's session, as express-session signs it. */
+export interface HeldCookie {
+  name: string;
 }
 
 /**
- * From now on, express-session's own save at the end of the response writes `session` only if something
- * changed it after this point (the app's error handler adding a flash message, say), and then within the
- * deadline too. Without it, a session proconnect-express has just written would be written again (one
- * store round trip too many per login), and a store that hangs or throws there would hang the response.
+ * The cookie of this request that names its session, if any: `undefined` when express-session made the
+ * session for this very request (no cookie, or one naming a session the store did not have), so that no
+ * browser knows its id yet. Read from the signed value express-session writes (`s:<id>.<signature>`).
  */
-function settle(req: Request, session: AppSession, timeoutMs: number): void {
-  const store = storeOf(req);
-  const written = contentOf(session);
-  Object.defineProperty(session, "save", {
-    configurable: true,
-    enumerable: false,
-    writable: true,
-    value(this: AppSession, callback?: (error?: unknown) => void) {
-      const done = callback ?? (() => undefined);
-      if (contentOf(this) === written) done();
-      else {
-        void withinDeadline("save the session", timeoutMs, (finish) =>
-          store.set(this.id, this, finish),
-        ).then(() => done(), done);
-      }
-      return this;
-    },
-  });
-}
-
-/**
- * Writes the request's session to the store now, within the deadline, and once only. A write that
- * succeeds after the deadline is removed as soon as the store says so: the request has already failed,
- * and the browser has been given another id.
- */
-export async function persistSession(req: Request, timeoutMs: number): Promise<void> {
-  const session = sessionOf(req);
-  const store = storeOf(req);
-  await withinDeadline(
-    "save the session",
-    timeoutMs,
-    (done) => store.set(session.id, session, done),
-    (error) => {
-      if (!error) void forgetSession(req, session.id, timeoutMs);
-    },
-  );
-  settle(req, session, timeoutMs);
-}
-
-/**
- * Ends the session the browser holds and gives it a new, empty session id (no fixation) that is not
- * written anywhere: the browser's cookie then names nothing until the app stores something. Rejects
- * (`session_store_unavailable`) when the store could not remove the old session in time, after the
- * browser has been given the new id all the same.
- */
-export async function replaceSession(req: Request, timeoutMs: number): Promise<AppSession> {
-  const store = storeOf(req);
-  const id = sessionOf(req).id;
-  try {
-    await withinDeadline("remove the session", timeoutMs, (done) => store.destroy(id, done));
-  } finally {
-    abandonSession(req, timeoutMs);
+export function heldCookie(req: Request): HeldCookie | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  const signed = `s:${req.sessionID}.`;
+  for (const pair of header.split(";")) {
+    const at = pair.indexOf("=");
+    if (at <= 0) continue;
+    let value = pair.slice(at + 1).trim();
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      continue;
+    }
+    if (value.startsWith(signed)) return { name: pair.slice(0, at).trim() };
   }
+  return undefined;
+}
+
+/** The keys of a session besides express-session's `cookie`. */
+function dataKeys(session: AppSession): string[] {
+  return Object.keys(session).filter((key) => key !== "cookie");
+}
+
+/**
+ * A session no browser knows yet, for a change of privilege (a login, a logout). When the browser holds
+ * the request's session, `req.session.regenerate()`: the store removes it and express-session makes a
+ * new one, sent to the browser with a new cookie. When express-session made the session for this request
+ * (`held` undefined), it is emptied in place: its id was never sent, and express-session then writes it
+ * once, with the save that follows, instead of twice. Either way the session comes back empty.
+ */
+export async function freshSession(
+  req: Request,
+  held: HeldCookie | undefined,
+  timeoutMs: number,
+): Promise<AppSession> {
+  const session = sessionOf(req);
+  if (held === undefined) {
+    for (const key of dataKeys(session)) Reflect.deleteProperty(session, key);
+    return session;
+  }
+  await withinDeadline("replace the session", timeoutMs, (done) => session.regenerate(done));
   return sessionOf(req);
 }
 
 /**
- * Gives the browser a new, empty, unsaved session id at once, with no store call: whatever the store
- * holds, or will hold after a late answer, under the previous id is named by no cookie of this browser.
+ * Writes the request's session now, within the deadline (`req.session.save()`). A write that the store
+ * applies after the deadline is removed as soon as the store says so: the request has already failed.
  */
-export function abandonSession(req: Request, timeoutMs: number): void {
-  storeOf(req).generate(req);
-  settle(req, sessionOf(req), timeoutMs);
+export async function saveSession(req: Request, timeoutMs: number): Promise<void> {
+  const session = sessionOf(req);
+  const id = session.id;
+  await withinDeadline(
+    "save the session",
+    timeoutMs,
+    (done) => session.save(done),
+    (error) => {
+      if (!error) void removeStored(req, id, timeoutMs);
+    },
+  );
 }
 
-/** Removes the session `id` from the store, best effort: never rejects, settles within the deadline. */
-export function forgetSession(req: Request, id: string, timeoutMs: number): Promise<void> {
-  const store = storeOf(req);
-  return withinDeadline("remove the session", timeoutMs, (done) => store.destroy(id, done)).catch(
-    () => undefined,
-  );
+/** Removes the session `id` from the store (the store contract's `destroy`), best effort, bounded. */
+function removeStored(req: Request, id: string, timeoutMs: number): Promise<void> {
+  return withinDeadline("remove the session", timeoutMs, (done) =>
+    req.sessionStore.destroy(id, done),
+  ).catch(() => undefined);
 }
 
 /**
- * Gives a session that holds nothing but a logout under way the lifetime of an attempt, so that any store
- * reclaims it when the browser never comes back from ProConnect. A session with the app's own data keeps
- * the app's cookie settings.
+ * Signs the browser out of whatever the request's session holds, without waiting for the store: the
+ * session cookie the browser sent is cleared, and `req.session.destroy()` removes the session (in the
+ * background, bounded) and tells express-session to write and send nothing more for it. Whatever the
+ * store did or will do late, no cookie of this browser names a session any more.
  */
-export function expireLogoutOnly(session: AppSession, key: string, lifetimeMs: number): void {
-  const appKeys = Object.keys(session).filter((other) => other !== "cookie" && other !== key);
-  const ourKeys = Object.keys(
-    (session as unknown as Record<string, object | undefined>)[key] ?? {},
-  );
-  const logoutOnly = appKeys.length === 0 && ourKeys.every((key) => key === "logoutState");
-  if (logoutOnly && (session.cookie.maxAge ?? Infinity) > lifetimeMs) {
-    session.cookie.maxAge = lifetimeMs;
+export function dropSession(
+  req: Request,
+  res: Response,
+  held: HeldCookie | undefined,
+  timeoutMs: number,
+): void {
+  const session = (req as Request & { session?: AppSession }).session;
+  if (held && !res.headersSent) res.clearCookie(held.name, cookieAttributes(session));
+  if (session) {
+    void withinDeadline("remove the session", timeoutMs, (done) => session.destroy(done)).catch(
+      () => undefined,
+    );
   }
+}
+
+/**
+ * Ends the request's session: removed (`req.session.destroy()`) when nothing is to be kept, the browser's
+ * cookie cleared; otherwise a new session holding only `kept` (its cookie's lifetime cut to `maxAgeMs`
+ * when given), written now. Rejects with `session_store_unavailable` when the store fails, after the
+ * browser has been signed out all the same.
+ */
+export async function endSession(
+  req: Request,
+  res: Response,
+  held: HeldCookie | undefined,
+  kept: Record<string, unknown>,
+  timeoutMs: number,
+  maxAgeMs?: number,
+): Promise<void> {
+  try {
+    if (Object.keys(kept).length === 0) {
+      const session = sessionOf(req);
+      const attributes = cookieAttributes(session);
+      await withinDeadline("remove the session", timeoutMs, (done) => session.destroy(done));
+      if (held) res.clearCookie(held.name, attributes);
+      return;
+    }
+    const session = Object.assign(await freshSession(req, held, timeoutMs), kept);
+    if (maxAgeMs !== undefined && (session.cookie.maxAge ?? Infinity) > maxAgeMs) {
+      session.cookie.maxAge = maxAgeMs;
+    }
+    await saveSession(req, timeoutMs);
+  } catch (error) {
+    dropSession(req, res, held, timeoutMs);
+    throw error;
+  }
+}
+
+/** The attributes a cookie must be cleared with to replace express-session's (same path and domain). */
+function cookieAttributes(session: AppSession | undefined): CookieOptions {
+  const cookie = session?.cookie;
+  if (!cookie) return { path: "/" };
+  return {
+    path: cookie.path ?? "/",
+    ...(cookie.domain ? { domain: cookie.domain } : {}),
+    ...(cookie.secure === true ? { secure: true } : {}),
+    ...(cookie.sameSite !== undefined && typeof cookie.sameSite !== "boolean"
+      ? { sameSite: cookie.sameSite }
+      : {}),
+    httpOnly: cookie.httpOnly !== false,
+  };
 }
 
 /**
@@ -238,49 +269,41 @@ export async function storedSession(
   req: Request,
   timeoutMs: number,
 ): Promise<Partial<SessionData> | undefined> {
-  const store = storeOf(req);
   const id = sessionOf(req).id;
   const stored = await withinDeadline<Partial<SessionData> | null | undefined>(
     "read the session",
     timeoutMs,
-    (done) => store.get(id, (error, session) => done(error, session)),
+    (done) => req.sessionStore.get(id, (error, session) => done(error, session)),
   );
   return stored ?? undefined;
 }
 
 /**
- * Writes the request's session now, within the deadline, after `change` has been applied to it: all or
- * nothing. When the write fails (or does not answer in time) `undo` puts the previous values back, so
- * that express-session's own save at the end of the response does not write them half-way either, and
- * the promise rejects with `session_store_unavailable`. A write that lands after the deadline is left
- * alone: what it stores is as valid as what it replaced (fresh tokens, for `getAccessToken()`).
+ * Writes the request's session now, within the deadline, after `change` has been applied to it. When the
+ * write fails (or does not answer in time) the promise rejects with `session_store_unavailable`; the
+ * change stays in memory, where express-session, whose own save has just been done, does not write it
+ * again unless something else changes the session. A write that lands after the deadline is left alone:
+ * what it stores is as valid as what it replaced (fresh tokens, for `getAccessToken()`).
  */
 export async function saveSessionChange(
   req: Request,
   timeoutMs: number,
   change: () => void,
-  undo: () => void,
 ): Promise<void> {
   const session = sessionOf(req);
-  const store = storeOf(req);
   change();
-  try {
-    await withinDeadline("save the session", timeoutMs, (done) =>
-      store.set(session.id, session, done),
-    );
-  } catch (error) {
-    undo();
-    throw error;
-  }
-  settle(req, session, timeoutMs);
+  await withinDeadline("save the session", timeoutMs, (done) => session.save(done));
 }
 
 /**
- * Applies `change` to the request's session without writing it: the store already holds it (another
- * request of the same session wrote it). express-session's own save then writes the session only if
- * something else changes it.
+ * Applies `change` to the request's session, which the store already holds (another request of the same
+ * session wrote it), and writes it back within the deadline, best effort: so that express-session, whose
+ * own save that was, writes nothing more at the end of the response.
  */
-export function adoptStoredChange(req: Request, timeoutMs: number, change: () => void): void {
-  change();
-  settle(req, sessionOf(req), timeoutMs);
+export async function adoptStoredChange(
+  req: Request,
+  timeoutMs: number,
+  change: () => void,
+): Promise<void> {
+  await saveSessionChange(req, timeoutMs, change).catch(() => undefined);
 }

@@ -66,7 +66,7 @@ export async function accessTokenFor(
     const refreshed = await shared;
     // This request loaded the session before the refresh was stored: it takes the stored pair, so
     // that nothing it writes later puts the old one back.
-    adoptStoredChange(req, context.options.sessionTimeout, () =>
+    await adoptStoredChange(req, context.options.sessionTimeout, () =>
       withTokens(req, context, refreshed),
     );
     return refreshed.accessToken;
@@ -111,7 +111,7 @@ async function refresh(
   }
   const current = stored?.tokens;
   if (current && current.accessToken !== loaded.accessToken && fresh(current, minValidity)) {
-    adoptStoredChange(req, sessionTimeout, () => withTokens(req, context, current));
+    await adoptStoredChange(req, sessionTimeout, () => withTokens(req, context, current));
     return current;
   }
   const refreshToken = current?.refreshToken ?? loaded.refreshToken;
@@ -127,15 +127,7 @@ async function refresh(
     refreshToken: refreshed.refreshToken,
     ...(refreshed.expiresAt === undefined ? {} : { expiresAt: refreshed.expiresAt }),
   };
-  const previous = dataOf(sessionOf(req), context.key);
-  await saveSessionChange(
-    req,
-    sessionTimeout,
-    () => withTokens(req, context, next),
-    () => {
-      if (previous) setData(sessionOf(req), context.key, previous);
-    },
-  );
+  await saveSessionChange(req, sessionTimeout, () => withTokens(req, context, next));
   return next;
 }
 

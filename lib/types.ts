@@ -1,6 +1,7 @@
 // The types the public API shares: here rather than beside their code, so that no two modules import
 // each other (options.ts and user.ts used to).
-import type { Request } from "express";
+import type { Request, Response } from "express";
+import type { Session, SessionData } from "express-session";
 import type { ProConnectAcr } from "./acr.js";
 import type { ProConnectEnvironment, ProConnectNetwork } from "./issuers.js";
 import type { SigningAlg } from "./algorithms.js";
@@ -91,14 +92,57 @@ export interface ProConnectLogger {
 }
 
 /**
- * Called after every check, before the session is written: return the user (possibly enriched, e.g.
- * with your account id after reconciliation on `sub`), or throw to refuse the login (`login_rejected`,
- * unless you throw a `ProConnectError` yourself).
+ * What the hooks (`onLogin`, `onLogout`) are given beside the user: the request, its response, the
+ * session to read or write, and which instance calls (its `name` option, `undefined` when unnamed).
+ */
+export interface ProConnectHookContext {
+  req: Request;
+  res: Response;
+  /**
+   * For `onLogin`: the new session, which the login is about to write (what you set here is kept). For
+   * `onLogout`: the session being ended, still as it was.
+   */
+  session: Session & Partial<SessionData>;
+  instance: string | undefined;
+}
+
+/**
+ * Called after every check, once the new session exists and before it is written. Return the user
+ * (possibly enriched, e.g. with your account id after reconciliation on `sub`) or nothing to keep it as
+ * it is; write what the app needs in `session`; throw to refuse the login (`login_rejected`, unless you
+ * throw a `ProConnectError` yourself); or answer the request yourself (e.g. `res.redirect("/inscription")`
+ * for an unknown person): nobody is then signed in, and `session` is saved with your answer.
+ *
+ * @example
+ * onLogin: async (user, { session, res }) => {
+ *   const account = await accounts.findBySub(user.sub);
+ *   if (!account) {
+ *     session.pendingAccount = { sub: user.sub, email: user.email };
+ *     return res.redirect(303, "/inscription");
+ *   }
+ *   session.accountId = account.id;
+ * }
  */
 export type OnLogin = (
   user: ProConnectUser,
-  req: Request,
-) => ProConnectUser | Promise<ProConnectUser>;
+  context: ProConnectHookContext,
+  // `void`: a hook with a block body and no `return` (it only writes the session) is the usual case.
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+) => ProConnectUser | void | Promise<ProConnectUser | void>;
+
+/**
+ * Called by `POST /logout` for a signed-in person, before the app's session ends and before the browser
+ * goes to ProConnect: for the app's own clean-up or audit record. It does not answer the request. What it
+ * throws reaches the app's error handler, after the person has been signed out of the app all the same
+ * (the browser then does not go to ProConnect).
+ *
+ * @example
+ * onLogout: async (user, { instance }) => audit.log("logout", { sub: user.sub, instance })
+ */
+export type OnLogout = (
+  user: ProConnectUser,
+  context: ProConnectHookContext,
+) => void | Promise<void>;
 
 /** One claim of the `claims` parameter: `null` (just ask for it) or how to ask for it. */
 export type ClaimRequest = null | { essential?: boolean; value?: string; values?: string[] };
@@ -210,11 +254,35 @@ export interface ProConnectOptions {
   /** Also keep the access and refresh tokens in the session. Default `false`: only the user and the id_token. */
   storeTokens?: boolean;
   /**
-   * Runs after every check, before the session is written.
+   * Runs after every check, in the new session, before it is written: enrich the user, write the app's
+   * own keys, refuse, or answer the request yourself. See {@link OnLogin}.
    *
-   * @example async (user) => ({ ...user, accountId: await accounts.idFor(user.sub) })
+   * @example async (user, { session }) => { session.accountId = await accounts.idFor(user.sub); }
    */
   onLogin?: OnLogin;
+  /**
+   * Runs when a signed-in person signs out (`POST /logout`), before the session ends. See {@link OnLogout}.
+   *
+   * @example (user, { instance }) => audit.log("logout", { sub: user.sub, instance })
+   */
+  onLogout?: OnLogout;
+  /**
+   * The keys of the app's own session data that go on across a login and a logout: a login and a logout
+   * each replace the session (a new id), which otherwise keeps nothing of the app's. None by default.
+   *
+   * @example ["locale", "cart"]
+   */
+  keepSessionKeys?: string[];
+  /**
+   * Where to go back to after the login, from the request to `/login`, when the app knows it better than
+   * the `returnTo` query parameter (e.g. nginx's `auth_request` sends `X-Original-URI`). Checked by the
+   * same rules as the query's (a same-origin path, at most 2048 characters once normalized). When it gives
+   * `undefined` (or `""`), the query's `returnTo` is used; a value that fails the rules ends the login on
+   * `postLoginRedirect`.
+   *
+   * @example (req) => req.get("x-original-uri")
+   */
+  returnTo?: (req: Request) => string | undefined;
   /** Receives the warnings (a dropped claim: its name and the `sub`, never values). Default `console`. */
   logger?: ProConnectLogger;
 }

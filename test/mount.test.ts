@@ -6,7 +6,13 @@ import { promisify } from "node:util";
 import express, { type NextFunction, type Request, type Response } from "express";
 import session, { MemoryStore, type SessionOptions } from "express-session";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { proconnect, ProConnectError, requireAuth, type ProConnect } from "../lib/index.js";
+import {
+  getProConnectUser,
+  proconnect,
+  ProConnectError,
+  requireAuth,
+  type ProConnect,
+} from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf } from "./helpers/app.js";
 import { CLIENT_SECRET, startTestEmulator } from "./helpers/emulator.js";
@@ -83,7 +89,9 @@ describe("proconnect() mounted under a path", () => {
       });
       app.use("/auth", auth);
       app.get("/profil", auth.requireAuth(), (req, res) => res.json(req.proconnectUser));
-      app.get("/who", (req, res) => res.json({ user: req.proconnectUser ?? null }));
+      app.get("/who", (req, res) =>
+        res.json({ user: getProConnectUser(req) ?? null, property: req.proconnectUser ?? null }),
+      );
     });
     const browser = new TestBrowser();
     const first = await browser.navigate(`${url}/profil`, { stopAt: () => true });
@@ -97,9 +105,12 @@ describe("proconnect() mounted under a path", () => {
     // Express matches mount paths without case: so does the check of the mount against baseUrl.
     const upper = await new TestBrowser().navigate(`${url}/AUTH/login`, { stopAt: () => true });
     expect([upper.status, upper.location?.origin]).toEqual([303, new URL(internet.issuer).origin]);
-    // Outside the mount, req.proconnectUser reads the same session.
-    const who = JSON.parse((await browser.navigate(`${url}/who`)).body) as { user: object };
-    expect(who.user).toMatchObject({ email: "test@fia1.fr" });
+    // Outside the mount, proconnect() does not see the request: getProConnectUser() reads the session.
+    const who = JSON.parse((await browser.navigate(`${url}/who`)).body) as {
+      user: object;
+      property: unknown;
+    };
+    expect(who).toMatchObject({ user: { email: "test@fia1.fr" }, property: null });
   });
 
   it("serves the prefixed paths when mounted at the root with a baseUrl that has a path", async () => {
@@ -364,7 +375,7 @@ describe("the first request of a process", () => {
     return JSON.parse(stdout.trim().split("\n").at(-1)!) as {
       status: number;
       location: string | null;
-      body: { user?: { sub: string } | null; code?: string };
+      body: { user?: { sub: string } | null; property?: unknown; code?: string };
     };
   }
 
@@ -373,9 +384,9 @@ describe("the first request of a process", () => {
     expect([answer.status, answer.location]).toEqual([303, "/auth/login?returnTo=%2Fprofil"]);
   });
 
-  it("reads req.proconnectUser and lets requireAuth() through outside the mount on the first request", async () => {
+  it("reads getProConnectUser() and lets requireAuth() through outside the mount on the first request", async () => {
     const who = await firstRequest("signed-in", "/who");
-    expect([who.status, who.body.user?.sub]).toEqual([200, "s"]);
+    expect([who.status, who.body.user?.sub, who.body.property]).toEqual([200, "s", null]);
     const profil = await firstRequest("signed-in", "/profil");
     expect([profil.status, profil.body.user?.sub]).toEqual([200, "s"]);
   });

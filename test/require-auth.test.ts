@@ -109,21 +109,21 @@ describe("requireAuth()", () => {
 });
 
 describe("req.proconnectUser", () => {
-  it("is the signed-in user, read from the session without writing anything on the request", async () => {
+  it("is the signed-in user, set on each request by proconnect() (an own property), and nothing else on the request", async () => {
     const anonymous = JSON.parse((await new TestBrowser().navigate(`${app.url}/probe`)).body) as {
       own: boolean;
       symbols: number;
       email: string | null;
       afterAssigning: unknown;
     };
-    expect(anonymous).toEqual({ own: false, symbols: 0, email: null, afterAssigning: null });
+    expect(anonymous).toEqual({ own: true, symbols: 0, email: null, afterAssigning: null });
 
     const browser = new TestBrowser();
     await browser.navigate(`${app.url}/login`, { email: "test@fia1.fr" });
     const signedIn = JSON.parse((await browser.navigate(`${app.url}/probe`)).body) as object;
     // Assigning it is for that request only: the next one reads the session again.
     expect(signedIn).toEqual({
-      own: false,
+      own: true,
       symbols: 0,
       email: "test@fia1.fr",
       afterAssigning: null,

@@ -184,16 +184,34 @@ describe("GET /callback when the session store fails", () => {
     );
   });
 
-  it("writes the store once per login: destroy (the new id) and one set, no second write or touch", async () => {
+  it("writes the store once per login from a browser without a session: one set, no destroy, second write or touch", async () => {
     await withStore(async (app, store) => {
       const browser = new TestBrowser();
       const callback = await upToCallback(app, browser);
       store.calls.length = 0;
       const { page } = await timed(browser, callback);
       expect([page.status, page.location?.pathname]).toEqual([303, "/me"]);
-      expect(store.calls).toEqual(["destroy", "set"]);
+      // express-session made this session for the callback: no browser knows its id, nothing to remove.
+      expect(store.calls).toEqual(["set"]);
       const me = await browser.navigate(`${app.url}/me`);
       expect(JSON.parse(me.body)).toMatchObject({ email: "test@fia1.fr" });
+    });
+  });
+
+  it("replaces a session the browser already holds: its removal, then the new session written", async () => {
+    await withStore(async (app, store) => {
+      const browser = new TestBrowser();
+      expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+      const before = sessionIdOf(browser, app)!;
+      const callback = await upToCallback(app, browser);
+      store.calls.length = 0;
+      const { page } = await timed(browser, callback);
+      expect([page.status, page.location?.pathname]).toEqual([303, "/me"]);
+      // express-session's regenerate() removes the old one; the login writes the new one, and
+      // express-session writes a regenerated session once more at the end of the response.
+      expect(store.calls.filter((call) => call !== "get")).toEqual(["destroy", "set", "set"]);
+      expect(sessionIdOf(browser, app)).not.toBe(before);
+      expect((await storedSessions(app.store))[before]).toBeUndefined();
     });
   });
 });

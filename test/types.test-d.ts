@@ -1,12 +1,13 @@
 import type { ClaimName } from "../lib/claims.js";
 import type { z } from "zod";
 import type { optionsSchema } from "../lib/options.js";
-import type { Request } from "express";
+import type { Request, Response } from "express";
 import { describe, expectTypeOf, it } from "vitest";
 import {
   proconnect,
   requireAuth,
   type DefaultScopes,
+  type ProConnectHookContext,
   type ProConnectOptions,
   type ProConnectScope,
   type ProConnectUser,
@@ -87,5 +88,28 @@ describe("ProConnectUser", () => {
   it("has a field for each claim of the claims table (chorusdt's two folded into one)", () => {
     type Fields = Exclude<ClaimName, `chorusdt:${string}`> | "chorusdt";
     expectTypeOf<keyof ProConnectUser>().toEqualTypeOf<Fields>();
+  });
+});
+
+describe("the hooks", () => {
+  it("give onLogin and onLogout the request, the response, the session and the instance", () => {
+    const base = { clientId: "c", clientSecret: "s", baseUrl: "https://a.gouv.fr" };
+    proconnect({
+      ...base,
+      // A block body that only writes the session, and returns nothing.
+      onLogin: (user, { req, res, session, instance }) => {
+        expectTypeOf(user).toEqualTypeOf<ProConnectUser>();
+        expectTypeOf(req).toEqualTypeOf<Request>();
+        expectTypeOf(res).toEqualTypeOf<Response>();
+        expectTypeOf(instance).toEqualTypeOf<string | undefined>();
+        session.proconnect = undefined;
+      },
+      onLogout: async (_user, context) => {
+        expectTypeOf(context).toEqualTypeOf<ProConnectHookContext>();
+      },
+      keepSessionKeys: ["locale"],
+      returnTo: (req) => req.get("x-original-uri"),
+    });
+    proconnect({ ...base, onLogin: async (user) => ({ ...user, accountId: "a" }) });
   });
 });

@@ -1,16 +1,18 @@
 import type { Request, RequestHandler, Response } from "express";
 import type { VerifiedLogin } from "../client.js";
-import { dataOf, otherInstances, setData, type Context } from "../context.js";
+import { carriedKeys, dataOf, setData, type Context } from "../context.js";
 import type { PendingLogin } from "../login-cookie.js";
 import { ProConnectError, providerError } from "../errors.js";
 import {
-  abandonSession,
-  forgetSession,
-  persistSession,
-  replaceSession,
+  dropSession,
+  freshSession,
+  heldCookie,
   requireSettableCookie,
+  saveSession,
   sessionOf,
+  type ProConnectSessionData,
 } from "../session.js";
+import type { OnLogin, ProConnectHookContext, ProConnectUser } from "../types.js";
 import { normalizeUser } from "../user.js";
 
 const SINGLE = ["state", "code", "iss", "error", "error_description"];
@@ -35,7 +37,7 @@ export function callbackRoute(context: Context): RequestHandler {
         nonce: attempt.nonce,
         codeVerifier: attempt.codeVerifier,
       });
-      await signIn(req, context, login);
+      if ((await signIn(req, res, context, login)) === "answered") return;
       context.loginCookies.markSignedIn(res, sessionOf(req).id);
       res.redirect(303, attempt.returnTo);
     } catch (error) {
@@ -97,76 +99,83 @@ function readCallback(req: Request, res: Response, { options, loginCookies }: Co
 }
 
 /**
- * ProConnect has vouched for someone: the claims, `allowedIdps` and `onLogin` decide, then the session
- * is replaced and written once. Whatever fails here, the browser ends signed out.
+ * ProConnect has vouched for someone: the claims and `allowedIdps` decide, then the session is replaced
+ * (the keys the app keeps and other instances' sign-ins carried over), `onLogin` shapes the new one, and
+ * it is written once. Whatever fails here, the browser ends signed out. Says whether `onLogin` answered
+ * the request itself.
  */
-async function signIn(req: Request, { options, scopes, key }: Context, login: VerifiedLogin) {
+async function signIn(
+  req: Request,
+  res: Response,
+  context: Context,
+  login: VerifiedLogin,
+): Promise<"signed-in" | "answered"> {
+  const { options, scopes, key } = context;
   const before = sessionOf(req);
-  const signedIn = dataOf(before, key)?.user === undefined ? undefined : before.id;
-  // Other instances' sign-ins (another network's client, say) go on in the new session.
-  const others = otherInstances(before, key);
-  let replacing = false;
-  let written: string | undefined;
+  const held = heldCookie(req);
+  let user: ProConnectUser;
   try {
-    let user = normalizeUser(login.idTokenClaims, login.userinfo, scopes, options);
+    user = normalizeUser(login.idTokenClaims, login.userinfo, scopes, options);
     if (options.allowedIdps && !options.allowedIdps.includes(user.idp_id)) {
       throw new ProConnectError(
         "idp_not_allowed",
         `the identity provider ${user.idp_id} is not allowed here`,
       );
     }
+  } catch (error) {
+    // Refused before the session was touched: an anonymous one (the app's own data) stays as it was.
+    if (dataOf(before, key)?.user !== undefined)
+      dropSession(req, res, held, options.sessionTimeout);
+    throw error;
+  }
+  const carried = carriedKeys(before, key, options.keepSessionKeys);
+  try {
+    // A new session id (no fixation). Other tabs' logins under way are in their own cookies.
+    const session = await freshSession(req, held, options.sessionTimeout);
+    Object.assign(session, carried);
     if (options.onLogin) {
-      try {
-        user = await options.onLogin(user, req);
-      } catch (cause) {
-        if (cause instanceof ProConnectError) throw cause;
-        throw new ProConnectError("login_rejected", "the app's onLogin refused this login", {
-          cause,
-        });
-      }
+      const shaped = await runOnLogin(options.onLogin, user, {
+        req,
+        res,
+        session,
+        instance: context.name,
+      });
+      // The app answered (a redirect to its account creation, say): not signed in; what onLogin wrote
+      // in the session is the app's, saved by express-session with that answer.
+      if (res.headersSent) return "answered";
+      if (shaped) user = shaped;
     }
-    // A new session id (no fixation), written once. Other tabs' logins under way are in their own cookies.
-    replacing = true;
-    const fresh = await replaceSession(req, options.sessionTimeout);
-    Object.assign(fresh, others);
-    setData(fresh, key, {
+    setData(session, key, {
       user,
       idToken: login.idToken,
-      ...(options.storeTokens
-        ? {
-            tokens: {
-              accessToken: login.accessToken,
-              ...(login.refreshToken ? { refreshToken: login.refreshToken } : {}),
-              ...(login.expiresAt ? { expiresAt: login.expiresAt } : {}),
-            },
-          }
-        : {}),
+      ...(options.storeTokens ? { tokens: tokensOf(login) } : {}),
     });
-    written = fresh.id;
-    await persistSession(req, options.sessionTimeout);
+    await saveSession(req, options.sessionTimeout);
+    return "signed-in";
   } catch (error) {
-    await signOut(req, options.sessionTimeout, { signedIn, replacing, written });
+    if (!res.headersSent) dropSession(req, res, held, options.sessionTimeout);
     throw error;
   }
 }
 
-/**
- * A login that fails after the code exchange leaves the browser signed out, whatever the store did: a
- * session signed in before is removed (best effort, within the deadline), and the browser is given a new
- * id that names nothing. A session this login tried to write is removed in the background, in case the
- * store applied the write but its answer was lost or late. An anonymous session the login never reached
- * (the app's own data) is left as it was.
- */
-async function signOut(
-  req: Request,
-  timeoutMs: number,
-  attempt: { signedIn: string | undefined; replacing: boolean; written: string | undefined },
-): Promise<void> {
-  const { signedIn, replacing, written } = attempt;
-  if (signedIn === undefined && !replacing) return;
-  // In the background: the answer has waited for the store long enough.
-  if (written !== undefined) void forgetSession(req, written, timeoutMs);
-  // replaceSession has already tried to remove the session signed in before.
-  if (signedIn !== undefined && !replacing) await forgetSession(req, signedIn, timeoutMs);
-  abandonSession(req, timeoutMs);
+function tokensOf(login: VerifiedLogin): NonNullable<ProConnectSessionData["tokens"]> {
+  return {
+    accessToken: login.accessToken,
+    ...(login.refreshToken ? { refreshToken: login.refreshToken } : {}),
+    ...(login.expiresAt ? { expiresAt: login.expiresAt } : {}),
+  };
+}
+
+/** The app's `onLogin`: what it throws is `login_rejected`, unless it is a `ProConnectError` already. */
+async function runOnLogin(
+  onLogin: OnLogin,
+  user: ProConnectUser,
+  context: ProConnectHookContext,
+): Promise<ProConnectUser | undefined> {
+  try {
+    return (await onLogin(user, context)) ?? undefined;
+  } catch (cause) {
+    if (cause instanceof ProConnectError) throw cause;
+    throw new ProConnectError("login_rejected", "the app's onLogin refused this login", { cause });
+  }
 }

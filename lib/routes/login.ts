@@ -1,4 +1,4 @@
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import { isProConnectAcr } from "../acr.js";
 import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
@@ -55,6 +55,19 @@ function readQuery(query: unknown): LoginQuery {
   return read;
 }
 
+/**
+ * Where the login goes back to: the app's `returnTo(req)` when it gives a value, else the query's; only
+ * a safe one (see `safeReturnTo`), else `undefined` for `postLoginRedirect`.
+ */
+function returnToOf(
+  req: Request,
+  query: LoginQuery,
+  fromApp: ((req: Request) => string | undefined) | undefined,
+): string | undefined {
+  const given = fromApp?.(req);
+  return safeReturnTo(given === undefined || given === "" ? query.returnTo : given);
+}
+
 /** `GET /login`: a fresh state, nonce and PKCE verifier for each attempt, then off to ProConnect. */
 export function loginRoute({ options, provider, loginCookies }: Context): RequestHandler {
   return async (req, res, next) => {
@@ -93,7 +106,7 @@ export function loginRoute({ options, provider, loginCookies }: Context): Reques
       loginCookies.write(req, res, attempt.state, {
         nonce: attempt.nonce,
         codeVerifier: attempt.codeVerifier,
-        returnTo: safeReturnTo(query.returnTo) ?? options.postLoginRedirect,
+        returnTo: returnToOf(req, query, options.returnTo) ?? options.postLoginRedirect,
         expiresAt: Date.now() + options.loginTimeout * 1000,
         ...(query.prompt === "none" ? { silent: true } : {}),
       });

@@ -1,47 +1,56 @@
 import type { Request, RequestHandler } from "express";
-import { dataOf, otherInstances, setData, type Context, type SessionKey } from "../context.js";
+import { carriedKeys, dataOf, type Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
-import {
-  abandonSession,
-  expireLogoutOnly,
-  persistSession,
-  replaceSession,
-  sessionOf,
-} from "../session.js";
+import { endSession, heldCookie, sessionOf, type ProConnectSessionData } from "../session.js";
 
 /**
- * `POST /logout`: signs out of the app at once, then sends the browser to ProConnect's end_session
+ * `POST /logout`: signs the whole app out at once, then sends the browser to ProConnect's end_session
  * with the id_token (recommended; `client_id` is always sent), a fresh state and the registered
- * post-logout URI. The
- * browser goes to ProConnect only once the store has the session signed out; if the store fails, the
- * browser is given a new session id that names nothing, and the error is `session_store_unavailable`.
+ * post-logout URI. The app's session ends now (a new id, nothing of the app's but the keys it keeps): a
+ * person who never comes back from ProConnect is signed out all the same. The browser goes to
+ * ProConnect only once the store has it; if the store fails, the browser's session cookie is cleared
+ * and the error is `session_store_unavailable`. A cross-site request is refused before anything changes.
  */
-export function logoutRoute({ options, provider, key, loginCookies }: Context): RequestHandler {
+export function logoutRoute(context: Context): RequestHandler {
+  const { options, provider, key, loginCookies } = context;
+  const origin = new URL(options.baseUrl).origin;
   return async (req, res, next) => {
     try {
+      refuseCrossSite(req, origin);
       const session = sessionOf(req);
+      const held = heldCookie(req);
       const data = dataOf(session, key);
-      const idToken = data?.idToken;
-      loginCookies.clearSignedIn(res);
-      if (!data?.user) {
-        await endSession(req, key, options.sessionTimeout);
-        res.redirect(303, options.postLogoutRedirect);
+      const kept = carriedKeys(session, key, options.keepSessionKeys);
+      let hookFailed: unknown;
+      if (data?.user && options.onLogout) {
+        try {
+          await options.onLogout(data.user, { req, res, session, instance: context.name });
+        } catch (error) {
+          hookFailed = error ?? new Error("onLogout threw");
+        }
+      }
+      if (res.headersSent) {
+        // The hook answered (it should not): no cookie can change now, but the session still ends.
+        await endSession(req, res, undefined, {}, options.sessionTimeout);
         return;
       }
-      const state = provider.randomState();
-      // Signed out of the app before ProConnect answers: a user who never comes back is still out.
-      setData(session, key, { logoutState: state });
-      expireLogoutOnly(session, key, options.loginTimeout * 1000);
-      try {
-        await persistSession(req, options.sessionTimeout);
-      } catch (error) {
-        abandonSession(req, options.sessionTimeout);
-        throw error;
+      loginCookies.clearSignedIn(res);
+      const state = data?.user && hookFailed === undefined ? provider.randomState() : undefined;
+      // Signed out of the app before ProConnect answers: only the state of this logout is left, in a
+      // session that any store reclaims with the attempt's lifetime when nothing else is kept.
+      const logoutOnly = Object.keys(kept).length === 0;
+      if (state) kept[key] = { logoutState: state } satisfies ProConnectSessionData;
+      const lifetime = state && logoutOnly ? options.loginTimeout * 1000 : undefined;
+      await endSession(req, res, held, kept, options.sessionTimeout, lifetime);
+      if (hookFailed !== undefined) throw hookFailed;
+      if (!state) {
+        res.redirect(303, options.postLogoutRedirect);
+        return;
       }
       // ProConnect recommends id_token_hint; without it (a session written without one), client_id
       // (always added by openid-client) tells ProConnect whose post-logout URI this is.
       const url = await provider.endSessionUrl({
-        ...(idToken ? { id_token_hint: idToken } : {}),
+        ...(data?.idToken ? { id_token_hint: data.idToken } : {}),
         state,
         post_logout_redirect_uri: options.postLogoutRedirectUri,
       });
@@ -50,6 +59,29 @@ export function logoutRoute({ options, provider, key, loginCookies }: Context): 
       next(error);
     }
   };
+}
+
+/**
+ * Another site's form or script may not sign people out (logout CSRF). Every current browser says where
+ * a request comes from with `Sec-Fetch-Site`, which then decides alone: a same-origin form sends
+ * `Origin: null` under helmet's `Referrer-Policy: no-referrer` (the Fetch standard's rule for a POST).
+ * Without it (an older browser), an `Origin` of another site is refused; `null` is let through there,
+ * since refusing it would keep that browser's person signed in. Clients that send neither header (curl,
+ * scripts) go on.
+ */
+function refuseCrossSite(req: Request, origin: string): void {
+  const site = req.headers["sec-fetch-site"];
+  const from = req.headers.origin;
+  const foreign =
+    site !== undefined
+      ? site === "cross-site" || site === "same-site"
+      : from !== undefined && from !== "null" && from !== origin;
+  if (foreign) {
+    throw new ProConnectError(
+      "cross_site_request",
+      `sign-out refused: this POST came from another site (${site ?? from}); sign out with a form of this app (${origin})`,
+    );
+  }
 }
 
 /**
@@ -82,23 +114,12 @@ export function logoutCallbackRoute({ options, key }: Context): RequestHandler {
           "the logout callback's state is not the one this session sent",
         );
       }
-      // Removed, and the browser given an id that names nothing: no empty session saved per logout.
-      await endSession(req, key, options.sessionTimeout);
+      // Removed, and the browser's cookie with it: no empty session saved per logout.
+      const kept = carriedKeys(session, key, options.keepSessionKeys);
+      await endSession(req, res, heldCookie(req), kept, options.sessionTimeout);
       res.redirect(303, options.postLogoutRedirect);
     } catch (error) {
       next(error);
     }
   };
-}
-
-/**
- * Replaces the session with a new id, signed out of this instance. Another instance's sign-in (the other
- * network's client) goes on, in a session written again; otherwise the new id names nothing.
- */
-async function endSession(req: Request, key: SessionKey, timeoutMs: number): Promise<void> {
-  const others = otherInstances(sessionOf(req), key);
-  const fresh = await replaceSession(req, timeoutMs);
-  if (Object.keys(others).length === 0) return;
-  Object.assign(fresh, others);
-  await persistSession(req, timeoutMs);
 }

@@ -32,6 +32,10 @@ export interface TestAppOptions {
   store?: Store;
   /** Register no client with the emulator (for misconfiguration tests). */
   unregistered?: boolean;
+  /** Which Express makes the app: Express 5 by default, `express4` (the alias) for Express 4. */
+  express?: typeof express;
+  /** Routes of the test's own, added before the error handler. */
+  routes?: (app: express.Express) => void;
 }
 
 /**
@@ -63,7 +67,7 @@ export async function startTestApp(
 
   const warnings: TestApp["warnings"] = [];
   const store = setup.store ?? new MemoryStore();
-  const app = express();
+  const app = (setup.express ?? express)();
   app.use(
     session({
       secret: "test-session-secret",
@@ -105,7 +109,7 @@ export async function startTestApp(
       res.json({ acr: req.proconnectUser?.acr });
     },
   );
-  // What the middleware leaves on a request: req.proconnectUser must be read, not written, per request.
+  // What the middleware leaves on a request: req.proconnectUser, set on this request, and nothing else.
   app.get("/probe", (req, res) => {
     const before = {
       own: Object.hasOwn(req, "proconnectUser"),
@@ -118,11 +122,12 @@ export async function startTestApp(
     res.json({ ...before, email, afterAssigning: req.proconnectUser ?? null });
   });
   // A sub-app (its own request prototype) behind the middleware mounted on the main app.
-  const sub = express();
+  const sub = (setup.express ?? express)();
   sub.get("/me", requireAuth({ api: true }), (req, res) => {
     res.json(req.proconnectUser);
   });
   app.use("/sub", sub);
+  setup.routes?.(app);
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof ProConnectError) {
       res.status(error.status).json({ code: error.code, message: error.message });
