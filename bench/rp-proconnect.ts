@@ -52,7 +52,10 @@ export function proconnectApp(options: RelyingPartyOptions): express.Express {
   return app;
 }
 
-/** The same route without the middleware: express-session only, the user read from the session. */
+/**
+ * The same route without the middleware: express-session only, the user read from the session, and the
+ * `Cache-Control: private, no-store` any signed-in answer needs (requireAuth() sets it too).
+ */
 export function bareApp(options: Pick<RelyingPartyOptions, "sessionSecret" | "store">) {
   const app = express();
   app.use(session(sessionOptions(options.sessionSecret, options.store)));
@@ -62,7 +65,7 @@ export function bareApp(options: Pick<RelyingPartyOptions, "sessionSecret" | "st
       res.status(401).json({ error: "unauthenticated" });
       return;
     }
-    res.json(user);
+    res.set("Cache-Control", "private, no-store").json(user);
   });
   return app;
 }

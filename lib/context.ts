@@ -77,6 +77,9 @@ type Locals = { [SEEN]?: Context | Context[] };
  * one instance; several mark the same request when several are mounted on its path.
  */
 export function markSeen(res: Response, context: Context): Context[] | undefined {
+  // The only instance of the process: a plain requireAuth() finds it without a mark, and no other can
+  // share its path. Nothing to write on the (hot) path of an app with one instance.
+  if (context === onlyInstance) return undefined;
   const locals = res.locals as Locals;
   const seen = locals[SEEN];
   if (seen === undefined || seen === context) {
@@ -112,8 +115,9 @@ export function register(context: Context): void {
  */
 export function findContext(res: Response): Context | ProConnectError {
   const marked = (res.locals as Locals | undefined)?.[SEEN];
-  // The usual case, without building a list: one instance saw the request.
+  // The usual cases, without building a list: one instance saw the request, or the process has one.
   if (marked !== undefined && !Array.isArray(marked)) return marked;
+  if (marked === undefined && onlyInstance) return onlyInstance;
   const seen = seenBy(res);
   if (seen.length === 1) return seen[0] as Context;
   if (seen.length > 1) {
