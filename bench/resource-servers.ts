@@ -47,7 +47,12 @@ async function startAll({ issuer }: { issuer: string }): Promise<ResourceServers
     clientSecret: CLIENT_SECRET,
     redirectUris: ["http://127.0.0.1:9/unused"],
   };
-  const options = { clientId: rs.clientId, clientSecret: CLIENT_SECRET, issuer };
+  const options = {
+    clientId: rs.clientId,
+    clientSecret: CLIENT_SECRET,
+    issuer,
+    allowedClients: [sp.clientId],
+  };
   return {
     clients: [sp, rs],
     spClientId: sp.clientId,

@@ -218,6 +218,8 @@ export function createExampleApp(settings: ExampleAppSettings): Express {
         ? { issuer: options.issuer }
         : { environment: options.environment, network: options.network }),
       scopes: ["openid"],
+      // The one service that calls this API: the example app itself, with its users' tokens.
+      allowedClients: [options.clientId],
       logger,
     });
     app.get("/ressources/api/documents", bearer, (req, res) => {

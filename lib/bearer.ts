@@ -53,6 +53,7 @@ const bearerOptionsSchema = z
       .array(z.string().regex(SCOPE_TOKEN, "must be a scope: printable, no space or quote"))
       .default([]),
     allowedClients: z.array(z.string().min(1)).min(1).optional(),
+    allowAnyClient: z.literal(true).optional(),
     introspectionSignedResponseAlg: z.enum(SIGNING_ALGS).optional(),
     cache: z
       .union([
@@ -77,6 +78,23 @@ const bearerOptionsSchema = z
     (options, ctx) => {
       if (typeof options !== "object" || options === null) return;
       checkIssuer(options.issuer, ctx);
+      // Who may call is the API's decision, never a default: any client's token, or one stolen from
+      // another service, would otherwise be accepted.
+      const { allowedClients, allowAnyClient } = options as Record<string, unknown>;
+      if (allowedClients === undefined && allowAnyClient === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["allowedClients"],
+          message:
+            'is required: the client_ids of the services whose access tokens this API accepts, e.g. allowedClients: ["client-id-of-the-service-that-calls-you"] (or allowAnyClient: true to accept a token issued to any client of ProConnect)',
+        });
+      } else if (allowedClients !== undefined && allowAnyClient !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["allowAnyClient"],
+          message: "cannot go with allowedClients: give one of them",
+        });
+      }
     },
     { when: () => true },
   );

@@ -399,6 +399,9 @@ export class IntrospectionClient {
   async introspect(token: string): Promise<IntrospectionAnswer> {
     const config = await this.#configuration();
     const answer = await oidc.tokenIntrospection(config, token).catch((error: unknown) => {
+      // ProConnect refuses to introspect what is not one of its access tokens (an id_token, a JWT of
+      // another issuer) with a 400: for the API that token is simply not active, not an outage.
+      if (notIntrospectable(error)) return { active: false };
       throw this.#failure(error);
     });
     return answer as IntrospectionAnswer;
@@ -587,4 +590,18 @@ function limitedFetch(what: string, limit: number) {
     });
     return limited;
   };
+}
+
+/**
+ * An introspection refused because of the token itself (RFC 7662 2.3, RFC 6750 3.1): ProConnect answers
+ * `unsupported_token_type` (HTTP 400) for an id_token or a JWT, `invalid_token` or `invalid_request` for
+ * a value it cannot read. The client's own credentials (`invalid_client`, 401) are not the token's fault.
+ */
+function notIntrospectable(error: unknown): boolean {
+  if (!(error instanceof oidc.ResponseBodyError)) return false;
+  return (
+    error.error === "unsupported_token_type" ||
+    error.error === "invalid_token" ||
+    (error.error === "invalid_request" && error.status === 400)
+  );
 }

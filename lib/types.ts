@@ -345,9 +345,17 @@ export interface RequireBearerOptions {
   /**
    * The clients (service providers' client_ids) whose tokens this API accepts: a token issued to any
    * other is refused (401 `invalid_token`). ProConnect's access tokens carry no audience: the client
-   * they were issued to is how an API tells who calls it. Any client by default.
+   * they were issued to is how an API tells who calls it. Required, unless `allowAnyClient: true`.
+   *
+   * @example ["client-id-of-the-service-that-calls-you"]
    */
   allowedClients?: string[];
+  /**
+   * `true`: accept a token issued to any client of ProConnect, including one stolen from another
+   * service. Only for an API whose every route is meant for any ProConnect service; not with
+   * `allowedClients`.
+   */
+  allowAnyClient?: true;
   /**
    * The algorithm of the signed introspection answers, as registered with ProConnect
    * (`introspection_signed_response_alg`): `"RS256"` (ProConnect's recommendation), `"ES256"` or

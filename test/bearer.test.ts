@@ -86,6 +86,7 @@ describe("requireBearer() against the emulator", () => {
       clientId: "rs-plain",
       clientSecret: CLIENT_SECRET,
       issuer: emulator.issuer,
+      ...(options.allowAnyClient ? {} : { allowedClients: ["test-app"] }),
       ...options,
     });
     apis.push(started);
@@ -197,6 +198,26 @@ describe("requireBearer() against the emulator", () => {
     expect(answer.body.message).toMatch(/not an access token/);
   });
 
+  it("answers an id_token or another JWT as a Bearer token 401 invalid_token, not an outage, and remembers it", async () => {
+    const resource = await api();
+    const { id_token: idToken } = await tokens();
+    const [header, payload] = idToken!.split(".");
+    for (const jwt of [idToken!, `${header}.${payload}.c2lnbmF0dXJl`]) {
+      const before = introspections(emulator);
+      const answer = await call(resource, jwt);
+      expect([answer.status, answer.body.error]).toEqual([401, "invalid_token"]);
+      expect(answer.challenge).toMatch(/^Bearer error="invalid_token"/);
+      // Refused again from the cache (negativeTtl): ProConnect is asked once.
+      expect((await call(resource, jwt)).status).toBe(401);
+      expect(introspections(emulator) - before).toBe(1);
+    }
+  });
+
+  it("accepts any client's token only when told to (allowAnyClient: true)", async () => {
+    const resource = await api({ allowAnyClient: true });
+    expect((await call(resource, (await tokens()).access_token)).status).toBe(200);
+  });
+
   it("refuses a token issued to a client the API does not accept (allowedClients)", async () => {
     const resource = await api({ allowedClients: ["another-service"] });
     const answer = await call(resource, (await tokens()).access_token);
@@ -286,6 +307,7 @@ describe("requireBearer() with an expired token", () => {
       clientId: "rs-plain",
       clientSecret: CLIENT_SECRET,
       issuer: emulator.issuer,
+      allowedClients: ["test-app"],
     });
     try {
       const { access_token: token } = (await signIn(await discover(emulator), EMAIL)).tokens;
@@ -422,6 +444,7 @@ describe("requireBearer() when ProConnect misbehaves", () => {
       clientSecret: CLIENT_SECRET,
       issuer: fake.issuer,
       httpTimeout: 400,
+      allowedClients: ["fake-sp"],
       ...options,
     });
     apis.push(started);
@@ -537,8 +560,33 @@ describe("requireBearer() options", () => {
     }
   });
 
+  it("refuses to start without a rule on who may call, naming allowedClients and allowAnyClient", () => {
+    const thrown = (() => {
+      try {
+        requireBearer({ clientId: "rs", clientSecret: "secret" });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })() as ProConnectError;
+    expect([thrown.code, thrown.status]).toEqual(["invalid_options", 500]);
+    expect(thrown.message).toMatch(/allowedClients/);
+    expect(thrown.message).toMatch(/allowAnyClient: true/);
+    expect(() =>
+      requireBearer({
+        clientId: "rs",
+        clientSecret: "secret",
+        allowedClients: ["sp"],
+        allowAnyClient: true,
+      }),
+    ).toThrow(/allowAnyClient/);
+    expect(() =>
+      requireBearer({ clientId: "rs", clientSecret: "secret", allowAnyClient: true }),
+    ).not.toThrow();
+  });
+
   it("refuses a wrong scope given to withScopes()", () => {
-    const bearer = requireBearer({ clientId: "rs", clientSecret: "secret" });
+    const bearer = requireBearer({ clientId: "rs", clientSecret: "secret", allowAnyClient: true });
     expect(() => bearer.withScopes(["a b"])).toThrow(/withScopes\(\)/);
   });
 });
