@@ -58,7 +58,10 @@ async function startAll({ issuer }: { issuer: string }): Promise<ResourceServers
     spClientId: sp.clientId,
     urls: {
       cached: await listen(requireBearer(options)),
-      uncached: await listen(requireBearer({ ...options, cache: false })),
+      // Every call is an introspection here, on purpose: no budget in the way of the measure.
+      uncached: await listen(
+        requireBearer({ ...options, cache: false, maxIntrospectionsPerSecond: 100_000 }),
+      ),
       bare: await listen(undefined),
     },
   };

@@ -65,6 +65,7 @@ const bearerOptionsSchema = z
         }),
       ])
       .default({ ...DEFAULT_CACHE }),
+    maxIntrospectionsPerSecond: z.number().int().min(1).max(100_000).default(100),
     httpTimeout: z.number().int().positive().max(60_000).default(5_000),
     clockTolerance: z.number().int().min(0).max(300).default(10),
     logger: z
@@ -147,6 +148,29 @@ class VerdictCache {
   }
 }
 
+/**
+ * A token bucket: `perSecond` introspections a second, and as many at once after a quiet second. A
+ * count in this process only: each instance of an API has its own.
+ */
+class Budget {
+  #tokens: number;
+  #at = 0;
+  constructor(readonly perSecond: number) {
+    this.#tokens = perSecond;
+  }
+
+  take(now: number): boolean {
+    this.#tokens = Math.min(
+      this.perSecond,
+      this.#tokens + ((now - this.#at) / 1000) * this.perSecond,
+    );
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
 /** What `requireBearer()` returns: the middleware, and the same check with other scopes. */
 export interface BearerHandler extends RequestHandler {
   /**
@@ -202,6 +226,7 @@ export function requireBearer(options: RequireBearerOptions): BearerHandler {
   const pending = new Map<string, Promise<Verdict>>();
   const allowed = resolved.allowedClients ? new Set(resolved.allowedClients) : undefined;
   const warn = throttledWarnings(resolved.logger);
+  const budget = new Budget(resolved.maxIntrospectionsPerSecond);
 
   /** The verdict on `token` from ProConnect, remembered as the cache allows. */
   async function introspect(token: string, key: string): Promise<Verdict> {
@@ -312,6 +337,17 @@ export function requireBearer(options: RequireBearerOptions): BearerHandler {
       }
       let flight = pending.get(key);
       if (!flight) {
+        // Tokens the cache does not know, as many as an anonymous caller likes: their introspections
+        // are bounded, so that no one can make this API flood ProConnect.
+        if (!budget.take(Date.now())) {
+          res.set("Retry-After", "1");
+          refuse(
+            res,
+            "introspection_unavailable",
+            `more than ${resolved.maxIntrospectionsPerSecond} unknown tokens a second to ask ProConnect about (maxIntrospectionsPerSecond): try again in a second`,
+          );
+          return;
+        }
         flight = introspect(token, key).finally(() => pending.delete(key));
         pending.set(key, flight);
       }

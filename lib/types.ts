@@ -362,6 +362,13 @@ export interface RequireBearerOptions {
    * `"HS256"` (signed with the client secret). A plain JSON answer is then refused. Unsigned by default.
    */
   introspectionSignedResponseAlg?: SigningAlg;
+  /**
+   * Introspections of tokens the cache does not know, at most, per second and per process: 1 to 100000,
+   * default 100 (and as many at once after a quiet second). Beyond it the request gets 503
+   * `introspection_unavailable` with `Retry-After: 1`, without asking ProConnect: random tokens sent by
+   * anyone cannot make the API flood ProConnect. Tokens in the cache are not counted.
+   */
+  maxIntrospectionsPerSecond?: number;
   /** The answers' cache, or `false` to ask ProConnect on every request. */
   cache?: BearerCacheOptions | false;
   /** Milliseconds to wait for ProConnect on each request (discovery, JWKS, introspection): 1 to 60000, default 5000. */

@@ -1,6 +1,7 @@
 // requireBearer(): an API as a ProConnect resource server, against the emulator's introspection and
 // revocation endpoints, and against a fake ProConnect of the test's own for what the emulator does not
 // do on purpose (down, slow, garbage, forged signed answers).
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -68,6 +69,7 @@ async function call(api: Api, token: string | undefined, path = "/me", header?: 
   const body = (await answer.json()) as Record<string, unknown>;
   return {
     status: answer.status,
+    retryAfter: answer.headers.get("retry-after"),
     challenge: answer.headers.get("www-authenticate"),
     body,
     ms: Date.now() - started,
@@ -211,6 +213,32 @@ describe("requireBearer() against the emulator", () => {
       expect((await call(resource, jwt)).status).toBe(401);
       expect(introspections(emulator) - before).toBe(1);
     }
+  });
+
+  it("bounds what 1,000 random tokens cost ProConnect: maxIntrospectionsPerSecond, then 503 with Retry-After", async () => {
+    const perSecond = 20;
+    const resource = await api({ maxIntrospectionsPerSecond: perSecond });
+    const before = introspections(emulator);
+    const started = Date.now();
+    const statuses = new Map<string, number>();
+    for (let batch = 0; batch < 20; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => call(resource, randomBytes(32).toString("base64url"))),
+      );
+      for (const { status, body, retryAfter } of answers) {
+        const key = `${status} ${String(body.error)} ${retryAfter ?? ""}`;
+        statuses.set(key, (statuses.get(key) ?? 0) + 1);
+      }
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const asked = introspections(emulator) - before;
+    // The bucket: perSecond at once, then perSecond a second.
+    expect(asked).toBeLessThanOrEqual(Math.ceil(perSecond + perSecond * seconds));
+    expect([...statuses.keys()].sort()).toEqual([
+      "401 invalid_token ",
+      "503 introspection_unavailable 1",
+    ]);
+    expect(statuses.get("401 invalid_token ")).toBe(asked);
   });
 
   it("accepts any client's token only when told to (allowAnyClient: true)", async () => {
