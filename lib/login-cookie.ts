@@ -46,8 +46,12 @@ export interface LoginCookies {
 /** How long after a login a request without its session is taken for a loop rather than a new visit. */
 const SIGNED_IN_NOTE_SECONDS = 30;
 
-/** Bytes the pending-login cookies of one browser may take, so requests stay far below header limits. */
-const PENDING_COOKIES_BUDGET = 8 * 1024;
+/**
+ * Bytes the pending-login cookies of one browser may take: half of the 8,190 bytes common proxies accept
+ * for a whole `Cookie` header, so that the app's own cookies (its session, its preferences) fit beside
+ * them. Short `returnTo` paths leave room for every tab's login; 2,048-character ones for one or two.
+ */
+const PENDING_COOKIES_BUDGET = 4 * 1024;
 
 const STATE = /^[\w-]{1,128}$/;
 const RANDOM = /^[\w-]{16,128}$/;

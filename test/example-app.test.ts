@@ -92,6 +92,21 @@ describe("example app, with the local emulator", () => {
     );
   });
 
+  it("keeps a browser's Cookie header under 8,190 bytes after 60 logins with long returnTo paths, signed in", async () => {
+    const browser = new TestBrowser();
+    await browser.navigate(`${example.url}/login`, { email: "test@fia1.fr" });
+    const toEmulator = (url: URL) => url.origin === new URL(example.emulator!.issuer).origin;
+    for (let login = 0; login < 60; login++) {
+      const returnTo = `/profil?${login}=${"a".repeat(2000)}`;
+      const page = await browser.navigate(
+        `${example.url}/login?returnTo=${encodeURIComponent(returnTo)}`,
+        { stopAt: toEmulator },
+      );
+      expect(page.status).toBe(303);
+    }
+    expect(Buffer.byteLength(browser.cookieHeader(example.url))).toBeLessThan(8190);
+  });
+
   it("sends a strict Content-Security-Policy and no x-powered-by", async () => {
     const response = await request(example.url).get("/");
     expect(response.status).toBe(200);

@@ -193,7 +193,7 @@ describe("GET /login: bounded state", () => {
     });
   });
 
-  it("drops the oldest attempts to keep a browser's login cookies within 8 KB, even with long returnTo paths", async () => {
+  it("drops the oldest attempts to keep a browser's login cookies within 4 KB, even with long returnTo paths", async () => {
     const browser = new TestBrowser();
     const long = `/${"a".repeat(2000)}`;
     let last = "";
@@ -209,7 +209,7 @@ describe("GET /login: bounded state", () => {
       (sum, [state, value]) => sum + `proconnect-login.${state}`.length + value.length,
       0,
     );
-    expect(bytes).toBeLessThanOrEqual(8 * 1024);
+    expect(bytes).toBeLessThanOrEqual(4 * 1024);
     expect(held.size).toBeLessThan(5);
     expect(held.has(last)).toBe(true);
   });

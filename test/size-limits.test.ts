@@ -136,6 +136,40 @@ function loginHead(cookie: string): Promise<{ status: number; bytes: number; coo
   });
 }
 
+describe("GET /login: inputs that would reach the authorization URL, counted", () => {
+  const refusals: [string, string][] = [
+    ["a 13.5 KB acr list", `acr=${Array<string>(1500).fill("eidas1").join("+")}`],
+    ["an acr list of 8 values", `acr=${Array<string>(8).fill("eidas1").join("+")}`],
+    ["the same acr twice", "acr=eidas1+eidas1"],
+    ["200 idp_hint", Array.from({ length: 200 }, (_, index) => `idp_hint=fia${index}`).join("&")],
+    ["a 10 KB login_hint", `login_hint=${"a".repeat(10_000)}%40fia1.fr`],
+    ["a 10 KB idp_hint", `idp_hint=${"x".repeat(10_000)}`],
+  ];
+  for (const [what, query] of refusals) {
+    it(`refuses ${what}: 400 invalid_login_request, no cookie, small headers`, async () => {
+      const answer = await fetch(`${app.url}/login?${query}`, {
+        redirect: "manual",
+        headers: { accept: "application/json" },
+      });
+      const body = (await answer.json()) as { code?: string };
+      expect([answer.status, body.code]).toEqual([400, "invalid_login_request"]);
+      expect(answer.headers.getSetCookie()).toEqual([]);
+      const bytes = [...answer.headers].reduce(
+        (sum, [name, value]) => sum + name.length + value.length + 4,
+        0,
+      );
+      expect(bytes).toBeLessThan(1024);
+    });
+  }
+
+  it("still sends a list of distinct known acr values to ProConnect", async () => {
+    const answer = await fetch(`${app.url}/login?acr=eidas1+eidas2`, { redirect: "manual" });
+    expect(answer.status).toBe(303);
+    const claims = JSON.parse(new URL(answer.headers.get("location")!).searchParams.get("claims")!);
+    expect(claims.id_token.acr.values).toEqual(["eidas1", "eidas2"]);
+  });
+});
+
 describe("GET /login: junk login cookies", () => {
   it("answers 600 junk proconnect-login cookies with response headers under 8 KB", async () => {
     const junk = Array.from({ length: 600 }, (_, index) => `proconnect-login.j${index}=x`).join(

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from "express";
-import { isProConnectAcr } from "../acr.js";
+import { ACR_VALUES, isProConnectAcr } from "../acr.js";
 import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
 import { isLoginHint } from "../login-hint.js";
@@ -19,7 +19,21 @@ interface LoginQuery {
   acr?: string;
 }
 
-function readQuery(query: unknown): LoginQuery {
+/**
+ * Characters the query of `/login` may have. Every value it can carry is bounded on its own (a `returnTo`
+ * of 2048 once normalized, hints of 256, seven acr values…); beyond this the request is not one an app or
+ * a browser makes, and refusing it keeps the redirect's headers far below what proxies accept.
+ */
+const MAX_QUERY_LENGTH = 8192;
+
+function readQuery(query: unknown, url: string): LoginQuery {
+  const at = url.indexOf("?");
+  if (at !== -1 && url.length - at - 1 > MAX_QUERY_LENGTH) {
+    throw new ProConnectError(
+      "invalid_login_request",
+      `the query of /login is longer than ${MAX_QUERY_LENGTH} characters`,
+    );
+  }
   const raw = (query ?? {}) as Record<string, unknown>;
   const read: Record<string, string> = {};
   for (const name of [
@@ -49,8 +63,15 @@ function readQuery(query: unknown): LoginQuery {
     throw bad("idp_hint is not an idp_id");
   if (read.prompt !== undefined && !PROMPTS.has(read.prompt))
     throw bad("prompt must be login, consent or none");
-  if (read.acr !== undefined && !read.acr.split(" ").every(isProConnectAcr)) {
-    throw bad("acr must be acr values ProConnect knows, separated by spaces");
+  if (read.acr !== undefined) {
+    const values = read.acr.split(" ");
+    // Each distinct value at most once: a list of any length would go into the authorization URL.
+    if (values.length > ACR_VALUES.length || new Set(values).size !== values.length) {
+      throw bad(`acr lists at most ${ACR_VALUES.length} distinct values`);
+    }
+    if (!values.every(isProConnectAcr)) {
+      throw bad("acr must be acr values ProConnect knows, separated by spaces");
+    }
   }
   return read;
 }
@@ -75,7 +96,7 @@ export function loginRoute({ options, provider, loginCookies }: Context): Reques
       // Read-only here, but the login ends in a session: a missing express-session, or a session cookie
       // this request cannot set, is said now rather than after ProConnect.
       requireSettableCookie(req);
-      const query = readQuery(req.query);
+      const query = readQuery(req.query, req.originalUrl);
       const attempt = await provider.newAttempt();
       const claims = structuredClone(options.claims ?? {});
       if (query.acr)
