@@ -24,8 +24,10 @@ export interface ResourceServers {
 async function listen(route: RequestHandler | undefined): Promise<string> {
   const app = express();
   const handlers: RequestHandler[] = route ? [route] : [];
-  // The same answer on every server: the bare one is given the sub the others read from the token.
+  // The same answer on every server: the bare one is given the sub the others read from the token,
+  // and sets the Cache-Control that requireBearer() sets (an answer about a person needs it).
   app.get("/api/me", ...handlers, (req, res) => {
+    if (!route) res.set("Cache-Control", "private, no-store");
     res.json({ sub: req.proconnectToken?.sub ?? bareSub });
   });
   const server = createServer(app);
