@@ -116,8 +116,12 @@ export const optionsSchema = z
           .string()
           .min(1)
           .refine(
-            (key) => key !== "cookie" && key !== "proconnect" && !key.startsWith("proconnect:"),
-            "must be a key of the app's own (not cookie, proconnect or proconnect:<name>)",
+            (key) =>
+              key !== "cookie" &&
+              key !== "__proto__" &&
+              key !== "proconnect" &&
+              !key.startsWith("proconnect:"),
+            "must be a key of the app's own (not cookie, __proto__, proconnect or proconnect:<name>)",
           ),
       )
       .optional(),

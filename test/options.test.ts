@@ -126,9 +126,25 @@ describe("proconnect(options)", () => {
   });
 
   it("refuses hooks that are not functions and a logger without warn", () => {
-    const message = problems({ ...valid, onLogin: "yes", logger: {} });
-    expect(message).toContain("→ at onLogin");
-    expect(message).toContain("→ at logger");
+    const message = problems({
+      ...valid,
+      onLogin: "yes",
+      onLogout: 1,
+      returnTo: "/x",
+      logger: {},
+    });
+    for (const field of ["onLogin", "onLogout", "returnTo", "logger"]) {
+      expect(message).toContain(`→ at ${field}`);
+    }
+  });
+
+  it("refuses keepSessionKeys that are not the app's own keys", () => {
+    const message = problems({
+      ...valid,
+      keepSessionKeys: ["locale", "cookie", "__proto__", "proconnect", "proconnect:rie", ""],
+    });
+    for (const index of [1, 2, 3, 4, 5]) expect(message).toContain(`keepSessionKeys[${index}]`);
+    expect(message).not.toContain("keepSessionKeys[0]");
   });
 
   it.each([
