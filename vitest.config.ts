@@ -20,7 +20,9 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // The emulator and the apps under test are real servers: give slow, shared machines room.
     testTimeout: 20_000,
-    hookTimeout: 20_000,
+    // A file's set-up starts an emulator (oidc-provider loaded, keys made) while other files compile
+    // TypeScript apps and install the packed package on the same 2 cores: it once took over 20 s in CI.
+    hookTimeout: 60_000,
     typecheck: {
       enabled: true,
       include: ["test/**/*.test-d.ts"],
