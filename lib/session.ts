@@ -116,6 +116,8 @@ export function withinDeadline<T = void>(
 /** The session cookie a browser sent for the request's session, as express-session signs it. */
 export interface HeldCookie {
   name: string;
+  /** What clearing it takes (express-session's path and domain), read before any store call. */
+  attributes: CookieOptions;
 }
 
 /**
@@ -136,7 +138,10 @@ export function heldCookie(req: Request): HeldCookie | undefined {
     } catch {
       continue;
     }
-    if (value.startsWith(signed)) return { name: pair.slice(0, at).trim() };
+    if (value.startsWith(signed)) {
+      const session = (req as Request & { session?: AppSession }).session;
+      return { name: pair.slice(0, at).trim(), attributes: cookieAttributes(session) };
+    }
   }
   return undefined;
 }
@@ -204,7 +209,7 @@ export function dropSession(
   timeoutMs: number,
 ): void {
   const session = (req as Request & { session?: AppSession }).session;
-  if (held && !res.headersSent) res.clearCookie(held.name, cookieAttributes(session));
+  if (held && !res.headersSent) res.clearCookie(held.name, held.attributes);
   if (session) {
     void withinDeadline("remove the session", timeoutMs, (done) => session.destroy(done)).catch(
       () => undefined,
@@ -229,9 +234,8 @@ export async function endSession(
   try {
     if (Object.keys(kept).length === 0) {
       const session = sessionOf(req);
-      const attributes = cookieAttributes(session);
       await withinDeadline("remove the session", timeoutMs, (done) => session.destroy(done));
-      if (held) res.clearCookie(held.name, attributes);
+      if (held) res.clearCookie(held.name, held.attributes);
       return;
     }
     const session = Object.assign(await freshSession(req, held, timeoutMs), kept);

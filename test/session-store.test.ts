@@ -242,6 +242,36 @@ describe("POST /logout when the session store fails", () => {
     });
   });
 
+  it("store destroy failing: the browser's cookie is cleared with the app's own cookie path and domain", async () => {
+    const store = new FaultyStore();
+    stores.push(store);
+    await withApp(
+      emulator,
+      {
+        store,
+        options: { sessionTimeout: SESSION_TIMEOUT },
+        sessionCookie: { domain: "127.0.0.1", path: "/" },
+      },
+      async (app) => {
+        const browser = new TestBrowser();
+        expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+        const back = await browser.navigate(`${app.url}/logout`, {
+          method: "POST",
+          stopAt: (url) => url.pathname === "/logout/callback",
+        });
+        // The session holds only the logout's state now: /logout/callback removes it, and fails.
+        store.faults.destroy = "fail";
+        const answer = await timed(browser, back.location!);
+        expectStoreUnavailable(answer, SESSION_TIMEOUT);
+        const cleared = answer.page.headers
+          .getSetCookie()
+          .find((line) => line.startsWith("connect.sid="));
+        expect(cleared).toMatch(/Domain=127\.0\.0\.1/);
+        expect(cleared).toMatch(/Expires=Thu, 01 Jan 1970/);
+      },
+    );
+  });
+
   it("store get hanging (express-session's read, through boundedStore): 503 within the bound", async () => {
     await withStore(
       async (app, store) => {

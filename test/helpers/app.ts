@@ -34,6 +34,8 @@ export interface TestAppOptions {
   unregistered?: boolean;
   /** Which Express makes the app: Express 5 by default, `express4` (the alias) for Express 4. */
   express?: typeof express;
+  /** express-session's cookie options, over the tests' usual ones. */
+  sessionCookie?: session.CookieOptions;
   /** Routes of the test's own, added before the error handler. */
   routes?: (app: express.Express) => void;
 }
@@ -74,7 +76,7 @@ export async function startTestApp(
       resave: false,
       saveUninitialized: false,
       store,
-      cookie: { httpOnly: true, sameSite: "lax" },
+      cookie: { httpOnly: true, sameSite: "lax", ...setup.sessionCookie },
     }),
   );
   app.use(
