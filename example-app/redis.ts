@@ -1,6 +1,6 @@
 import { RedisStore } from "connect-redis";
 import type { Store } from "express-session";
-import { boundedStore } from "proconnect-express";
+import { boundedStore, redisRefreshLock, type RefreshLock } from "proconnect-express";
 import { createClient } from "redis";
 import { ConfigError } from "./config.js";
 
@@ -19,6 +19,8 @@ export const REDIS_COMMAND_TIMEOUT_MS = 3000;
 export interface RedisSessions {
   /** connect-redis's store, each call bounded by {@link boundedStore}. */
   store: Store;
+  /** The lock that makes every instance's refresh of a session's tokens one refresh (`refreshLock`). */
+  refreshLock: RefreshLock;
   /** REDIS_URL without its password, to print. */
   where: string;
   close(): Promise<void>;
@@ -128,6 +130,8 @@ export async function connectRedisSessions(
     store: boundedStore(new RedisStore({ client, prefix: REDIS_KEY_PREFIX }), {
       timeout: commandTimeoutMs,
     }),
+    // Under the sessions' own prefix: proconnect-example:lock:<hash of a session id>.
+    refreshLock: redisRefreshLock(client, { prefix: `${REDIS_KEY_PREFIX}lock:` }),
     where,
     async close() {
       if (client.isOpen) await client.close();

@@ -166,6 +166,8 @@ export async function startExample(
           claims: { id_token: { amr: { essential: true } } },
           // Kept server-side, in the session: /documents calls the API with the access token.
           storeTokens: true,
+          // Instances sharing Redis refresh a session's tokens once between them.
+          ...(redis ? { refreshLock: redis.refreshLock } : {}),
         },
         ...(api ? { api } : {}),
         sessionSecret: config.SESSION_SECRET ?? randomBytes(32).toString("base64url"),

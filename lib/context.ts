@@ -18,6 +18,11 @@ export interface Context {
   /** The instance's `name` option, if any. */
   name: string | undefined;
   key: SessionKey;
+  /**
+   * Seconds before its end from which a session's access token may be refreshed: the largest
+   * `minValidity` asked for so far (60 by default). proconnect() remembers those sessions as loaded.
+   */
+  refreshWindow: number;
   /** Set once this instance is found sharing a name or a route with another on the same path. */
   conflict?: ProConnectError;
 }

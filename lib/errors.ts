@@ -27,7 +27,10 @@ export const PROCONNECT_ERROR_CODES = Object.freeze({
   login_loop: 500,
   /** ProConnect cannot be reached (network error, discovery failure). Retried on the next request. */
   provider_unavailable: 503,
-  /** ProConnect did not answer in time. */
+  /**
+   * ProConnect did not answer in time (or, in `getAccessToken()`, another instance holding `refreshLock`
+   * did not finish its refresh of the session in time).
+   */
   timeout: 504,
   /** ProConnect answered with something that is not a valid OpenID Connect answer (500, HTML, bad JSON). */
   provider_error: 502,

@@ -46,5 +46,11 @@ export {
 } from "./issuers.js";
 export { isValidSiret, normalizeSiret } from "./siret.js";
 export { getAccessToken, type GetAccessTokenOptions } from "./access-token.js";
+export {
+  redisRefreshLock,
+  type RedisLockClient,
+  type RedisRefreshLockOptions,
+  type RefreshLock,
+} from "./refresh-lock.js";
 export { requireBearer, getProConnectToken, type BearerHandler } from "./bearer.js";
 export type { BearerCacheOptions, ProConnectToken, RequireBearerOptions } from "./types.js";

@@ -8,6 +8,7 @@ import { guard } from "./guard.js";
 import type { RequireAuthOptions } from "./require-auth.js";
 import type { AppSession } from "./session.js";
 import { loginCookies } from "./login-cookie.js";
+import { refreshDue, rememberLoaded } from "./session-merge.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
 import { callbackRoute } from "./routes/callback.js";
 import { loginRoute } from "./routes/login.js";
@@ -107,6 +108,7 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
     }),
     name: resolved.name,
     key: resolved.name === undefined ? "proconnect" : `proconnect:${resolved.name}`,
+    refreshWindow: 60,
   };
   register(context);
   const { routes, paths } = resolved;
@@ -121,8 +123,16 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
   const middleware = function proconnectMiddleware(req, res, next) {
     // The signed-in user, on this request only: the unnamed instance's first, else the first named
     // instance's that has one. Always assigned, so that every request has the same shape.
-    const user = dataOf(req.session as AppSession | undefined, context.key)?.user;
+    const data = dataOf(req.session as AppSession | undefined, context.key);
+    const user = data?.user;
     req.proconnectUser = unnamed ? (user ?? req.proconnectUser) : (req.proconnectUser ?? user);
+    // A refresh may come in this request: what it loaded is kept, to merge with the store's (session-merge).
+    if (
+      data?.tokens?.expiresAt !== undefined &&
+      refreshDue(data.tokens.expiresAt, context.refreshWindow)
+    ) {
+      rememberLoaded(req);
+    }
     const others = markSeen(res, context);
     if (others) {
       const found = conflictWith(context, others, neighbours);

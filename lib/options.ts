@@ -8,6 +8,7 @@ import { SIGNING_ALGS } from "./algorithms.js";
 import { DEFAULT_SCOPES, PROCONNECT_SCOPES, type ProConnectScope } from "./scopes.js";
 import type { Request } from "express";
 import type { OnLogin, OnLogout, ProConnectLogger, ProConnectOptions } from "./types.js";
+import type { RefreshLock } from "./refresh-lock.js";
 
 /** The routes' paths under `baseUrl`'s path, unless `routes` says otherwise. */
 const DEFAULT_ROUTES = Object.freeze({
@@ -108,6 +109,9 @@ export const optionsSchema = z
     maxPendingLogins: z.number().int().min(1).max(20).default(5),
     allowedIdps: z.array(z.string().min(1)).min(1).optional(),
     storeTokens: z.boolean().default(false),
+    refreshLock: functionOf<RefreshLock>(
+      "(key, ttlMs) => Promise<release | undefined>, e.g. redisRefreshLock(redisClient)",
+    ).optional(),
     onLogin: functionOf<OnLogin>("(user, { req, res, session }) => user").optional(),
     onLogout: functionOf<OnLogout>("(user, { req, res, session }) => void").optional(),
     keepSessionKeys: z
@@ -174,6 +178,14 @@ export const optionsSchema = z
             });
           }
         }
+      }
+      if (options.refreshLock !== undefined && options.storeTokens !== true) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["refreshLock"],
+          message:
+            "serves getAccessToken()'s refresh only, which needs storeTokens: true: add it, or remove refreshLock",
+        });
       }
       if (typeof options.routes === "object" && options.routes !== null) {
         const paths = Object.values(options.routes);

@@ -1,29 +1,41 @@
-// The work of `getAccessToken()` for one instance: the session's tokens, the single flight, the refresh
-// and the write back. Internal: its declarations name the Context.
+// The work of `getAccessToken()` for one instance: the session's tokens, the single flight, the lock
+// across instances, the refresh and the write back. Internal: its declarations name the Context.
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Request } from "express";
 import type { GetAccessTokenOptions } from "./access-token.js";
 import type { RefreshedTokens } from "./client.js";
 import { dataOf, describe, setData, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
+import type { RefreshLock } from "./refresh-lock.js";
+import { mergeStored } from "./session-merge.js";
 import {
-  adoptStoredChange,
   saveSessionChange,
   sessionOf,
   storedSession,
-  type AppSession,
+  withinDeadline,
   type ProConnectSessionData,
 } from "./session.js";
 
 const DEFAULT_MIN_VALIDITY = 60;
 const MAX_MIN_VALIDITY = 3000;
+/** How often a request waiting for another instance's refresh reads the store. */
+const POLL_MS = 50;
 
 type Tokens = NonNullable<ProConnectSessionData["tokens"]>;
+type Release = () => Promise<void>;
+interface Stored {
+  session: Record<string, unknown>;
+  data: ProConnectSessionData;
+}
 
 /**
  * The refreshes under way in this process, by instance and session id: the requests of one session
  * that need one at once share it. An entry lives as long as its refresh; nothing else is kept.
  */
 const inFlight = new WeakMap<Context, Map<string, Promise<Tokens>>>();
+/** The instances that have said once that they refresh without a lock on a shared store. */
+const warned = new WeakSet<Context>();
 
 /** `getAccessToken()` for one instance. */
 export async function accessTokenFor(
@@ -44,6 +56,8 @@ export async function accessTokenFor(
       `getAccessToken() needs ${describe(context)} with storeTokens: true, which keeps the access and refresh tokens in the session (server-side)`,
     );
   }
+  // From now on proconnect() remembers the sessions whose token is this close to its end (session-merge).
+  if (minValidity > context.refreshWindow) context.refreshWindow = minValidity;
   const session = sessionOf(req);
   const data = dataOf(session, context.key);
   if (data?.user === undefined) {
@@ -66,12 +80,10 @@ export async function accessTokenFor(
     const refreshed = await shared;
     // This request loaded the session before the refresh was stored: it takes the stored pair, so
     // that nothing it writes later puts the old one back.
-    await adoptStoredChange(req, context.options.sessionTimeout, () =>
-      withTokens(req, context, refreshed),
-    );
+    await adopt(context, req, refreshed);
     return refreshed.accessToken;
   }
-  const flight = refresh(context, req, tokens, minValidity);
+  const flight = refreshOnce(context, req, tokens, minValidity);
   flights.set(id, flight);
   try {
     return (await flight).accessToken;
@@ -87,34 +99,59 @@ function fresh(tokens: Tokens, minValidity: number): boolean {
 }
 
 /**
- * One refresh: the session as the store holds it now first (another instance, or a request of this
- * process that loaded the session earlier, may have refreshed already: a refresh token used twice
- * makes ProConnect revoke the whole grant once it rotates them), then the token endpoint, then the
- * session written with the new pair.
+ * One refresh across every instance of the app. The session as the store holds it now first (another
+ * instance may have refreshed already: a refresh token used twice makes ProConnect revoke the whole
+ * grant once it rotates them); then the lock (`refreshLock`), read again under it; then the token
+ * endpoint and the write. Without the lock, the instance that holds it is waited for: its pair is
+ * taken from the store as soon as it is there, or the lock once its holder gave it back or died.
  */
-async function refresh(
+async function refreshOnce(
   context: Context,
   req: Request,
   loaded: Tokens,
   minValidity: number,
 ): Promise<Tokens> {
-  const { sessionTimeout } = context.options;
-  const stored = dataOf(
-    (await storedSession(req, sessionTimeout)) as Partial<AppSession> | undefined,
-    context.key,
-  );
-  if (stored?.user?.sub !== dataOf(sessionOf(req), context.key)?.user?.sub) {
-    throw new ProConnectError(
-      "reauthentication_required",
-      "the session was signed out or replaced by another request: sign in again",
-    );
+  const { sessionTimeout, httpTimeout, refreshLock } = context.options;
+  // A lock outlives its holder by this much at most: the token endpoint, and the reads and the write.
+  const lockMs = httpTimeout + 3 * sessionTimeout;
+  const giveUp = Date.now() + lockMs + sessionTimeout;
+  if (refreshLock === undefined) warnWithoutLock(context, req);
+  for (;;) {
+    const stored = await storedOf(context, req);
+    const theirs = newerPair(stored, loaded, minValidity);
+    if (theirs) return adopt(context, req, theirs);
+    const release =
+      refreshLock === undefined ? noRelease : await lock(refreshLock, context, req, lockMs);
+    if (release) {
+      try {
+        // Another instance may have stored its pair between the read above and the lock.
+        const held = refreshLock === undefined ? stored : await storedOf(context, req);
+        const pair = newerPair(held, loaded, minValidity);
+        return pair
+          ? await adopt(context, req, pair)
+          : await refreshWith(context, req, held, loaded);
+      } finally {
+        await giveBack(release, sessionTimeout);
+      }
+    }
+    if (Date.now() > giveUp) {
+      throw new ProConnectError(
+        "timeout",
+        `another instance's refresh of this session's tokens did not end within ${lockMs + sessionTimeout} ms`,
+      );
+    }
+    await sleep(POLL_MS);
   }
-  const current = stored?.tokens;
-  if (current && current.accessToken !== loaded.accessToken && fresh(current, minValidity)) {
-    await adoptStoredChange(req, sessionTimeout, () => withTokens(req, context, current));
-    return current;
-  }
-  const refreshToken = current?.refreshToken ?? loaded.refreshToken;
+}
+
+/** The token endpoint with the freshest refresh token known, then the new pair written. */
+async function refreshWith(
+  context: Context,
+  req: Request,
+  stored: Stored,
+  loaded: Tokens,
+): Promise<Tokens> {
+  const refreshToken = stored.data.tokens?.refreshToken ?? loaded.refreshToken;
   if (refreshToken === undefined) {
     throw new ProConnectError(
       "reauthentication_required",
@@ -127,13 +164,113 @@ async function refresh(
     refreshToken: refreshed.refreshToken,
     ...(refreshed.expiresAt === undefined ? {} : { expiresAt: refreshed.expiresAt }),
   };
-  await saveSessionChange(req, sessionTimeout, () => withTokens(req, context, next));
+  await writeTokens(context, req, next);
   return next;
 }
 
-/** The instance's data in the request's session, with `tokens` in place of the previous ones. */
-function withTokens(req: Request, context: Context, tokens: Tokens): void {
-  const session = sessionOf(req);
+/**
+ * Writes `tokens` as the instance's onto the session as the store holds it now, not the request's older
+ * copy: what other requests wrote meanwhile stays, and so does what this request wrote itself.
+ */
+async function writeTokens(context: Context, req: Request, tokens: Tokens): Promise<void> {
+  const stored = await storedOf(context, req);
+  mergeStored(req, stored.session, context.key);
+  await saveSessionChange(req, context.options.sessionTimeout, () =>
+    setData(sessionOf(req), context.key, { ...stored.data, tokens: { ...tokens } }),
+  );
+}
+
+/**
+ * Takes the pair another request stored (best effort: a store that fails now leaves the pair in the
+ * request's copy only, where a later write of express-session's carries it).
+ */
+async function adopt(context: Context, req: Request, tokens: Tokens): Promise<Tokens> {
+  try {
+    await writeTokens(context, req, tokens);
+  } catch (error) {
+    if (error instanceof ProConnectError && error.code === "reauthentication_required") throw error;
+    const session = sessionOf(req);
+    const data = dataOf(session, context.key);
+    if (data) setData(session, context.key, { ...data, tokens: { ...tokens } });
+  }
+  return tokens;
+}
+
+/** The session as the store holds it, still this person's sign-in. */
+async function storedOf(context: Context, req: Request): Promise<Stored> {
+  const session = ((await storedSession(req, context.options.sessionTimeout)) ?? {}) as Record<
+    string,
+    unknown
+  >;
   const data = dataOf(session, context.key);
-  if (data) setData(session, context.key, { ...data, tokens: { ...tokens } });
+  if (
+    data?.user === undefined ||
+    data.user.sub !== dataOf(sessionOf(req), context.key)?.user?.sub
+  ) {
+    throw new ProConnectError(
+      "reauthentication_required",
+      "the session was signed out or replaced by another request: sign in again",
+    );
+  }
+  return { session, data };
+}
+
+/** The stored pair, when another request stored one since this request loaded its own. */
+function newerPair(stored: Stored, loaded: Tokens, minValidity: number): Tokens | undefined {
+  const current = stored.data.tokens;
+  return current && current.accessToken !== loaded.accessToken && fresh(current, minValidity)
+    ? current
+    : undefined;
+}
+
+const noRelease: Release = () => Promise.resolve();
+
+/** Gives the lock back, waiting `ms` at most: a lock not given back ends with its time anyway. */
+async function giveBack(release: Release, ms: number): Promise<void> {
+  const waited = new AbortController();
+  await Promise.race([
+    Promise.resolve()
+      .then(release)
+      .catch(() => undefined),
+    sleep(ms, undefined, { signal: waited.signal }).catch(() => undefined),
+  ]);
+  waited.abort();
+}
+
+/** The app's lock on this session's refresh, within `sessionTimeout`; `undefined` when another holds it. */
+async function lock(
+  refreshLock: RefreshLock,
+  context: Context,
+  req: Request,
+  lockMs: number,
+): Promise<Release | undefined> {
+  // The session id is a secret: the lock's name is a hash of it.
+  const key = createHash("sha256")
+    .update(`${context.key}\0${sessionOf(req).id}`)
+    .digest("base64url");
+  const taking = Promise.resolve().then(() => refreshLock(key, lockMs));
+  try {
+    return await withinDeadline<Release | undefined>(
+      "take the refresh lock",
+      context.options.sessionTimeout,
+      (done) => {
+        taking.then(
+          (release) => done(undefined, typeof release === "function" ? release : undefined),
+          (error: unknown) => done(error ?? new Error("refreshLock rejected")),
+        );
+      },
+    );
+  } catch (error) {
+    // Taken after the deadline: given back at once, nobody will use it.
+    void taking.then((release) => release?.()).catch(() => undefined);
+    throw error;
+  }
+}
+
+function warnWithoutLock(context: Context, req: Request): void {
+  if (warned.has(context) || req.sessionStore?.constructor?.name === "MemoryStore") return;
+  warned.add(context);
+  context.options.logger.warn(
+    `${describe(context)}: getAccessToken() refreshes tokens without refreshLock on a session store that several instances of the app may share: two instances that refresh one session at the same moment spend its refresh token twice, and ProConnect may then end the grant. With Redis, give proconnect() refreshLock: redisRefreshLock(redisClient) (docs/apis.md); an app that runs as one process can ignore this`,
+  );
 }

@@ -7,6 +7,7 @@ import type { ProConnectEnvironment, ProConnectNetwork } from "./issuers.js";
 import type { SigningAlg } from "./algorithms.js";
 import type { ProConnectScope } from "./scopes.js";
 import type { CLAIMS } from "./claims.js";
+import type { RefreshLock } from "./refresh-lock.js";
 
 /**
  * The signed-in professional, validated and normalized, with ProConnect's claim names.
@@ -253,6 +254,15 @@ export interface ProConnectOptions {
   allowedIdps?: string[];
   /** Also keep the access and refresh tokens in the session. Default `false`: only the user and the id_token. */
   storeTokens?: boolean;
+  /**
+   * With `storeTokens` and several instances of the app on one session store: a lock they share, so
+   * that a refresh spends the session's refresh token once, whichever instance does it. None by default
+   * (each process refreshes a session once at a time; two processes may both refresh: docs/apis.md).
+   * See {@link RefreshLock}.
+   *
+   * @example redisRefreshLock(redisClient)
+   */
+  refreshLock?: RefreshLock;
   /**
    * Runs after every check, in the new session, before it is written: enrich the user, write the app's
    * own keys, refuse, or answer the request yourself. See {@link OnLogin}.

@@ -147,6 +147,17 @@ describe("proconnect(options)", () => {
     expect(message).not.toContain("keepSessionKeys[0]");
   });
 
+  it("refuses a refreshLock that is not a function, or without storeTokens", () => {
+    expect(problems({ ...valid, storeTokens: true, refreshLock: {} })).toMatch(
+      /redisRefreshLock\(redisClient\)\n\s*→ at refreshLock/,
+    );
+    const lock = () => Promise.resolve(undefined);
+    expect(problems({ ...valid, refreshLock: lock })).toMatch(
+      /storeTokens: true[^\n]*\n\s*→ at refreshLock/,
+    );
+    expect(() => proconnect({ ...valid, storeTokens: true, refreshLock: lock })).not.toThrow();
+  });
+
   it.each([
     ["integration", "internet", "fca.integ01.dev-agentconnect.fr"],
     ["integration", "rie", "fca.integ02.agentconnect.rie.gouv.fr"],

@@ -1,0 +1,245 @@
+// The app, emulator and helpers of the getAccessToken() tests: an app with storeTokens whose /token
+// route answers the session's access token, gates to hold a request once its session is loaded, counts
+// of the emulator's token requests.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import express, { type NextFunction, type Request, type Response } from "express";
+import session, { MemoryStore, type SessionData, type Store } from "express-session";
+import {
+  getAccessToken,
+  proconnect,
+  ProConnectError,
+  type ProConnectOptions,
+} from "../../lib/index.js";
+import type { ProConnectSessionData } from "../../lib/session.js";
+import {
+  startProConnectEmulator,
+  type EmulatorOptions,
+  type ProConnectEmulator,
+  type TestBrowser,
+} from "../../lib/testing/index.js";
+import { CLIENT_SECRET } from "./emulator.js";
+import { sessionIdIn } from "./redis.js";
+
+export const EMAIL = "test@fia1.fr";
+export const TOKEN_PATH = "/api/v2/token";
+
+export interface Gate {
+  /** Resolves when a request has loaded its session and waits at the gate. */
+  reached: Promise<void>;
+  opened: Promise<void>;
+  reach(): void;
+  open(): void;
+}
+
+export function gate(): Gate {
+  let reach!: () => void;
+  let open!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { reached, opened, reach, open };
+}
+
+export interface TokenApp {
+  url: string;
+  store: Store;
+  warnings: string[];
+  /** The next request to /token waits here, its session loaded. */
+  hold(): Gate;
+  close(): Promise<void>;
+}
+
+/** A store whose writes fail while `failing` is set. */
+export class FlakyStore extends MemoryStore {
+  failing = false;
+  override set(sid: string, data: SessionData, callback?: (error?: unknown) => void): void {
+    if (this.failing) callback?.(new Error("the store is down"));
+    else super.set(sid, data, callback);
+  }
+}
+
+export async function startTokenApp(
+  emulator: ProConnectEmulator,
+  setup: {
+    store?: Store;
+    clientId?: string;
+    options?: Partial<ProConnectOptions>;
+    /** A second instance, named "b", with its own client and routes under /b. */
+    second?: boolean;
+    /** Leave the client's registration to the test. */
+    unregistered?: boolean;
+  } = {},
+): Promise<TokenApp> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clientId = setup.clientId ?? `tokens-${(server.address() as AddressInfo).port}`;
+  if (!setup.unregistered) {
+    emulator.registerClient({
+      clientId,
+      clientSecret: CLIENT_SECRET,
+      redirectUris: [`${url}/callback`],
+      postLogoutRedirectUris: [`${url}/logout/callback`],
+    });
+  }
+  const warnings: string[] = [];
+  const store = setup.store ?? new MemoryStore();
+  const app = express();
+  app.use(
+    session({
+      secret: "access-token-test-secret",
+      resave: false,
+      saveUninitialized: false,
+      store,
+      cookie: { httpOnly: true, sameSite: "lax" },
+    }),
+  );
+  const auth = proconnect({
+    clientId,
+    clientSecret: CLIENT_SECRET,
+    baseUrl: url,
+    issuer: emulator.issuer,
+    storeTokens: true,
+    logger: { warn: (message) => warnings.push(message) },
+    ...setup.options,
+  });
+  app.use(auth);
+  let second: ReturnType<typeof proconnect> | undefined;
+  if (setup.second) {
+    const secondId = `${clientId}-b`;
+    emulator.registerClient({
+      clientId: secondId,
+      clientSecret: CLIENT_SECRET,
+      redirectUris: [`${url}/b/callback`],
+      postLogoutRedirectUris: [`${url}/b/logout/callback`],
+    });
+    second = proconnect({
+      name: "b",
+      clientId: secondId,
+      clientSecret: CLIENT_SECRET,
+      baseUrl: url,
+      issuer: emulator.issuer,
+      storeTokens: true,
+      routes: {
+        login: "/b/login",
+        callback: "/b/callback",
+        logout: "/b/logout",
+        logoutCallback: "/b/logout/callback",
+      },
+    });
+    app.use(second);
+  }
+  const holds: Gate[] = [];
+  app.use("/token", async (_req, _res, next) => {
+    const held = holds.shift();
+    if (held) {
+      held.reach();
+      await held.opened;
+    }
+    next();
+  });
+  const minValidity = (req: Request) =>
+    req.query.min === undefined ? {} : { minValidity: Number(req.query.min) };
+  // The app's own writes: a key set by a request of its own, or by /token before it asks for the token.
+  app.post("/note", (req, res) => {
+    const session = req.session as unknown as Record<string, unknown>;
+    session[String(req.query.key)] = String(req.query.value);
+    res.status(204).end();
+  });
+  app.get("/token", async (req, res, next) => {
+    try {
+      if (typeof req.query.write === "string") {
+        (req.session as unknown as Record<string, unknown>).written = req.query.write;
+      }
+      res.json({ token: await auth.getAccessToken(req, minValidity(req)) });
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.get("/plain-token", async (req, res, next) => {
+    try {
+      res.json({ token: await getAccessToken(req, minValidity(req)) });
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.get("/b/token", async (req, res, next) => {
+    try {
+      res.json({ token: await second!.getAccessToken(req, minValidity(req)) });
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof ProConnectError) {
+      res.status(error.status).json({ code: error.code, message: error.message });
+    } else res.status(500).json({ code: "unexpected", message: String(error) });
+  });
+  server.on("request", app);
+  return {
+    url,
+    store,
+    warnings,
+    hold() {
+      const held = gate();
+      holds.push(held);
+      return held;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Waits for `condition`, 5 s at most. */
+export async function until(condition: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5000; !condition(); await sleep(10)) {
+    if (Date.now() > deadline) throw new Error("the condition did not come true within 5 s");
+  }
+}
+
+export const refreshes = (emulator: ProConnectEmulator) =>
+  emulator.requestCounts()[TOKEN_PATH] ?? 0;
+
+export async function tokenOf(browser: TestBrowser, url: string) {
+  const answer = await browser.fetch(url, { headers: { accept: "application/json" } });
+  const body = (await answer.json()) as { token?: string; code?: string; message?: string };
+  return { status: answer.status, ...body, setCookie: answer.headers.getSetCookie().join("\n") };
+}
+
+/** The instance's data in the session `store` holds for `browser`. */
+export async function storedData(
+  store: Store,
+  browser: TestBrowser,
+  url: string,
+  key = "proconnect",
+): Promise<ProConnectSessionData> {
+  const id = sessionIdIn(browser.cookieHeader(url), "connect.sid");
+  const stored = await new Promise<Record<string, ProConnectSessionData> | undefined>(
+    (resolve, reject) =>
+      store.get(id!, (error, data) => (error ? reject(error) : resolve(data as never))),
+  );
+  return stored![key]!;
+}
+
+export async function emulatorWith(ttl: EmulatorOptions["ttl"]): Promise<ProConnectEmulator> {
+  return startProConnectEmulator({ strict: true, ttl });
+}
+
+/** Introspects a token at the emulator as a client of its own: whether ProConnect still accepts it. */
+export async function isActive(emulator: ProConnectEmulator, token: string): Promise<boolean> {
+  emulator.registerClient({
+    clientId: "introspector",
+    clientSecret: CLIENT_SECRET,
+    redirectUris: ["http://127.0.0.1:9/callback"],
+  });
+  const answer = await fetch(`${emulator.issuer}/token/introspection`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ token, client_id: "introspector", client_secret: CLIENT_SECRET }),
+  });
+  return ((await answer.json()) as { active: boolean }).active;
+}
