@@ -182,7 +182,8 @@ export interface BearerHandler extends RequestHandler {
   readonly cacheSize: number;
 }
 
-const TOKEN = Symbol("proconnect-express: the request's Bearer token");
+// Registered: getProConnectToken() of either build reads what requireBearer() of the other set.
+const TOKEN = Symbol.for("proconnect-express: the request's Bearer token");
 type Locals = { [TOKEN]?: ProConnectToken };
 
 /**

@@ -1,6 +1,7 @@
 import type { Response } from "express";
 import type { ProviderClient } from "./client.js";
 import { ProConnectError } from "./errors.js";
+import { shared } from "./shared-state.js";
 import type { LoginCookies } from "./login-cookie.js";
 import type { ResolvedOptions } from "./options.js";
 import type { AppSession, ProConnectSessionData } from "./session.js";
@@ -71,7 +72,8 @@ export function carriedKeys(
   return kept;
 }
 
-const SEEN = Symbol("proconnect-express: instances that saw this request");
+// Registered (Symbol.for): both builds of the package, loaded in one process, read the same mark.
+const SEEN = Symbol.for("proconnect-express: instances that saw this request");
 
 // On `res.locals`, the dictionary Express makes for each request, rather than on `req`: the app's code
 // never sees it there, and `req` keeps the one property the library adds to it (`proconnectUser`).
@@ -84,7 +86,7 @@ type Locals = { [SEEN]?: Context | Context[] };
 export function markSeen(res: Response, context: Context): Context[] | undefined {
   // The only instance of the process: a plain requireAuth() finds it without a mark, and no other can
   // share its path. Nothing to write on the (hot) path of an app with one instance.
-  if (context === onlyInstance) return undefined;
+  if (context === instances.only) return undefined;
   const locals = res.locals as Locals;
   const seen = locals[SEEN];
   if (seen === undefined || seen === context) {
@@ -105,12 +107,15 @@ function seenBy(res: Response): readonly Context[] {
 // The first instance created, while it is the only one: a plain requireAuth() outside the path where
 // proconnect() is mounted (which that middleware never sees) then knows whose login to send people to.
 // A count rather than a list of instances: nothing created by an app is kept alive beyond the first.
-let created = 0;
-let onlyInstance: Context | undefined;
+// Shared by both builds of the package in a process (shared-state.ts).
+const instances = shared("instances", () => ({
+  created: 0,
+  only: undefined as Context | undefined,
+}));
 
 export function register(context: Context): void {
-  created += 1;
-  onlyInstance = created === 1 ? context : undefined;
+  instances.created += 1;
+  instances.only = instances.created === 1 ? context : undefined;
 }
 
 /**
@@ -122,7 +127,7 @@ export function findContext(res: Response): Context | ProConnectError {
   const marked = (res.locals as Locals | undefined)?.[SEEN];
   // The usual cases, without building a list: one instance saw the request, or the process has one.
   if (marked !== undefined && !Array.isArray(marked)) return marked;
-  if (marked === undefined && onlyInstance) return onlyInstance;
+  if (marked === undefined && instances.only) return instances.only;
   const seen = seenBy(res);
   if (seen.length === 1) return seen[0] as Context;
   if (seen.length > 1) {
@@ -131,12 +136,12 @@ export function findContext(res: Response): Context | ProConnectError {
       `requireAuth() cannot tell which ProConnect to sign in with: ${seen.map(describe).join(" and ")} are both mounted on this path; use the instance's own, e.g. const rie = proconnect({ name: "rie", ... }); app.get("/page", rie.requireAuth(), ...)`,
     );
   }
-  if (onlyInstance) return onlyInstance;
+  if (instances.only) return instances.only;
   return new ProConnectError(
     "not_configured",
-    created === 0
+    instances.created === 0
       ? "requireAuth() needs app.use(proconnect({...})) in the app"
-      : `requireAuth() cannot tell which ProConnect to sign in with: this process has ${created} proconnect() instances and none is mounted on this path; use the instance's own, e.g. const auth = proconnect({...}); app.get("/page", auth.requireAuth(), ...)`,
+      : `requireAuth() cannot tell which ProConnect to sign in with: this process has ${instances.created} proconnect() instances and none is mounted on this path; use the instance's own, e.g. const auth = proconnect({...}); app.get("/page", auth.requireAuth(), ...)`,
   );
 }
 

@@ -165,6 +165,9 @@ function printable(value: string, max: number): string {
   return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean);
 }
 
+const BRAND = Symbol.for("proconnect-express: ProConnectError");
+type Branded = { [BRAND]?: true };
+
 /**
  * The one error class of proconnect-express: a stable `code`, the HTTP `status` to answer with, a message
  * written for the developer (never containing a secret or a token), and the `cause` when there is one.
@@ -178,6 +181,14 @@ function printable(value: string, max: number): string {
  * });
  */
 export class ProConnectError extends Error {
+  /**
+   * `instanceof ProConnectError` holds for errors of either build of the package (ESM and CommonJS), when
+   * an app loads both: the brand is a registered symbol, not this class.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Branded)[BRAND] === true;
+  }
+
   override readonly name = "ProConnectError";
   readonly code: ProConnectErrorCode;
   readonly status: number;
@@ -195,6 +206,7 @@ export class ProConnectError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = PROCONNECT_ERROR_CODES[code];
+    Object.defineProperty(this, BRAND, { value: true });
     if (options?.claims) this.claims = Object.freeze([...options.claims]);
   }
 

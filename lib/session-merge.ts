@@ -3,11 +3,18 @@
 // or another) wrote since this one loaded it. To keep what the request wrote itself, the copy it loaded
 // is remembered, only when a refresh may come.
 import type { Request } from "express";
+import { shared } from "./shared-state.js";
 
 type Session = Record<string, unknown>;
 
-/** Each remembered request's session as proconnect() saw it: key → JSON of its value. */
-const loaded = new WeakMap<Request, Map<string, string | undefined>>();
+/**
+ * Each remembered request's session as proconnect() saw it: key → JSON of its value. Shared by both
+ * builds of the package (the proconnect() of one, the getAccessToken() of the other).
+ */
+const loaded = shared(
+  "loaded sessions",
+  () => new WeakMap<Request, Map<string, string | undefined>>(),
+);
 
 /** Time a request may take from proconnect() to its getAccessToken(), for {@link refreshDue}. */
 const MARGIN_SECONDS = 30;

@@ -9,6 +9,7 @@ import { dataOf, describe, setData, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
 import type { RefreshLock } from "./refresh-lock.js";
 import { mergeStored } from "./session-merge.js";
+import { shared } from "./shared-state.js";
 import {
   saveSessionChange,
   sessionOf,
@@ -31,11 +32,12 @@ interface Stored {
 
 /**
  * The refreshes under way in this process, by instance and session id: the requests of one session
- * that need one at once share it. An entry lives as long as its refresh; nothing else is kept.
+ * that need one at once share it. An entry lives as long as its refresh; nothing else is kept. Shared by
+ * both builds of the package, as the instances are.
  */
-const inFlight = new WeakMap<Context, Map<string, Promise<Tokens>>>();
+const inFlight = shared("refreshes", () => new WeakMap<Context, Map<string, Promise<Tokens>>>());
 /** The instances that have said once that they refresh without a lock on a shared store. */
-const warned = new WeakSet<Context>();
+const warned = shared("warned of no refresh lock", () => new WeakSet<Context>());
 
 /** `getAccessToken()` for one instance. */
 export async function accessTokenFor(

@@ -83,15 +83,32 @@ describe("built package (dist/, as published)", () => {
     expect(stdout).toContain("doctor");
   });
 
-  it("ships type declarations for both entry points", async () => {
+  it("ships type declarations for both entry points, for import and require", async () => {
     const { readFile } = await import("node:fs/promises");
+    type Condition = { types: string; default: string };
     const pkg = JSON.parse(await readFile(`${root}/package.json`, "utf8")) as {
-      exports: Record<string, { types: string; import: string }>;
+      types: string;
+      typesVersions: Record<string, Record<string, string[]>>;
+      exports: Record<string, { import: Condition; require: Condition }>;
     };
     for (const entry of [".", "./testing"]) {
-      const declarations = await readFile(`${root}/${pkg.exports[entry]!.types}`, "utf8");
-      expect(declarations).toMatch(/export \{/);
+      for (const condition of ["import", "require"] as const) {
+        const declarations = await readFile(
+          `${root}/${pkg.exports[entry]![condition].types}`,
+          "utf8",
+        );
+        expect(declarations).toMatch(/export \{/);
+      }
     }
+    // The CommonJS declarations are read as CommonJS (their package.json), and node10 resolution
+    // (TypeScript's module: commonjs) finds them through types and typesVersions.
+    expect(JSON.parse(await readFile(`${root}/dist/cjs/package.json`, "utf8"))).toEqual({
+      type: "commonjs",
+    });
+    expect(pkg.types).toBe(pkg.exports["."]!.require.types);
+    expect(`./${pkg.typesVersions["*"]!.testing![0]!.replace(/^\.\//, "")}`).toBe(
+      pkg.exports["./testing"]!.require.types,
+    );
     // Declaration merging reaches users of the built package: req.proconnectUser is typed for them.
     const middleware = await readFile(`${root}/dist/lib/middleware.d.ts`, "utf8");
     expect(middleware).toMatch(

@@ -1,23 +1,18 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import type { ConsoleMessage, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromiumAvailable, launchChromium, type Chromium } from "./helpers/chromium.js";
+import { freshApp, once, packed, root, run, tsc, type PackedWork } from "./helpers/packed.js";
 
 // The package as users get it: the tarball `npm pack` makes, installed into fresh apps (no workspace
 // link, no path into this checkout), each signing in for real against the emulator it ships. Two
 // installs are shared by every case: an ESM app (Express 5, helmet, TypeScript) and a CommonJS one
 // (Express 4). The ESM app's programs are test/fixtures/packed/*.mts, compiled there by tsc.
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL("..", import.meta.url));
 const fixtures = join(root, "test", "fixtures", "packed");
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 const ESM_DEPENDENCIES = [
   "express@5",
@@ -55,50 +50,10 @@ async function main() {
 main().catch((error) => { console.error(error); process.exit(1); });
 `;
 
-let work: string;
-let tarball: string;
+let work: PackedWork;
 
-/** Runs `make` once, on first use; a failure is reported by each test that needs it, not before. */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => {
-    if (!made) {
-      made = make();
-      made.catch(() => {});
-    }
-    return made;
-  };
-}
-
-async function freshApp(name: string, type: "module" | "commonjs", dependencies: string[]) {
-  const dir = join(work, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(
-    join(dir, "package.json"),
-    JSON.stringify({ name, version: "1.0.0", private: true, type }),
-  );
-  // --prefer-offline: the cache of this machine's install serves these versions; the registry otherwise.
-  await run(
-    npm,
-    ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, ...dependencies],
-    { cwd: dir, timeout: 180_000 },
-  );
-  return dir;
-}
-
-const esmApp = once(() => freshApp("esm-app", "module", ESM_DEPENDENCIES));
-const cjsApp = once(() => freshApp("cjs-app", "commonjs", CJS_DEPENDENCIES));
-
-/** The ESM app's tsc, run in `cwd` with `args`; its diagnostics are the error's message. */
-async function tsc(app: string, cwd: string, args: string[]) {
-  const bin = join(app, "node_modules", ".bin", "tsc");
-  try {
-    await run(bin, args, { cwd, timeout: 120_000 });
-  } catch (error) {
-    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`tsc ${args.join(" ")} failed:\n${stdout}${stderr}`, { cause: error });
-  }
-}
+const esmApp = once(() => freshApp(work, "esm-app", "module", ESM_DEPENDENCIES));
+const cjsApp = once(() => freshApp(work, "cjs-app", "commonjs", CJS_DEPENDENCIES));
 
 /**
  * The fixtures, compiled in the ESM app by tsc --strict under module nodenext (.mts to .mjs, .cts to
@@ -139,35 +94,56 @@ async function quickStart(): Promise<string> {
   return code[1];
 }
 
+/** A route that reads the user's SIRET: a string, typed from the package's augmentation of Express. */
+const TYPED_SIRET = `import express from "express";
+import { requireAuth } from "proconnect-express";
+
+export const app = express();
+app.get("/", requireAuth(), (req, res) => {
+  const siret: string = req.proconnectUser!.siret;
+  // @ts-expect-error the SIRET is a string
+  const wrong: number = req.proconnectUser!.siret;
+  res.json({ siret, wrong });
+});
+`;
+
 /**
- * The README's quick start, compiled by tsc --strict --noEmit as it is in README.md: as an .mts and a
- * .cts under module nodenext, and under moduleResolution bundler. The nodenext program also loads the
- * testing entry point and checks every declaration file the package ships; the bundler one checks what
- * the main entry's declarations reach, under tsc's default target (no skipLibCheck in either: the
- * public declarations must not reach openid-client's or jose's, which need ES2015). Resolves to the code.
+ * The README's quick start, compiled by tsc --strict --noEmit as it is in README.md, with a route typed
+ * on req.proconnectUser.siret and the testing entry point's types, under every module setting a team
+ * has: module commonjs with tsc --init's other settings (node10 resolution: `types` and
+ * `typesVersions`), node16 and nodenext (.cts and .mts: the `require` and `import` conditions), and
+ * bundler. No skipLibCheck: every declaration file those programs reach is checked (the public ones must
+ * not reach openid-client's or jose's). Resolves to the code.
  */
 const readmeCompiled = once(async () => {
   const [dir, code] = await Promise.all([esmApp(), quickStart()]);
   const readme = join(dir, "readme");
   await mkdir(readme, { recursive: true });
-  for (const file of ["quickstart.mts", "quickstart.cts", "quickstart.ts"]) {
-    await writeFile(join(readme, file), code);
+  const testing = `import type { ProConnectEmulator } from "proconnect-express/testing";\nexport type Emulator = ProConnectEmulator;\n`;
+  for (const extension of ["mts", "cts", "ts"]) {
+    await writeFile(join(readme, `quickstart.${extension}`), code);
+    await writeFile(join(readme, `siret.${extension}`), TYPED_SIRET);
+    await writeFile(join(readme, `testing.${extension}`), testing);
   }
-  await writeFile(
-    join(readme, "testing.mts"),
-    `import type { ProConnectEmulator } from "proconnect-express/testing";\nexport type Emulator = ProConnectEmulator;\n`,
-  );
+  const files = (...extensions: string[]) =>
+    extensions.flatMap((extension) =>
+      ["quickstart", "siret", "testing"].map((name) => `${name}.${extension}`),
+    );
   const strict = ["--strict", "--noEmit"];
   await Promise.all([
     tsc(dir, readme, [
       ...strict,
-      ...["--module", "nodenext", "--moduleResolution", "nodenext"],
-      ...["quickstart.mts", "quickstart.cts", "testing.mts"],
+      ...["--module", "commonjs", "--target", "es2016", "--esModuleInterop"],
+      ...["--forceConsistentCasingInFileNames"],
+      ...files("ts"),
     ]),
+    tsc(dir, readme, [...strict, "--module", "node16", ...files("mts", "cts")]),
+    tsc(dir, readme, [...strict, "--module", "nodenext", ...files("mts", "cts")]),
+    // tsc's default target here: the main entry's declarations must not reach jose's (ES2015).
     tsc(dir, readme, [
       ...strict,
       ...["--module", "esnext", "--moduleResolution", "bundler"],
-      "quickstart.ts",
+      ...["quickstart.ts", "siret.ts"],
     ]),
   ]);
   return code;
@@ -207,23 +183,13 @@ const SLOW = 180_000;
 
 describe("the packed package, installed into fresh apps", () => {
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), "proconnect-packed-"));
-    // --ignore-scripts: `npm test` has built dist already (pretest); prepack would rebuild it under the
-    // feet of the tests running the CLI from dist at the same time.
-    const { stdout } = await run(
-      npm,
-      ["pack", "--silent", "--ignore-scripts", "--pack-destination", work],
-      {
-        cwd: root,
-      },
-    );
-    tarball = join(work, stdout.trim().split("\n").at(-1)!);
+    work = await packed("packed");
     // Both installs at once, then the ESM app's compilation: every test waits for what it needs.
     void cjsApp();
     void compiled();
   }, 120_000);
   afterAll(async () => {
-    if (work) await rm(work, { recursive: true, force: true });
+    await work?.remove();
   });
 
   const APPS = [
@@ -270,7 +236,7 @@ const { startProConnectEmulator, TestBrowser } = require("proconnect-express/tes
 
   describe("in TypeScript", () => {
     it(
-      "compiles the README's quick start with tsc --strict: nodenext (.mts, .cts) and bundler",
+      "compiles the README's quick start and a typed route with tsc --strict: commonjs, node16, nodenext, bundler",
       async () => {
         const code = await readmeCompiled();
         expect(code).toContain("proconnect({");
