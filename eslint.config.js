@@ -19,4 +19,20 @@ export default tseslint.config(
     files: ["test/**"],
     rules: { "@typescript-eslint/no-non-null-assertion": "off" },
   },
+  {
+    // The runners' recipes of docs/testing.md, in plain JavaScript as users write them.
+    files: ["test/recipes/**/*.{cjs,mjs}"],
+    languageOptions: { globals: { process: "readonly", URL: "readonly" } },
+  },
+  {
+    // Jest's CommonJS recipe: require() and Jest's globals.
+    files: ["test/recipes/jest-commonjs.test.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: Object.fromEntries(
+        ["require", "beforeAll", "afterAll", "test", "expect"].map((name) => [name, "readonly"]),
+      ),
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

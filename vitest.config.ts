@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -18,6 +19,9 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // Two files at a time even on 2 cores (vitest's default there is one): most files spend their time
+    // waiting (tokens that expire, child processes, npm installs, a browser), not computing.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // The emulator and the apps under test are real servers: give slow, shared machines room.
     testTimeout: 20_000,
     // A file's set-up starts an emulator (oidc-provider loaded, keys made) while other files compile

@@ -11,4 +11,17 @@ describe("docs/testing.md", () => {
     ]);
     expect(docs).toContain("```ts\n" + recipe + "```");
   });
+
+  it.each([
+    "jest-commonjs.test.cjs",
+    "jest-esm.test.mjs",
+    "node-test.test.mjs",
+    "playwright.spec.mjs",
+  ])("shows test/recipes/%s verbatim, which test/packed-toolchains.test.ts runs", async (file) => {
+    const [docs, recipe] = await Promise.all([
+      read("docs/testing.md"),
+      read(`test/recipes/${file}`),
+    ]);
+    expect(docs).toContain("```js\n" + recipe + "```");
+  });
 });

@@ -48,16 +48,56 @@ describe("serveTestApp()", () => {
 });
 
 describe("signIn()", () => {
-  it("rejects with the app's answer when the login fails its checks", async () => {
-    const app = await serveTestApp(emulator, (connection) =>
+  const failing = () =>
+    serveTestApp(emulator, (connection) =>
       express()
         .use(session({ secret: "t", resave: false, saveUninitialized: false }))
         .use(proconnect({ ...connection, logger: { warn: () => undefined } })),
     );
+  /** signIn()'s rejection message. */
+  const failure = async (url: string, email: string, loginPath?: string) => {
+    const error = await signIn(url, email, loginPath ? { loginPath } : {}).then(
+      () => undefined,
+      (rejected: unknown) => rejected as Error,
+    );
+    expect(error).toBeInstanceOf(Error);
+    return error!.message;
+  };
+
+  it("says the app's callback refused the login, with its answer and no code or state", async () => {
+    const app = await failing();
     try {
       // Sent raw by its identity provider: a SIRET that fails the Luhn check.
-      await expect(signIn(app.url, "siret.invalide@fia1.fr")).rejects.toThrow(
-        /did not end back at .*last answer: 502 at .*\/callback/,
+      const message = await failure(app.url, "siret.invalide@fia1.fr");
+      expect(message).toMatch(
+        /came back to the app, whose callback answered 502 at http:\/\/127\.0\.0\.1:\d+\/callback\?code=…&state=…/,
+      );
+      expect(message).toContain("siret");
+      expect(message).not.toMatch(/(code|state|iss)=[^…]/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("says the login stopped at ProConnect for an identity the emulator does not have", async () => {
+    const app = await failing();
+    try {
+      const message = await failure(app.url, "nobody@nowhere.example");
+      expect(message).toMatch(
+        /^signIn\(nobody@nowhere\.example\): the login stopped at ProConnect/,
+      );
+      expect(message).toContain("one of its identities");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("says the login never left the app when its login route does not redirect", async () => {
+    const app = await failing();
+    try {
+      const message = await failure(app.url, "test@fia1.fr", "/nowhere");
+      expect(message).toMatch(
+        /never left the app: its login route answered 404 at .*\/nowhere\?returnTo=…/,
       );
     } finally {
       await app.close();

@@ -6,7 +6,24 @@ interface Cookie {
   host: string;
   path: string;
   secure: boolean;
+  httpOnly: boolean;
+  sameSite: "Strict" | "Lax" | "None";
   expiresAt: number;
+}
+
+/**
+ * A cookie as Playwright takes it (`context.addCookies()`, `storageState.cookies`): `expires` in seconds
+ * since the epoch, -1 for a session cookie; `domain` is the host the cookie was set by (host-only).
+ */
+export interface PlaywrightCookie {
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  expires: number;
+  httpOnly: boolean;
+  secure: boolean;
+  sameSite: "Strict" | "Lax" | "None";
 }
 
 /** What a {@link TestBrowser} navigation ended on. */
@@ -146,6 +163,34 @@ export class TestBrowser {
       .join("; ");
   }
 
+  /**
+   * This browser's cookies (those of `url`'s host only, with `url`) as a Playwright storage state, every
+   * attribute kept (`HttpOnly`, `Secure`, `SameSite`, expiry): hand a signed-in session to a real
+   * browser without going through the login page there. A cookie set without `SameSite` is `Lax`, as
+   * browsers treat it.
+   *
+   * @example
+   * const signedIn = await signIn(app.url, "test@fia1.fr");
+   * const context = await browser.newContext({ storageState: signedIn.storageState(app.url) });
+   */
+  storageState(url?: string | URL): { cookies: PlaywrightCookie[]; origins: [] } {
+    const host = url === undefined ? undefined : new URL(url).hostname;
+    const now = Date.now();
+    const cookies = [...this.#cookies.values()]
+      .filter((cookie) => cookie.expiresAt > now && (host === undefined || cookie.host === host))
+      .map((cookie) => ({
+        name: cookie.name,
+        value: cookie.value,
+        domain: cookie.host,
+        path: cookie.path,
+        expires: cookie.expiresAt === Infinity ? -1 : Math.floor(cookie.expiresAt / 1000),
+        httpOnly: cookie.httpOnly,
+        secure: cookie.secure,
+        sameSite: cookie.sameSite,
+      }));
+    return { cookies, origins: [] };
+  }
+
   /** The code the emulator sent for this login, from its stand-in for an inbox. */
   async #readEmailCode(mailbox: URL): Promise<string | undefined> {
     const response = await this.fetch(mailbox, { headers: { accept: "application/json" } });
@@ -172,6 +217,8 @@ export class TestBrowser {
       host: url.hostname,
       path: url.pathname.slice(0, url.pathname.lastIndexOf("/")) || "/",
       secure: false,
+      httpOnly: false,
+      sameSite: "Lax",
       expiresAt: Infinity,
     };
     for (const attribute of attributes) {
@@ -180,6 +227,8 @@ export class TestBrowser {
       const value = rest.join("=").trim();
       if (name === "path" && value.startsWith("/")) cookie.path = value;
       else if (name === "secure") cookie.secure = true;
+      else if (name === "httponly") cookie.httpOnly = true;
+      else if (name === "samesite") cookie.sameSite = sameSiteOf(value) ?? cookie.sameSite;
       else if (name === "max-age") cookie.expiresAt = Date.now() + Number(value) * 1000;
       else if (name === "expires" && cookie.expiresAt === Infinity)
         cookie.expiresAt = Date.parse(value);
@@ -188,6 +237,17 @@ export class TestBrowser {
     if (cookie.expiresAt <= Date.now()) this.#cookies.delete(key);
     else this.#cookies.set(key, cookie);
   }
+}
+
+function sameSiteOf(value: string): PlaywrightCookie["sameSite"] | undefined {
+  const lower = value.toLowerCase();
+  return lower === "strict"
+    ? "Strict"
+    : lower === "none"
+      ? "None"
+      : lower === "lax"
+        ? "Lax"
+        : undefined;
 }
 
 function pathMatches(requestPath: string, cookiePath: string): boolean {

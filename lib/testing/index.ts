@@ -1,6 +1,6 @@
 // `proconnect-express/testing`: a local ProConnect for tests and offline development.
 export { startProConnectEmulator, type ProConnectEmulator } from "./emulator.js";
-export { TestBrowser, type NavigateOptions, type Page } from "./browser.js";
+export { TestBrowser, type NavigateOptions, type Page, type PlaywrightCookie } from "./browser.js";
 export {
   serveTestApp,
   signIn,

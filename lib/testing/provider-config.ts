@@ -202,13 +202,20 @@ export async function loadProvider() {
   }
 }
 
-/** oidc-provider is not installed: the emulator cannot start. */
+/**
+ * oidc-provider could not be loaded: it is not installed, or the module loader cannot import ES modules
+ * (Jest's CommonJS sandbox without Node.js's --experimental-vm-modules).
+ */
 export class MissingProviderError extends Error {
   override readonly name = "MissingProviderError";
 
   constructor(cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
     super(
-      "proconnect-express/testing needs the oidc-provider package: npm install --save-dev oidc-provider@9",
+      code === "ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING" ||
+        code === "ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG"
+        ? "proconnect-express/testing: the emulator imports oidc-provider, an ES module, which Jest's CommonJS tests can import only with Node.js's --experimental-vm-modules: run NODE_OPTIONS=--experimental-vm-modules jest (docs/testing.md, Jest)"
+        : "proconnect-express/testing needs the oidc-provider package: npm install --save-dev oidc-provider@9",
       { cause },
     );
   }

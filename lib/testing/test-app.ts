@@ -123,22 +123,50 @@ export async function signIn(
   const app = new URL(url);
   const login = new URL(options.loginPath ?? "/login", app);
   login.searchParams.set("returnTo", "/");
+  // Where the flow went: out of the app (to ProConnect), then back into it (the callback).
+  let left = false;
   let calledBack = false;
   const page = await browser.navigate(login, {
     email,
     // Stop on the first redirect back into the app after its callback: the session is written then.
     stopAt: (next) => {
-      if (next.origin !== app.origin) return false;
+      if (next.origin !== app.origin) {
+        left = true;
+        return false;
+      }
       if (calledBack) return true;
-      calledBack = next.pathname !== login.pathname;
+      calledBack = left;
       return false;
     },
   });
-  const backHome = page.location?.origin === app.origin && calledBack && page.status === 303;
-  if (!backHome) {
-    throw new Error(
-      `signIn(${email}): the login did not end back at ${app.origin} (last answer: ${page.status} at ${page.url.href}${page.body ? `: ${page.body.slice(0, 300)}` : ""})`,
-    );
-  }
-  return browser;
+  if (calledBack && page.status === 303 && page.location?.origin === app.origin) return browser;
+  const answer = `${page.status} at ${withoutValues(page.url)}${excerpt(page.body)}`;
+  const where =
+    page.url.origin !== app.origin
+      ? `stopped at ProConnect (the emulator answered ${answer}): is ${email} one of its identities, and is the app's client registered there?`
+      : !left
+        ? `never left the app: its login route answered ${answer}, not a redirect to ProConnect`
+        : `came back to the app, whose callback answered ${answer}, not a redirect to the signed-in page`;
+  throw new Error(`signIn(${email}): the login ${where}`);
+}
+
+/** A URL for a message: its query's names only, never a value (a code, a state, a token). */
+function withoutValues(url: URL): string {
+  const names = [...new Set(url.searchParams.keys())];
+  return `${url.origin}${url.pathname}${names.length ? `?${names.map((name) => `${name}=…`).join("&")}` : ""}`;
+}
+
+/** The start of a page's text, for a message: tags and anything that looks like a secret left out. */
+function excerpt(body: string): string {
+  const text = body
+    .replace(/<(script|style)[^]*?<\/\1>/gi, " ")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&")
+    .replace(/\b(code|state|[a-z_]*token|connect\.sid|proconnect[a-z.:-]*)=[^\s&;"']+/gi, "$1=…")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text ? `: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}` : "";
 }

@@ -21,6 +21,16 @@ export function chromiumAvailable(): boolean {
   return false;
 }
 
+/** What chromium runs with here: no sandbox (root in CI), no GPU, none of its calls to Google's servers. */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
 export interface Chromium {
   context: BrowserContext;
   close(): Promise<void>;
@@ -34,15 +44,7 @@ export async function launchChromium(): Promise<Chromium> {
     headless: true,
     locale: "fr-FR",
     viewport: { width: 1280, height: 900 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
+    args: ["--headless", ...CHROMIUM_ARGS],
   });
   return {
     context,
