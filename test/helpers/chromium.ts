@@ -10,8 +10,13 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /**
  * Whether the browser tests can run. Without chromium they are skipped with a message saying how to
  * install it, unless REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser fails the run.
+ * BROWSER_TESTS=skip skips them on purpose (.ci/run's second Node.js, where they would only repeat).
  */
 export function chromiumAvailable(): boolean {
+  if (process.env.BROWSER_TESTS === "skip") {
+    console.warn("Skipping the browser tests: BROWSER_TESTS=skip.");
+    return false;
+  }
   if (existsSync(CHROMIUM_PATH)) return true;
   const how = `install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`;
   if (process.env.REQUIRE_BROWSER === "1") {
