@@ -10,6 +10,11 @@ export {
   PROCONNECT_ERROR_CODES,
   type ProConnectErrorCode,
 } from "./errors.js";
+export {
+  PROCONNECT_MESSAGES_FR,
+  proconnectMessageFr,
+  type ProConnectMessage,
+} from "./messages-fr.js";
 export type {
   ClaimRequest,
   DefaultScopes,

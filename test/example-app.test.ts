@@ -6,17 +6,12 @@ import { Store, type SessionData } from "express-session";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
-import {
-  DEFAULT_SCOPES,
-  PROCONNECT_ERROR_CODES,
-  ProConnectError,
-  type ProConnectErrorCode,
-} from "../lib/index.js";
+import { DEFAULT_SCOPES, ProConnectError } from "../lib/index.js";
 import { normalizeUser } from "../lib/user.js";
 import { signIn, TestBrowser } from "../lib/testing/index.js";
 import { ConfigError, parseEnv } from "../example-app/config.js";
 import { DSFR_ICONS, DSFR_URL } from "../example-app/assets.js";
-import { ERROR_MESSAGES, errorMessageFor } from "../example-app/error-messages.js";
+import { errorMessageFor } from "../example-app/error-messages.js";
 import { REDIS_KEY_PREFIX } from "../example-app/redis.js";
 import { startExample, type RunningExample } from "../example-app/server.js";
 import { CLIENT_SECRET, errorCode, startTestEmulator } from "./helpers/emulator.js";
@@ -747,14 +742,5 @@ describe("example app configuration", () => {
     expect(failure).toBeInstanceOf(ConfigError);
     expect((failure as Error).message).toMatch(/https:\/\/.*→ at baseUrl/s);
     expect((failure as Error).message).toContain("baseUrl is APP_BASE_URL");
-  });
-
-  it("has a French message for every ProConnectError code", () => {
-    for (const code of Object.keys(PROCONNECT_ERROR_CODES) as ProConnectErrorCode[]) {
-      const message = ERROR_MESSAGES[code];
-      expect([code, message?.title.length]).toEqual([code, expect.any(Number)]);
-      expect(message.explanation.length).toBeGreaterThan(10);
-      expect(message.nextStep.length).toBeGreaterThan(10);
-    }
   });
 });
