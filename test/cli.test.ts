@@ -582,7 +582,8 @@ const ENGLISH_WORDS = [
   "expected",
 ];
 
-describe("one language per run", () => {
+// Each test runs the command six times in a row: on a loaded 2-core machine that can pass 20 s.
+describe("one language per run", { timeout: 60_000 }, () => {
   const en = { LANG: "en_US.UTF-8" };
 
   it("LANG=en_US.UTF-8: doctor, sp-config, errors and usage in English only", async () => {

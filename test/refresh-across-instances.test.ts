@@ -131,16 +131,17 @@ describe.runIf(redisTarget.run)("getAccessToken() with two instances on one Redi
     });
 
     it("may refresh on both when both read the session before either stored: harmless before rotation", async () => {
+      // Access tokens of 30 s, refreshed at once by asking for 3000 s of validity: the new ones stay
+      // valid long enough to be introspected below, however slow the machine.
       const { emulator, a, b, browser } = await twoInstances({
-        accessToken: 1,
+        accessToken: 30,
         refreshToken: 3600,
       });
-      await sleep(1100);
       const before = refreshes(emulator);
       await redis.sendCommand(["CLIENT", "PAUSE", "10000", "WRITE"]);
       const answers = Promise.all([
-        tokenOf(browser, `${a.url}/token?min=0`),
-        tokenOf(browser, `${b.url}/token?min=0`),
+        tokenOf(browser, `${a.url}/token?min=3000`),
+        tokenOf(browser, `${b.url}/token?min=3000`),
       ]);
       await until(() => refreshes(emulator) >= before + 2);
       await redis.sendCommand(["CLIENT", "UNPAUSE"]);
@@ -160,22 +161,22 @@ describe.runIf(redisTarget.run)("getAccessToken() with two instances on one Redi
       // oidc-provider's default, which ProConnect keeps: rotate the refresh token once 70 % of its
       // lifetime has passed; a rotated refresh token used again revokes the whole grant.
       // (oidc-provider counts in whole seconds: 7.5 s of 10 is 70 % or 80 %.)
-      const { emulator, a, b, browser } = await twoInstances({ accessToken: 1, refreshToken: 10 });
+      const { emulator, a, b, browser } = await twoInstances({ accessToken: 30, refreshToken: 10 });
       await sleep(7500);
       const before = refreshes(emulator);
       // A refreshes, but its write of the new pair is held: B still reads the old refresh token.
       await redis.sendCommand(["CLIENT", "PAUSE", "10000", "WRITE"]);
-      const onA = tokenOf(browser, `${a.url}/token?min=0`);
+      const onA = tokenOf(browser, `${a.url}/token?min=3000`);
       await until(() => refreshes(emulator) >= before + 1);
       await sleep(300); // A's refresh answered: its refresh token is rotated
-      const onB = tokenOf(browser, `${b.url}/token?min=0`);
+      const onB = tokenOf(browser, `${b.url}/token?min=3000`);
       await until(() => refreshes(emulator) >= before + 2);
       await sleep(300);
       await redis.sendCommand(["CLIENT", "UNPAUSE"]);
       const [fromA, fromB] = await Promise.all([onA, onB]);
       expect(fromA.status).toBe(200);
       expect([fromB.status, fromB.code]).toEqual([401, "reauthentication_required"]);
-      // ProConnect revoked the grant: A's new token is dead too.
+      // ProConnect revoked the grant: A's new token (30 s) is dead too, long before its end.
       expect(await isActive(emulator, fromA.token!)).toBe(false);
     });
 
@@ -205,13 +206,14 @@ describe.runIf(redisTarget.run)("getAccessToken() with two instances on one Redi
           return release;
         };
       };
-      const { emulator, a, b, browser } = await twoInstances({ accessToken: 5 }, lockThenWrite);
+      // 10 s: the new pair stays valid while the 100 requests take it, however slow the machine.
+      const { emulator, a, b, browser } = await twoInstances({ accessToken: 10 }, lockThenWrite);
       await note(browser, a.url, "cart", "before");
       meanwhile = async () => {
         await note(browser, b.url, "cart", "after");
         await note(browser, b.url, "meanwhile", "written");
       };
-      await sleep(5100);
+      await sleep(10_100);
       const before = refreshes(emulator);
       const answers = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
