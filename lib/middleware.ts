@@ -145,8 +145,7 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
     }
     const handler = route(req.method, req.path);
     if (!handler) {
-      // Mounted at the root, the full path may carry baseUrl's prefix (no proxy removed it).
-      const full = req.baseUrl === "" ? fullPathRoute(req) : undefined;
+      const full = fullPathRoute(req);
       if (full) {
         void full(req, res, next);
         return;
@@ -166,8 +165,17 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
     void handler(req, res, next);
   } as ProConnect<ProConnectUserFor<S[number]>>;
 
-  const fullRoute = paths.login === routes.login ? undefined : routeTable(context, paths);
-  const fullPathRoute = (req: Parameters<RequestHandler>[0]) => fullRoute?.(req.method, req.path);
+  const fullRoute = routeTable(context, paths);
+  const prefixed = paths.login !== routes.login;
+  // The route of the request's full path, for mounts that leave it whole or split it: at the root, a
+  // path that carries baseUrl's prefix (no proxy removed it); under NestJS's forRoutes("*"), which
+  // mounts each path on its own (baseUrl "/login", path "/").
+  const fullPathRoute = (req: Parameters<RequestHandler>[0]) =>
+    req.baseUrl === ""
+      ? prefixed
+        ? fullRoute(req.method, req.path)
+        : undefined
+      : fullRoute(req.method, req.path === "/" ? req.baseUrl : `${req.baseUrl}${req.path}`);
 
   Object.defineProperties(middleware, {
     formAction: {
