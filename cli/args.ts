@@ -35,6 +35,8 @@ export interface EmulatorArgs {
   /** Undefined: 4000. */
   port: number | undefined;
   host: string | undefined;
+  /** The URL clients reach it at, when not the listen address (the issuer follows). */
+  publicUrl: string | undefined;
   /** ProConnect's documented authorize rules rather than its server's. */
   strict: boolean;
   clientId: string | undefined;
@@ -85,6 +87,8 @@ Options de doctor :
 Options d'emulator (il tourne jusqu'à Ctrl+C ou SIGTERM) :
   --port <n>                  port d'écoute (par défaut 4000 ; 0 pour un port libre)
   --host <adresse>            interface d'écoute (par défaut 127.0.0.1)
+  --public-url <url>          l'adresse où les clients le joignent, si ce n'est pas celle
+                              d'écoute (service compose, proxy, HTTPS devant) : l'issuer la suit
   --strict                    les règles documentées de ProConnect pour /authorize (state et
                               nonce de 32 caractères, paramètre inconnu refusé)
   --clients <fichier.json>    les clients à enregistrer (une liste JSON), au lieu des options
@@ -135,6 +139,8 @@ doctor options:
 emulator options (it runs until Ctrl+C or SIGTERM):
   --port <n>                  port to listen on (default 4000; 0 for a free port)
   --host <address>            interface to listen on (default 127.0.0.1)
+  --public-url <url>          the URL clients reach it at, when not the listen address (a
+                              compose service, a proxy, HTTPS in front): the issuer follows it
   --strict                    ProConnect's documented rules for /authorize (state and nonce of
                               32 characters, unknown parameter refused)
   --clients <file.json>       the clients to register (a JSON list), instead of the --client-id…
@@ -170,6 +176,7 @@ const OPTIONS = {
   timeout: { type: "string" },
   port: { type: "string" },
   host: { type: "string" },
+  "public-url": { type: "string" },
   "client-id": { type: "string" },
   "client-secret": { type: "string" },
   "redirect-uri": { type: "string", multiple: true },
@@ -200,6 +207,7 @@ const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
     "help",
     "port",
     "host",
+    "public-url",
     "strict",
     ...ONE_CLIENT_FLAGS,
     "clients",
@@ -326,6 +334,7 @@ function emulatorArgs(values: ReturnType<typeof parseOptions>["values"], lang: L
     command: "emulator",
     port,
     host: values.host,
+    publicUrl: values["public-url"],
     strict: values.strict ?? false,
     clientId: values["client-id"],
     clientSecret: values["client-secret"],

@@ -28,6 +28,7 @@ const DEFAULT_HOST = "127.0.0.1";
 const FLAGS: Readonly<Record<string, string>> = {
   port: "--port",
   host: "--host",
+  publicUrl: "--public-url",
   clientId: "--client-id",
   clientSecret: "--client-secret",
   redirectUris: "--redirect-uri",
@@ -111,6 +112,7 @@ export async function runEmulator(
     const options = {
       port: args.port ?? DEFAULT_PORT,
       host: args.host ?? DEFAULT_HOST,
+      ...(args.publicUrl === undefined ? {} : { publicUrl: args.publicUrl }),
       strict: args.strict,
       clients,
       ...(identities === undefined ? {} : { identities }),
@@ -168,6 +170,10 @@ async function start(
     ),
   );
   output.out(`  issuer${colon}       ${emulator.issuer}`);
+  // Behind another name, where it really listens: what the proxy or the compose service points to.
+  if (resolved.publicUrl !== undefined) {
+    output.out(`  ${t("écoute", "listens")}${colon}       ${emulator.url}`);
+  }
   output.out(
     `  ${t("découverte", "discovery ")}${colon}   ${emulator.issuer}/.well-known/openid-configuration`,
   );

@@ -41,6 +41,8 @@ const FRENCH: Readonly<Record<string, string>> = {
   "is required: the client_secret ProConnect gave you":
     "obligatoire : le client_secret que ProConnect vous a donné",
   "must be an absolute http:// or https:// URL": "doit être une URL absolue http:// ou https://",
+  "must be an origin, without a path, a query or a fragment (the issuer adds /api/v2)":
+    "doit être une origine, sans chemin, paramètres ni fragment (l'issuer y ajoute /api/v2)",
   "must be 1 to 32 lowercase letters, digits or -, starting with a letter":
     "doit faire 1 à 32 caractères parmi les minuscules, chiffres et -, en commençant par une lettre",
   "must be a plain path starting with / (letters, digits, . _ ~ -; no :param, pattern, query or fragment)":

@@ -340,6 +340,31 @@ describe("proconnect-express emulator", () => {
     expect(result.stdout).toBe("");
   });
 
+  it("announces --public-url as its issuer and says where it listens; refuses one with a path", async () => {
+    const run = runCli(["--port", "0", "--public-url", "http://proconnect.test:4000"]);
+    try {
+      const issuer = await issuerOf(run);
+      expect(issuer).toBe("http://proconnect.test:4000/api/v2");
+      const listens = /écoute :\s+(\S+)/.exec(run.output().stdout)![1]!;
+      // A compose network or a proxy sends the public name as Host: the endpoints follow it.
+      const metadata = (await (
+        await fetch(`${listens}/api/v2/.well-known/openid-configuration`, {
+          headers: { "x-forwarded-host": "proconnect.test:4000" },
+        })
+      ).json()) as { issuer: string; token_endpoint: string };
+      expect(metadata).toMatchObject({
+        issuer,
+        token_endpoint: "http://proconnect.test:4000/api/v2/token",
+      });
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    expect((await exitOf(run)).code).toBe(0);
+    const wrong = await exitOf(runCli(["--port", "0", "--public-url", "http://proconnect:4000/x"]));
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("--public-url (publicUrl) : doit être une origine");
+  });
+
   it("exits 2 on a port that is not one", async () => {
     const result = await exitOf(runCli(["--port", "http"]));
     expect(result.code).toBe(2);

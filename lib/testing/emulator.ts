@@ -32,7 +32,10 @@ import { EmulatorStore } from "./store.js";
 
 /** A running ProConnect emulator. */
 export interface ProConnectEmulator {
-  /** The issuer, as `proconnect({ issuer })` expects it: `http://127.0.0.1:PORT/api/v2`. */
+  /**
+   * The issuer, as `proconnect({ issuer })` expects it: `http://127.0.0.1:PORT/api/v2`, or the
+   * `publicUrl` option's origin followed by `/api/v2`.
+   */
   readonly issuer: string;
   /** The server's origin: `http://127.0.0.1:PORT`. */
   readonly url: string;
@@ -124,7 +127,7 @@ export async function startProConnectEmulator(
   await listen(server, config.port, config.host);
   try {
     const url = origin(server, config.host);
-    const issuer = `${url}${PREFIX}`;
+    const issuer = `${config.publicUrl === undefined ? url : new URL(config.publicUrl).origin}${PREFIX}`;
     const sentClaims = new Map<string, Record<string, unknown>>();
     const sessions = new ProConnectSessions(store, config.ttl.session);
     const mailbox = new Mailbox();
@@ -142,6 +145,8 @@ export async function startProConnectEmulator(
     );
     // Order matters: Koa runs what follows `await next()` innermost first, so the 404 page, then the
     // tamper hooks, then the re-signing after a key rotation.
+    // Behind the name of publicUrl, a proxy in front says the scheme and host the client used.
+    if (config.publicUrl !== undefined) provider.proxy = true;
     const signing = installSigning(provider, keys, clients);
     installSignedAnswerTamper(provider, currentTamper);
     installNotFoundPage(provider);

@@ -195,6 +195,19 @@ export const emulatorOptionsSchema = z.strictObject({
   /** Interface to listen on. The emulator is a test tool: keep it on the loopback. */
   host: z.string().min(1).default("127.0.0.1"),
   /**
+   * The URL clients reach the emulator at, when it is not the address it listens on: a compose
+   * service (`http://proconnect:4000`), a reverse proxy, HTTPS in front. The issuer is then
+   * `publicUrl` + `/api/v2`; the endpoints follow each request's `Host`, and `X-Forwarded-Proto` and
+   * `X-Forwarded-Host` from a proxy are trusted.
+   */
+  publicUrl: z
+    .url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" })
+    .refine((url) => {
+      const { pathname, search, hash } = new URL(url);
+      return (pathname === "/" || pathname === "") && !search && !hash;
+    }, "must be an origin, without a path, a query or a fragment (the issuer adds /api/v2)")
+    .optional(),
+  /**
    * Enforce ProConnect's documented authorize rules (state and nonce of 32+ characters, any unknown
    * parameter refused with Y000400) instead of its server's laxer behaviour.
    */
