@@ -23,7 +23,7 @@ describe("getAccessToken()", () => {
 
   beforeAll(async () => {
     // Access tokens of 2 s: expired within a test, refresh tokens of an hour.
-    emulator = await emulatorWith({ accessToken: 2, refreshToken: 3600 });
+    emulator = await emulatorWith({ accessToken: 3, refreshToken: 3600 });
     app = await startTokenApp(emulator, { second: true });
   });
   afterAll(async () => {
@@ -48,7 +48,7 @@ describe("getAccessToken()", () => {
     const browser = new TestBrowser();
     await browser.navigate(`${app.url}/login`, { email: EMAIL });
     const old = (await storedData(app.store, browser, app.url)).tokens!;
-    await sleep(2100);
+    await sleep(3100);
     const before = refreshes(emulator);
     const answer = await tokenOf(browser, `${app.url}/token?min=0`);
     expect(answer.status).toBe(200);
@@ -77,7 +77,7 @@ describe("getAccessToken()", () => {
     await browser.navigate(`${app.url}/login`, { email: EMAIL });
     const old = (await storedData(app.store, browser, app.url)).tokens!;
     const before = refreshes(emulator);
-    const answer = await tokenOf(browser, `${app.url}/token`); // expires in 2 s < 60 s
+    const answer = await tokenOf(browser, `${app.url}/token`); // expires in 3 s < 60 s
     expect(answer.token).not.toBe(old.accessToken);
     expect(refreshes(emulator)).toBe(before + 1);
   });
@@ -85,7 +85,7 @@ describe("getAccessToken()", () => {
   it("does one refresh for ten concurrent requests of one session", async () => {
     const browser = new TestBrowser();
     await browser.navigate(`${app.url}/login`, { email: EMAIL });
-    await sleep(2100);
+    await sleep(3100);
     const before = refreshes(emulator);
     const answers = await Promise.all(
       Array.from({ length: 10 }, () => tokenOf(browser, `${app.url}/token?min=0`)),
@@ -104,7 +104,7 @@ describe("getAccessToken()", () => {
     // Two browsers, two sessions: but storedData expects one, so only count here.
     await one.navigate(`${app.url}/login`, { email: EMAIL });
     await two.navigate(`${app.url}/login`, { email: "jean.martin@fia2.fr" });
-    await sleep(2100);
+    await sleep(3100);
     const before = refreshes(emulator);
     const [a, b] = await Promise.all([
       tokenOf(one, `${app.url}/token?min=0`),

@@ -324,7 +324,8 @@ describe("requireBearer() with an expired token", () => {
     const emulator = await startProConnectEmulator({
       strict: true,
       clients: [testClient()],
-      ttl: { accessToken: 1 },
+      // 3 s: long enough for the first call on a loaded machine, short enough to wait out.
+      ttl: { accessToken: 3 },
     });
     emulator.registerClient({
       clientId: "rs-plain",
@@ -340,7 +341,7 @@ describe("requireBearer() with an expired token", () => {
     try {
       const { access_token: token } = (await signIn(await discover(emulator), EMAIL)).tokens;
       expect((await call(resource, token)).status).toBe(200);
-      await sleep(1500);
+      await sleep(3500);
       // Cached until exp only (plus the clock tolerance): then asked again, and refused.
       const answer = await call(resource, token);
       expect([answer.status, answer.body.error]).toEqual([401, "invalid_token"]);
