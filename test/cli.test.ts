@@ -10,6 +10,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startProConnectEmulator, type ProConnectEmulator } from "../lib/testing/index.js";
 import { createOutput } from "../cli/output.js";
+import { assertBuilt, CLI_BIN } from "./helpers/built.js";
+
+beforeAll(assertBuilt);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 // Distinctive, so that any leak of it, whole, is found in the output.
@@ -30,7 +33,7 @@ interface CliRun {
  */
 async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const started = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", ...env },
   });
@@ -915,7 +918,7 @@ describe("proconnect-express sp-config", () => {
 
 describe("proconnect-express usage", () => {
   it("stops quietly with exit code 0 when its reader goes away (sp-config | head)", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "sp-config"], {
+    const child = spawn(process.execPath, [CLI_BIN, "sp-config"], {
       cwd: root,
       env: { PATH: process.env.PATH ?? "", ...emulatorEnv() },
     });
