@@ -298,16 +298,3 @@ export async function saveSessionChange(
   change();
   await withinDeadline("save the session", timeoutMs, (done) => session.save(done));
 }
-
-/**
- * Applies `change` to the request's session, which the store already holds (another request of the same
- * session wrote it), and writes it back within the deadline, best effort: so that express-session, whose
- * own save that was, writes nothing more at the end of the response.
- */
-export async function adoptStoredChange(
-  req: Request,
-  timeoutMs: number,
-  change: () => void,
-): Promise<void> {
-  await saveSessionChange(req, timeoutMs, change).catch(() => undefined);
-}

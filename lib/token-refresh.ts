@@ -121,7 +121,7 @@ async function refreshOnce(
   for (;;) {
     const stored = await storedOf(context, req);
     const theirs = newerPair(stored, loaded, minValidity);
-    if (theirs) return adopt(context, req, theirs);
+    if (theirs) return adopt(context, req, theirs, stored);
     const release =
       refreshLock === undefined ? noRelease : await lock(refreshLock, context, req, lockMs);
     if (release) {
@@ -130,7 +130,7 @@ async function refreshOnce(
         const held = refreshLock === undefined ? stored : await storedOf(context, req);
         const pair = newerPair(held, loaded, minValidity);
         return pair
-          ? await adopt(context, req, pair)
+          ? await adopt(context, req, pair, held)
           : await refreshWith(context, req, held, loaded);
       } finally {
         await giveBack(release, sessionTimeout);
@@ -171,11 +171,17 @@ async function refreshWith(
 }
 
 /**
- * Writes `tokens` as the instance's onto the session as the store holds it now, not the request's older
- * copy: what other requests wrote meanwhile stays, and so does what this request wrote itself.
+ * Writes `tokens` as the instance's onto the session as the store holds it now (`read`, when the caller
+ * has just read it; else read here), not the request's older copy: what other requests wrote meanwhile
+ * stays, and so does what this request wrote itself.
  */
-async function writeTokens(context: Context, req: Request, tokens: Tokens): Promise<void> {
-  const stored = await storedOf(context, req);
+async function writeTokens(
+  context: Context,
+  req: Request,
+  tokens: Tokens,
+  read?: Stored,
+): Promise<void> {
+  const stored = read ?? (await storedOf(context, req));
   mergeStored(req, stored.session, context.key);
   await saveSessionChange(req, context.options.sessionTimeout, () =>
     setData(sessionOf(req), context.key, { ...stored.data, tokens: { ...tokens } }),
@@ -186,9 +192,14 @@ async function writeTokens(context: Context, req: Request, tokens: Tokens): Prom
  * Takes the pair another request stored (best effort: a store that fails now leaves the pair in the
  * request's copy only, where a later write of express-session's carries it).
  */
-async function adopt(context: Context, req: Request, tokens: Tokens): Promise<Tokens> {
+async function adopt(
+  context: Context,
+  req: Request,
+  tokens: Tokens,
+  read?: Stored,
+): Promise<Tokens> {
   try {
-    await writeTokens(context, req, tokens);
+    await writeTokens(context, req, tokens, read);
   } catch (error) {
     if (error instanceof ProConnectError && error.code === "reauthentication_required") throw error;
     const session = sessionOf(req);

@@ -291,11 +291,15 @@ function emailCodeForm(html: string): { action: string; mailbox: string } | unde
     : undefined;
 }
 
-function unescapeHtml(value: string): string {
+/** The text of HTML with the entities the emulator's and Express's pages use decoded (`&amp;` last). */
+export function unescapeHtml(value: string): string {
   return value
-    .replace(/&amp;/g, "&")
     .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'");
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&amp;/g, "&");
 }
 
 function attribute(tag: string, name: string): string | undefined {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ProConnectRoutes } from "../types.js";
-import { TestBrowser } from "./browser.js";
+import { TestBrowser, unescapeHtml } from "./browser.js";
 import type { ProConnectEmulator } from "./emulator.js";
 import type { EmulatorClientInput } from "./options.js";
 
@@ -158,13 +158,8 @@ function withoutValues(url: URL): string {
 
 /** The start of a page's text, for a message: tags and anything that looks like a secret left out. */
 function excerpt(body: string): string {
-  const text = body
-    .replace(/<(script|style)[^]*?<\/\1>/gi, " ")
-    .replace(/<[^>]*>/g, " ")
-    .replace(/&nbsp;/g, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&")
+  const withoutTags = body.replace(/<(script|style)[^]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ");
+  const text = unescapeHtml(withoutTags)
     .replace(/\b(code|state|[a-z_]*token|connect\.sid|proconnect[a-z.:-]*)=[^\s&;"']+/gi, "$1=…")
     .replace(/\s+/g, " ")
     .trim();
