@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
@@ -8,9 +7,9 @@ import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { close, listen, origin } from "../lib/testing/net.js";
+import { assertBuilt, CLI_BIN } from "./helpers/built.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = "dist/cli/main.js";
 
 // A resolve hook that makes oidc-provider, the optional peer, look uninstalled.
 const WITHOUT_OIDC_PROVIDER = `data:text/javascript,${encodeURIComponent(`
@@ -27,7 +26,7 @@ const children = new Set<ChildProcess>();
 
 /** The built bin, as `npx proconnect-express emulator …` runs it. */
 function runCli(args: string[], nodeOptions: string[] = [], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [...nodeOptions, bin, "emulator", ...args], {
+  const child = spawn(process.execPath, [...nodeOptions, CLI_BIN, "emulator", ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", ...env },
   });
@@ -54,7 +53,7 @@ afterEach(() => {
 let directory: string;
 
 beforeAll(async () => {
-  if (!existsSync(`${root}/${bin}`)) throw new Error(`${bin} is missing: run npm run build first`);
+  assertBuilt();
   directory = await mkdtemp(join(tmpdir(), "proconnect-emulator-cli-"));
 });
 

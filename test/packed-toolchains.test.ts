@@ -77,20 +77,14 @@ describe("the packed package under the test runners teams use", () => {
     await work?.remove();
   });
 
-  it(
-    "runs the Jest recipe as CommonJS tests: signIn() and the CommonJS build",
-    async () => {
-      const output = await jest("jest/signin.test.cjs");
-      expect(output).toMatch(/Tests:\s+2 passed, 2 total/);
-    },
-    SLOW,
-  );
-
-  it(
-    "runs the Jest recipe as ES module tests",
-    async () => {
-      const output = await jest("jest/signin.test.mjs");
-      expect(output).toMatch(/Tests:\s+1 passed, 1 total/);
+  it.each([
+    ["CommonJS tests: signIn() and the CommonJS build", "jest/signin.test.cjs", 2],
+    ["ES module tests", "jest/signin.test.mjs", 1],
+  ])(
+    "runs the Jest recipe as %s",
+    async (_what, file, count) => {
+      const output = await jest(file);
+      expect(output).toMatch(new RegExp(`Tests:\\s+${count} passed, ${count} total`));
     },
     SLOW,
   );
