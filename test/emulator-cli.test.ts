@@ -194,10 +194,9 @@ describe("proconnect-express emulator", () => {
   it("starts a standalone emulator, prints its issuer and the test account, answers its discovery document and stops on SIGTERM", async () => {
     const run = runCli(["--port", "0", "--strict"]);
     try {
-      await expect
-        .poll(() => run.output().stdout, { timeout: 15_000 })
-        .toMatch(/issuer :\s+http:\/\/\S+\/api\/v2\n/);
-      const issuer = /issuer :\s+(\S+)/.exec(run.output().stdout)![1]!;
+      // The banner comes in several writes: wait for its last line before reading it.
+      const issuer = await issuerOf(run);
+      expect(run.output().stdout).toMatch(/issuer :\s+http:\/\/\S+\/api\/v2\n/);
       expect(run.output().stdout).toContain("test@fia1.fr");
       expect(run.output().stdout).toContain("strict");
       expect(run.output().stdout).toContain("proconnect-express-local");
