@@ -1,11 +1,10 @@
-// Child process: the relying parties under test, each on its own port with its own client registration,
-// and the pair of servers of the protected-route comparison (sharing one MemoryStore).
+// Child process: the relying parties under test, each on its own port with its own client registration.
+// The protected-route comparison has processes of its own (route-pair.ts).
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { MemoryStore } from "express-session";
 import type { EmulatorClientInput } from "../lib/testing/index.js";
 import { serve } from "./ipc.js";
+import { CLIENT_SECRET, listen, registration } from "./servers.js";
 import { eocApp } from "./rp-express-openid-connect.js";
 import * as official from "./rp-official-style.js";
 import * as ours from "./rp-proconnect.js";
@@ -15,31 +14,10 @@ export type RpName = "proconnect" | "official" | "eoc";
 export interface Started {
   /** Base URL and client registration of each relying party. */
   rps: Record<RpName, { url: string; client: EmulatorClientInput }>;
-  /** The protected-route comparison: the middleware's app (to sign in on) and the bare one. */
-  throughput: { middleware: string; bare: string; client: EmulatorClientInput };
 }
 
-const CLIENT_SECRET = "bench-client-secret-of-more-than-32-characters";
 const sessionSecret = randomBytes(32).toString("base64url");
 const stores = { proconnect: new MemoryStore(), official: new MemoryStore() };
-
-async function listen(): Promise<{ server: Server; url: string }> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-function registration(name: string, url: string, callback: string): EmulatorClientInput {
-  return {
-    clientId: `bench-${name}-${new URL(url).port}`,
-    clientSecret: CLIENT_SECRET,
-    redirectUris: [`${url}${callback}`],
-    postLogoutRedirectUris: [`${url}/logout/callback`, `${url}/`],
-    idTokenSignedResponseAlg: "ES256",
-    userinfoSignedResponseAlg: "ES256",
-    tokenEndpointAuthMethod: "client_secret_post",
-  };
-}
 
 async function startAll({ issuer }: { issuer: string }): Promise<Started> {
   const common = { issuer, clientSecret: CLIENT_SECRET, sessionSecret };
@@ -72,29 +50,12 @@ async function startAll({ issuer }: { issuer: string }): Promise<Started> {
   const cClient = registration("eoc", c.url, "/callback");
   c.server.on("request", eocApp({ ...common, baseUrl: c.url, clientId: cClient.clientId }));
 
-  // The comparison pair: one MemoryStore, the same session options, the same cookie works on both.
-  const shared = new MemoryStore();
-  const middleware = await listen();
-  const tClient = registration("throughput", middleware.url, "/callback");
-  middleware.server.on(
-    "request",
-    ours.proconnectApp({
-      ...common,
-      baseUrl: middleware.url,
-      clientId: tClient.clientId,
-      store: shared,
-    }),
-  );
-  const bare = await listen();
-  bare.server.on("request", ours.bareApp({ sessionSecret, store: shared }));
-
   return {
     rps: {
       proconnect: { url: a.url, client: aClient },
       official: { url: b.url, client: bClient },
       eoc: { url: c.url, client: cClient },
     },
-    throughput: { middleware: middleware.url, bare: bare.url, client: tClient },
   };
 }
 
