@@ -25,3 +25,13 @@ describe("docs/testing.md", () => {
     expect(docs).toContain("```js\n" + recipe + "```");
   });
 });
+
+describe("docs/passport.md", () => {
+  it("shows test/recipes/passport-app.ts verbatim, which test/passport.test.ts runs", async () => {
+    const [docs, recipe] = await Promise.all([
+      read("docs/passport.md"),
+      read("test/recipes/passport-app.ts"),
+    ]);
+    expect(docs).toContain("```ts\n" + recipe + "```");
+  });
+});
