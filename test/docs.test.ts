@@ -26,12 +26,12 @@ describe("docs/testing.md", () => {
   });
 });
 
-describe("docs/passport.md", () => {
-  it("shows test/recipes/passport-app.ts verbatim, which test/passport.test.ts runs", async () => {
-    const [docs, recipe] = await Promise.all([
-      read("docs/passport.md"),
-      read("test/recipes/passport-app.ts"),
-    ]);
+describe("recipes beside their tests", () => {
+  it.each([
+    ["docs/passport.md", "passport-app.ts", "test/passport.test.ts"],
+    ["docs/session-store.md", "postgres-store.ts", "test/postgres-store.test.ts"],
+  ])("%s shows test/recipes/%s verbatim, which %s runs", async (page, file) => {
+    const [docs, recipe] = await Promise.all([read(page), read(`test/recipes/${file}`)]);
     expect(docs).toContain("```ts\n" + recipe + "```");
   });
 });
