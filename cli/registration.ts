@@ -123,6 +123,95 @@ function failure(error: Error, timeout: number, t: Translate): string {
     : (networkErrorCode(error) ?? error.name);
 }
 
+/** ProConnect's answer to an authorization request for `scope`, read as the scope's verdict. */
+async function askScope(
+  authorize: string,
+  config: LoadedConfig,
+  scope: string,
+  timeout: number,
+  deps: DoctorDeps,
+): Promise<"allowed" | "refused" | string> {
+  const url = new URL(authorize);
+  const random = () => randomBytes(24).toString("base64url");
+  url.search = new URLSearchParams({
+    response_type: "code",
+    client_id: config.options.clientId,
+    redirect_uri: config.options.redirectUri,
+    scope,
+    state: random(),
+    nonce: random(),
+  }).toString();
+  const answer = await ask(url.href, timeout, deps);
+  if (answer instanceof Error) return answer.name;
+  const location = answer.response.headers.get("location");
+  if (answer.response.status < 300 || answer.response.status >= 400 || location === null) {
+    return describeAnswer(answer);
+  }
+  const target = new URL(location, url);
+  // Into the login (ProConnect's own pages): every scope asked is allowed.
+  if (!isBackTo(target, config.options.redirectUri)) return "allowed";
+  const error = target.searchParams.get("error");
+  return error === "invalid_scope" ? "refused" : `error=${error ?? "(none)"}`;
+}
+
+/**
+ * Whether ProConnect lets this client ask for the scopes the app asks for: each client has an allow-list,
+ * and a scope beyond it fails every login with `invalid_scope`, which does not say which scope. All of
+ * them at once first; when refused, one at a time (beside `openid`) to name the missing ones.
+ */
+async function checkScopes(
+  authorize: string,
+  config: LoadedConfig,
+  timeout: number,
+  deps: DoctorDeps,
+  t: Translate,
+): Promise<Check> {
+  const { scope, clientId } = config.options;
+  const all = await askScope(authorize, config, scope, timeout, deps);
+  if (all === "allowed") {
+    return {
+      status: "pass",
+      text: t(
+        `scopes autorisés pour ce client : ${scope}`,
+        `scopes allowed for this client: ${scope}`,
+      ),
+    };
+  }
+  if (all !== "refused") {
+    return {
+      status: "skip",
+      text: t(
+        `scopes : réponse de ${authorize} sans conclusion (${all})`,
+        `scopes: no conclusion from ${authorize}'s answer (${all})`,
+      ),
+    };
+  }
+  const missing: string[] = [];
+  for (const each of scope.split(" ").filter((name) => name !== "openid")) {
+    if ((await askScope(authorize, config, `openid ${each}`, timeout, deps)) === "refused") {
+      missing.push(each);
+    }
+  }
+  const names = missing.length > 0 ? missing.join(" ") : scope;
+  return {
+    status: "fail",
+    text: t(
+      `scopes non autorisés pour ce client (invalid_scope) : ${names}`,
+      `scopes not allowed for this client (invalid_scope): ${names}`,
+    ),
+    details: [
+      t(
+        `Chaque connexion échouerait avec invalid_scope. Demandez à ProConnect d'autoriser ${names} pour le client ${clientId}`,
+        `Every login would fail with invalid_scope. Ask ProConnect to allow ${names} for the client ${clientId}`,
+      ),
+      t(
+        `(sp-config liste les scopes de l'application), ou retirez-les de l'option scopes de proconnect().`,
+        `(sp-config lists the app's scopes), or take them out of proconnect()'s scopes option.`,
+      ),
+    ],
+  };
+}
+
 /**
  * Whether ProConnect knows the client id, its login redirect URI and its post-logout redirect URI: asks
  * as a browser would (the authorize endpoint with that client_id and redirect_uri; end_session with
@@ -194,6 +283,7 @@ export async function checkRegistration(
   const checks: Check[] = [];
   const authorize = endpoint(document, "authorization_endpoint");
   let clientUnknown = false;
+  let loginRegistered = false;
   if (authorize === undefined) {
     checks.push({
       status: "skip",
@@ -221,6 +311,7 @@ export async function checkRegistration(
     const uri = options.redirectUri;
     switch (reading.kind) {
       case "registered":
+        loginRegistered = true;
         checks.push({
           status: "pass",
           text: t(
@@ -254,6 +345,11 @@ export async function checkRegistration(
         });
         break;
     }
+  }
+
+  // The scopes only once ProConnect sends the browser back to the app: its answer then says which.
+  if (authorize !== undefined && loginRegistered) {
+    checks.push(await checkScopes(authorize, config, timeout, deps, t));
   }
 
   const endSession = endpoint(document, "end_session_endpoint");

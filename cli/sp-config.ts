@@ -14,6 +14,8 @@ export interface SpConfigReport {
   redirectUris: string[];
   /** The full list of post-logout redirect URIs to send (it replaces the registered one). */
   postLogoutRedirectUris: string[];
+  /** The scopes the app asks for: ProConnect must allow each for this client (not a field of the form). */
+  scopes: string[];
   /** On the RIE the form also asks for the servers' outgoing IP ranges, which only you know. */
   ipRangesNeeded: boolean;
   warnings: UriWarning[];
@@ -43,6 +45,7 @@ export function spConfigReport(
     environment: options.environment,
     redirectUris: lists.login,
     postLogoutRedirectUris: lists.logout,
+    scopes: options.scope.split(" "),
     ipRangesNeeded: options.network === "rie",
     warnings,
   };
@@ -114,6 +117,12 @@ function formatReport(report: SpConfigReport, config: LoadedConfig, output: Outp
     );
   }
   lines.push(
+    t(
+      "Scopes que l'application demande (pas un champ du formulaire : ProConnect doit autoriser chacun pour ce client, sinon chaque connexion échoue avec invalid_scope ; proconnect-express doctor le vérifie) :",
+      "Scopes the app asks for (not a field of the form: ProConnect must allow each for this client, or every login fails with invalid_scope; proconnect-express doctor checks it):",
+    ),
+    report.scopes.join(" "),
+    "",
     t(
       "Une demande remplace les listes entières : collez chaque liste complète, une URL par ligne.",
       "A request replaces whole lists: paste each full list, one URI per line.",

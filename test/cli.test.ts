@@ -145,6 +145,7 @@ describe("proconnect-express doctor", () => {
       "JWKS : clé ES256 publiée",
       `client id et URL de redirection de connexion enregistrés : mon-service, ${BASE_URL}/callback`,
       `URL de redirection de déconnexion enregistrée : ${BASE_URL}/logout/callback`,
+      "scopes autorisés pour ce client : openid siret idp_id email given_name usual_name uid",
     ]) {
       expect(passed).toContain(check);
     }
@@ -157,7 +158,7 @@ describe("proconnect-express doctor", () => {
     expect(skew).not.toBeNull();
     expect(Number(skew?.[1])).toBeLessThanOrEqual(Math.round((500 + run.ms / 2) / 1000));
     expect(run.stdout).toContain("secret        défini (jamais affiché)");
-    expect(run.stdout).toMatch(/Tout est bon \(11 réussies, 0 en échec\)/);
+    expect(run.stdout).toMatch(/Tout est bon \(12 réussies, 0 en échec\)/);
   });
 
   it("fails on an algorithm or a scope the provider does not offer, naming each (--config file)", async () => {
@@ -196,7 +197,11 @@ describe("proconnect-express doctor", () => {
       expect(run.stdout).toContain("✔ algorithme de l'id_token : HS256 proposé");
       // RS256 userinfo needs an RSA key; the HS256 id_token needs none.
       expect(run.stdout).toContain("✔ JWKS : clé RS256 publiée");
-      expect(run.stdout).toMatch(/Échec de doctor : 9 réussies, 2 en échec\./);
+      // The client may ask for siren (the emulator allows it): only the discovery document left it out.
+      expect(run.stdout).toContain(
+        "✔ scopes autorisés pour ce client : openid siret idp_id email siren",
+      );
+      expect(run.stdout).toMatch(/Échec de doctor : 10 réussies, 2 en échec\./);
     } finally {
       emulator.setTamper(undefined);
     }
@@ -385,6 +390,26 @@ describe("proconnect-express doctor: the registration, as ProConnect answers a b
     ]);
   });
 
+  it("fails when ProConnect does not allow this client a scope the app asks for, naming each one (idp_id)", async () => {
+    emulator.registerClient({
+      clientId: "sans-idp-id",
+      clientSecret: SECRET,
+      redirectUris: [`${BASE_URL}/callback`],
+      postLogoutRedirectUris: [`${BASE_URL}/logout/callback`],
+      scopes: ["openid", "siret", "email", "given_name", "usual_name"],
+    });
+    const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_CLIENT_ID: "sans-idp-id" }));
+    expect(run.code).toBe(1);
+    expect(marked(run.stdout, "✘")).toEqual([
+      "✘ scopes non autorisés pour ce client (invalid_scope) : idp_id uid",
+    ]);
+    expect(run.stdout).toContain(
+      "Demandez à ProConnect d'autoriser idp_id uid pour le client sans-idp-id",
+    );
+    expect(run.stdout).toContain("retirez-les de l'option scopes de proconnect()");
+    expect(run.stdout).toMatch(/Échec de doctor : 11 réussies, 1 en échec\./);
+  });
+
   it("fails with invalid_client for a client id ProConnect does not know, naming the variable to fix", async () => {
     const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_CLIENT_ID: "inconnu" }));
     expect(run.code).toBe(1);
@@ -418,7 +443,7 @@ describe("proconnect-express doctor: the registration, as ProConnect answers a b
         emulatorEnv({ PROCONNECT_ISSUER: lax.issuer, ...overrides });
       const ok = await cli(["doctor"], env({}));
       expect(ok.code).toBe(0);
-      expect(marked(ok.stdout, "✔")).toHaveLength(11);
+      expect(marked(ok.stdout, "✔")).toHaveLength(12);
       const unregistered = await cli(
         ["doctor"],
         env({ PROCONNECT_BASE_URL: "https://autre.gouv.fr" }),
@@ -475,11 +500,16 @@ describe("proconnect-express doctor: the registration, as ProConnect answers a b
         `✔ URL de redirection de déconnexion enregistrée : ${BASE_URL}/logout/callback`,
       ]);
       const asked = requests.filter((request) => !request.url.includes(".well-known"));
+      // The client id and login URI with openid alone, then the app's scopes, then the logout URI.
       expect(asked.map(({ method, url }) => `${method} ${url.split("?")[0]}`)).toEqual([
+        "GET /api/v2/authorize",
         "GET /api/v2/authorize",
         "GET /api/v2/session/end",
       ]);
-      const [authorize, endSession] = asked.map(({ url }) => new URL(url, "http://x").searchParams);
+      const [authorize, scopes, endSession] = asked.map(
+        ({ url }) => new URL(url, "http://x").searchParams,
+      );
+      expect(scopes?.get("scope")).toBe("openid siret idp_id email given_name usual_name uid");
       expect([...(authorize?.keys() ?? [])].sort()).toEqual(
         ["client_id", "nonce", "redirect_uri", "response_type", "scope", "state"].sort(),
       );
@@ -542,7 +572,7 @@ describe("the configuration the CLI reads", () => {
       const run = await cli(["doctor", "--config", path], { TEST_ISSUER: emulator.issuer });
       expect(run.code, path).toBe(0);
       expect(run.stdout).toContain(`proconnect-express doctor (fichier ${path})`);
-      expect(run.stdout).toMatch(/Tout est bon \(11 réussies, 0 en échec\)/);
+      expect(run.stdout).toMatch(/Tout est bon \(12 réussies, 0 en échec\)/);
     }
   });
 
@@ -608,7 +638,7 @@ describe("one language per run", { timeout: 60_000 }, () => {
     ];
     const all = runs.map((run) => run.stdout + run.stderr).join("\n");
     for (const word of FRENCH_WORDS) expect(all, word).not.toContain(word);
-    expect(runs[0]?.stdout).toContain("All good (11 passed, 0 failed).");
+    expect(runs[0]?.stdout).toContain("All good (12 passed, 0 failed).");
     expect(runs[1]?.stdout).toContain(
       "✘ client id unknown to ProConnect (invalid_client): inconnu",
     );
@@ -653,7 +683,7 @@ describe("one language per run", { timeout: 60_000 }, () => {
       expect.stringMatching(/^✘ scopes\[0\] : doit valoir "openid" ou "given_name" ou /),
       "✘ option inconnue : colour",
     ]);
-    expect(runs[5]?.stdout).toContain("Tout est bon (11 réussies, 0 en échec).");
+    expect(runs[5]?.stdout).toContain("Tout est bon (12 réussies, 0 en échec).");
   });
 });
 
@@ -675,6 +705,10 @@ describe("proconnect-express sp-config", () => {
     expect(answer("URLs de redirection post CONNEXION")).toEqual([`${BASE_URL}/callback`]);
     expect(answer("URLs de redirection post DÉCONNEXION")).toEqual([`${BASE_URL}/logout/callback`]);
     expect(run.stdout).toContain("Une demande remplace les listes entières");
+    expect(run.stdout).toContain(
+      "ProConnect doit autoriser chacun pour ce client, sinon chaque connexion échoue avec invalid_scope",
+    );
+    expect(run.stdout).toContain("\nopenid siret idp_id email given_name usual_name uid\n");
     expect(run.stdout).not.toContain("Plages / adresses IP");
     expect(run.stdout).not.toContain("Avertissements");
   });
@@ -703,6 +737,7 @@ describe("proconnect-express sp-config", () => {
       environment: "integration",
       redirectUris: [`${BASE_URL}/callback`],
       postLogoutRedirectUris: [`${BASE_URL}/logout/callback`],
+      scopes: ["openid", "siret", "idp_id", "email", "given_name", "usual_name", "uid"],
       ipRangesNeeded: true,
       warnings: [],
     });
