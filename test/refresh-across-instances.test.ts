@@ -200,8 +200,9 @@ describe.runIf(redisTarget.run)("getAccessToken() with two instances on one Redi
         const lock = redisLock(client);
         return async (key, ttlMs) => {
           const release = await lock(key, ttlMs);
+          // Taken by the holder only: the other instance's refused attempt may be answered first.
           const write = release ? meanwhile : undefined;
-          meanwhile = undefined;
+          if (release) meanwhile = undefined;
           await write?.();
           return release;
         };
