@@ -250,6 +250,7 @@ describe("requireBearer() against the emulator", () => {
     const resource = await api({ allowedClients: ["another-service"] });
     const answer = await call(resource, (await tokens()).access_token);
     expect([answer.status, answer.body.error]).toEqual([401, "invalid_token"]);
+    expect(answer.challenge).toMatch(/^Bearer error="invalid_token", error_description="/);
     expect(answer.body.message).toMatch(/allowedClients/);
     const accepting = await api({ allowedClients: ["another-service", "test-app"] });
     expect((await call(accepting, (await tokens()).access_token)).status).toBe(200);
