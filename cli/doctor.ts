@@ -1,45 +1,12 @@
 import { networkErrorCode } from "../lib/provider-errors.js";
 import type { SigningAlg } from "../lib/algorithms.js";
 import { EXIT, type DoctorArgs } from "./args.js";
+import { get, type Check, type Discovery, type DoctorDeps, type Fetched } from "./check.js";
 import { describeSource, optionName, type LoadedConfig } from "./config.js";
 import type { Translate } from "./i18n.js";
-import { ENVIRONMENT_LABELS, mark, NETWORK_LABELS, type Output, type Status } from "./output.js";
+import { ENVIRONMENT_LABELS, mark, NETWORK_LABELS, type Output } from "./output.js";
 import { checkRegistration } from "./registration.js";
 import { uriProblems } from "./uris.js";
-
-/** What doctor needs from the outside world, injectable for tests of its pure parts. */
-export interface DoctorDeps {
-  fetch: typeof fetch;
-  /** Milliseconds since the epoch, as `Date.now()`. */
-  now: () => number;
-  /** For the proxy note only: Node's fetch ignores HTTPS_PROXY, and so does the middleware. */
-  env: Readonly<Record<string, string | undefined>>;
-}
-
-export interface Check {
-  status: Extract<Status, "pass" | "fail" | "skip">;
-  text: string;
-  details?: string[];
-}
-
-/** ProConnect's discovery document, as far as doctor reads it. */
-export interface Discovery {
-  issuer?: unknown;
-  authorization_endpoint?: unknown;
-  end_session_endpoint?: unknown;
-  jwks_uri?: unknown;
-  scopes_supported?: unknown;
-  id_token_signing_alg_values_supported?: unknown;
-  userinfo_signing_alg_values_supported?: unknown;
-}
-
-export interface Fetched {
-  response: Response;
-  body: string;
-  /** Local times just before the request and once the headers arrived. */
-  sentAt: number;
-  receivedAt: number;
-}
 
 /**
  * `proconnect-express doctor`: live checks of the configuration against ProConnect, one line each,
@@ -249,24 +216,6 @@ async function fetchDiscovery(
     document: document as Discovery,
     fetched,
   };
-}
-
-/** A GET bounded by `timeout`, body included (a server may send headers, then stall). */
-export async function get(
-  url: string,
-  timeout: number,
-  deps: DoctorDeps,
-  init: { redirect?: "follow" | "manual"; accept?: string } = {},
-): Promise<Fetched> {
-  const signal = AbortSignal.timeout(timeout);
-  const sentAt = deps.now();
-  const response = await deps.fetch(url, {
-    signal,
-    redirect: init.redirect ?? "follow",
-    headers: { accept: init.accept ?? "application/json" },
-  });
-  const receivedAt = deps.now();
-  return { response, body: await response.text(), sentAt, receivedAt };
 }
 
 function unreachable(

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { networkErrorCode } from "../lib/provider-errors.js";
 import { optionName, type LoadedConfig } from "./config.js";
-import { get, type Check, type Discovery, type DoctorDeps, type Fetched } from "./doctor.js";
+import { get, type Check, type Discovery, type DoctorDeps, type Fetched } from "./check.js";
 import type { Translate } from "./i18n.js";
 import { NOT_REGISTERED_CODE } from "./uris.js";
 

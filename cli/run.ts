@@ -1,6 +1,7 @@
 import { EXIT, parseCliArgs, usage } from "./args.js";
+import type { DoctorDeps } from "./check.js";
 import { describeSource, ENV_VARIABLES, loadConfig } from "./config.js";
-import { runDoctor, type DoctorDeps } from "./doctor.js";
+import { runDoctor } from "./doctor.js";
 import { runEmulator, type EmulatorDeps } from "./emulator.js";
 import { detectLang } from "./i18n.js";
 import { createOutput, mark, type Output, type Sink } from "./output.js";
