@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { ResolvedOptions } from "../lib/options.js";
 import { networkErrorCode } from "../lib/provider-errors.js";
 import { optionName, type LoadedConfig } from "./config.js";
 import { get, type Check, type Discovery, type DoctorDeps, type Fetched } from "./check.js";
@@ -14,7 +15,11 @@ const FORM = "Demande de modification d'un Fournisseur de Services ProConnect";
  * (Y030031, Y030111).
  */
 type Reading =
-  | { kind: "registered"; note?: string }
+  /**
+   * `error`: absent when ProConnect goes on into its login; the `error` it sends the browser back to the
+   * redirect URI with otherwise (null for none), as for a scope beyond the client's (`invalid_scope`).
+   */
+  | { kind: "registered"; error?: string | null }
   | { kind: "unknown_client" }
   | { kind: "unregistered" }
   | { kind: "unclear"; why: string };
@@ -43,33 +48,31 @@ function describeAnswer(fetched: Fetched): string {
   return `HTTP ${fetched.response.status}${found.length > 0 ? `, ${found.join(", ")}` : ""}`;
 }
 
+/** An authorization request for `scope`, as a browser following the app's login link would send it. */
+function authorizeUrl(authorize: string, options: ResolvedOptions, scope: string): string {
+  const url = new URL(authorize);
+  const random = () => randomBytes(24).toString("base64url"); // 32 characters, the documented minimum
+  url.search = new URLSearchParams({
+    response_type: "code",
+    client_id: options.clientId,
+    redirect_uri: options.redirectUri,
+    scope,
+    state: random(),
+    nonce: random(),
+  }).toString();
+  return url.href;
+}
+
 /** The authorize endpoint's answer: a redirect into the login flow, or an error page. */
-function readAuthorize(
-  fetched: Fetched,
-  requestUrl: string,
-  redirectUri: string,
-  t: Translate,
-): Reading {
+function readAuthorize(fetched: Fetched, requestUrl: string, redirectUri: string): Reading {
   const { response } = fetched;
   const location = response.headers.get("location");
   if (response.status >= 300 && response.status < 400 && location !== null) {
     const target = new URL(location, requestUrl);
-    if (isBackTo(target, redirectUri)) {
-      // oidc-provider sends the browser back only to a redirect_uri it checked against the client's.
-      const error = target.searchParams.get("error");
-      return {
-        kind: "registered",
-        ...(error
-          ? {
-              note: t(
-                `ProConnect renvoie vers l'application avec error=${error}`,
-                `ProConnect sends back to the app with error=${error}`,
-              ),
-            }
-          : {}),
-      };
-    }
-    return { kind: "registered" };
+    // oidc-provider sends the browser back only to a redirect_uri it checked against the client's.
+    return isBackTo(target, redirectUri)
+      ? { kind: "registered", error: target.searchParams.get("error") }
+      : { kind: "registered" };
   }
   const { names, codes, text } = errorsOf(fetched.body);
   if (response.status >= 400) {
@@ -131,27 +134,14 @@ async function askScope(
   timeout: number,
   deps: DoctorDeps,
 ): Promise<"allowed" | "refused" | string> {
-  const url = new URL(authorize);
-  const random = () => randomBytes(24).toString("base64url");
-  url.search = new URLSearchParams({
-    response_type: "code",
-    client_id: config.options.clientId,
-    redirect_uri: config.options.redirectUri,
-    scope,
-    state: random(),
-    nonce: random(),
-  }).toString();
-  const answer = await ask(url.href, timeout, deps);
+  const url = authorizeUrl(authorize, config.options, scope);
+  const answer = await ask(url, timeout, deps);
   if (answer instanceof Error) return answer.name;
-  const location = answer.response.headers.get("location");
-  if (answer.response.status < 300 || answer.response.status >= 400 || location === null) {
-    return describeAnswer(answer);
-  }
-  const target = new URL(location, url);
+  const reading = readAuthorize(answer, url, config.options.redirectUri);
+  if (reading.kind !== "registered") return describeAnswer(answer);
   // Into the login (ProConnect's own pages): every scope asked is allowed.
-  if (!isBackTo(target, config.options.redirectUri)) return "allowed";
-  const error = target.searchParams.get("error");
-  return error === "invalid_scope" ? "refused" : `error=${error ?? "(none)"}`;
+  if (reading.error === undefined) return "allowed";
+  return reading.error === "invalid_scope" ? "refused" : `error=${reading.error ?? "(none)"}`;
 }
 
 /**
@@ -293,21 +283,12 @@ export async function checkRegistration(
       ),
     });
   } else {
-    const url = new URL(authorize);
-    const random = () => randomBytes(24).toString("base64url"); // 32 characters, the documented minimum
-    url.search = new URLSearchParams({
-      response_type: "code",
-      client_id: options.clientId,
-      redirect_uri: options.redirectUri,
-      scope: "openid",
-      state: random(),
-      nonce: random(),
-    }).toString();
-    const answer = await ask(url.href, timeout, deps);
+    const url = authorizeUrl(authorize, options, "openid");
+    const answer = await ask(url, timeout, deps);
     const reading: Reading =
       answer instanceof Error
         ? { kind: "unclear", why: failure(answer, timeout, t) }
-        : readAuthorize(answer, url.href, options.redirectUri, t);
+        : readAuthorize(answer, url, options.redirectUri);
     const uri = options.redirectUri;
     switch (reading.kind) {
       case "registered":
@@ -318,7 +299,16 @@ export async function checkRegistration(
             `client id et URL de redirection de connexion enregistrés : ${options.clientId}, ${uri}`,
             `client id and login redirect URI registered: ${options.clientId}, ${uri}`,
           ),
-          ...(reading.note ? { details: [reading.note] } : {}),
+          ...(reading.error
+            ? {
+                details: [
+                  t(
+                    `ProConnect renvoie vers l'application avec error=${reading.error}`,
+                    `ProConnect sends back to the app with error=${reading.error}`,
+                  ),
+                ],
+              }
+            : {}),
         });
         break;
       case "unknown_client":
