@@ -18,10 +18,7 @@ import { expectNobodySignedIn, signIn, withApp } from "./helpers/refusals.js";
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-useTestApp((started, startedApp) => {
-  emulator = started;
-  app = startedApp;
-});
+useTestApp((started) => ({ emulator, app } = started));
 
 const MB = 1024 * 1024;
 /** What a bomb may cost the process at most: the limits are 1 MB or less, the rest is headroom. */

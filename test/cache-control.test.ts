@@ -10,10 +10,7 @@ import { signIn, withApp } from "./helpers/refusals.js";
 
 let emulator: ProConnectEmulator;
 let app: TestApp;
-useTestApp((started, startedApp) => {
-  emulator = started;
-  app = startedApp;
-});
+useTestApp((started) => ({ emulator, app } = started));
 
 describe("requireAuth()", () => {
   it("answers a signed-in page with Cache-Control: private, no-store", async () => {

@@ -29,10 +29,7 @@ import {
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-useTestApp((started, startedApp) => {
-  emulator = started;
-  app = startedApp;
-});
+useTestApp((started) => ({ emulator, app } = started));
 
 const toEmulator = (url: URL) => url.origin === emulator.url;
 

@@ -18,10 +18,7 @@ import { sessionIdOf, storedSessions, type TestApp, useTestApp } from "./helpers
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-useTestApp((started, startedApp) => {
-  emulator = started;
-  app = startedApp;
-});
+useTestApp((started) => ({ emulator, app } = started));
 
 const toEmulator = (url: URL) => url.origin === emulator.url;
 

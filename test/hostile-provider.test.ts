@@ -18,10 +18,7 @@ import {
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-useTestApp((started, startedApp) => {
-  emulator = started;
-  app = startedApp;
-});
+useTestApp((started) => ({ emulator, app } = started));
 
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

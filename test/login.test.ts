@@ -19,10 +19,7 @@ import { withApp } from "./helpers/refusals.js";
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-useTestApp((started, startedApp) => {
-  emulator = started;
-  app = startedApp;
-});
+useTestApp((started) => ({ emulator, app } = started));
 
 const toEmulator = (url: URL) => url.origin === emulator.url;
 

@@ -6,9 +6,7 @@ import { sessionIdOf, type TestApp, useTestApp } from "./helpers/app.js";
 import { signIn } from "./helpers/refusals.js";
 
 let app: TestApp;
-useTestApp((_emulator, started) => {
-  app = started;
-});
+useTestApp((started) => ({ app } = started));
 
 /** One POST /logout with these headers, as the browser would send it, without following it. */
 async function postLogout(browser: TestBrowser, headers: Record<string, string>) {

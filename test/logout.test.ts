@@ -5,10 +5,7 @@ import { errorOf, sessionIdOf, storedSessions, type TestApp, useTestApp } from "
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-useTestApp((started, startedApp) => {
-  emulator = started;
-  app = startedApp;
-});
+useTestApp((started) => ({ emulator, app } = started));
 
 const toEmulator = (url: URL) => url.origin === emulator.url;
 const startLogout = (browser: TestBrowser) =>

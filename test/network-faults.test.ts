@@ -14,9 +14,7 @@ import { expectNobodySignedIn, signIn, withApp } from "./helpers/refusals.js";
 
 let emulator: ProConnectEmulator;
 
-useTestApp((started) => {
-  emulator = started;
-});
+useTestApp((started) => ({ emulator } = started));
 
 /** Short, so that a hang costs the suite little; the default is 5 s. */
 const HTTP_TIMEOUT = 400;

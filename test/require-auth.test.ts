@@ -13,9 +13,7 @@ import { errorOf, type TestApp, useTestApp } from "./helpers/app.js";
 
 let app: TestApp;
 
-useTestApp((_emulator, startedApp) => {
-  app = startedApp;
-});
+useTestApp((started) => ({ app } = started));
 
 describe("requireAuth()", () => {
   it("sends an anonymous browser to login with a returnTo, and back to the page after", async () => {

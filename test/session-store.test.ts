@@ -20,9 +20,7 @@ import {
 
 let emulator: ProConnectEmulator;
 
-useTestApp((started) => {
-  emulator = started;
-});
+useTestApp((started) => ({ emulator } = started));
 
 /** Short, so that a hang costs the suite little; the default is 3 s. */
 const SESSION_TIMEOUT = 300;

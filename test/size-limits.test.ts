@@ -11,10 +11,7 @@ import { expectRefused, signIn, withApp } from "./helpers/refusals.js";
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
-useTestApp((started, startedApp) => {
-  emulator = started;
-  app = startedApp;
-});
+useTestApp((started) => ({ emulator, app } = started));
 
 /** `custom` holding `count` attributes of `bytes` characters each, in the genuine signed userinfo. */
 function customOf(count: number, bytes: number) {

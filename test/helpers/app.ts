@@ -210,18 +210,24 @@ export function loginCookiesOf(browser: TestBrowser, url: string): Map<string, s
   return held;
 }
 
+/** What {@link useTestApp} started for a test file. */
+export interface TestSetup {
+  emulator: ProConnectEmulator;
+  app: TestApp;
+}
+
 /**
  * The usual setup of a test file: a strict emulator and one app registered with it, started before the
  * file's tests and closed after them, the emulator's tamper hooks removed after each test. `ready`
- * receives both.
+ * receives both, for the file to bind in one line: `useTestApp((started) => ({ emulator, app } = started))`.
  */
-export function useTestApp(ready: (emulator: ProConnectEmulator, app: TestApp) => void): void {
+export function useTestApp(ready: (started: TestSetup) => void): void {
   let emulator: ProConnectEmulator | undefined;
   let app: TestApp | undefined;
   beforeAll(async () => {
     emulator = await startTestEmulator(); // strict: ProConnect's documented rules
     app = await startTestApp(emulator);
-    ready(emulator, app);
+    ready({ emulator, app });
   });
   // A test that makes the emulator misbehave never leaks it into the next one.
   afterEach(() => emulator?.setTamper(undefined));
