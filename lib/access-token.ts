@@ -4,14 +4,9 @@ import type { Request } from "express";
 import { findContext } from "./context.js";
 import { ProConnectError } from "./errors.js";
 import { accessTokenFor } from "./token-refresh.js";
+import type { GetAccessTokenOptions } from "./types.js";
 
-export interface GetAccessTokenOptions {
-  /**
-   * Seconds the token must still be valid for: one that expires sooner is refreshed first. 0 to 3000,
-   * default 60 (ProConnect's access tokens live an hour).
-   */
-  minValidity?: number;
-}
+export type { GetAccessTokenOptions };
 
 /**
  * A valid access token of the person signed in on `req`, to call an API on their behalf as a Bearer

@@ -4,7 +4,7 @@ import type { RequestHandler } from "express";
 import { ACR_VALUES, isProConnectAcr, MFA_ACR_VALUES, removedAcr } from "./acr.js";
 import { dataOf, findContext, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
-import type { RequireAuthOptions } from "./require-auth.js";
+import type { RequireAuthOptions } from "./types.js";
 import type { AppSession } from "./session.js";
 
 /** `requireAuth()` for one instance (`instance` given) or for whichever the request finds. */

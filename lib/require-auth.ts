@@ -1,23 +1,8 @@
 import type { RequestHandler } from "express";
-import type { ProConnectAcr } from "./acr.js";
 import { guard } from "./guard.js";
+import type { RequireAuthOptions } from "./types.js";
 
-export interface RequireAuthOptions {
-  /** The acr the session must have (any of them, for a list), e.g. `CERTIFICATION_DIRIGEANT`. */
-  acr?: ProConnectAcr | readonly ProConnectAcr[];
-  /**
-   * Multi-factor authentication, which the State requires on its information systems (sensitive ones
-   * by 28 February 2027, all by 28 February 2028): the session's acr must be one of `MFA_ACR_VALUES`,
-   * asked for as ProConnect documents it. A person whose identity provider cannot do MFA gets a one-time
-   * code by e-mail from ProConnect (acr `eidas1-mfa`). Not with `acr`.
-   */
-  mfa?: boolean;
-  /**
-   * Always answer 401/403 JSON, never redirect: for routes only scripts call. A plain `fetch()` accepts
-   * any type, so without this it would get the login redirect meant for pages.
-   */
-  api?: boolean;
-}
+export type { RequireAuthOptions };
 
 /**
  * Lets signed-in users through. Anyone else: a browser GET is sent to the login route with a `returnTo`

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Request } from "express";
-import type { GetAccessTokenOptions } from "./access-token.js";
+import type { GetAccessTokenOptions } from "./types.js";
 import type { RefreshedTokens } from "./client.js";
 import { dataOf, describe, setData, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";

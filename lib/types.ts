@@ -388,3 +388,30 @@ export interface RequireBearerOptions {
   /** Receives the warnings (ProConnect unreachable, a signed answer that fails verification); never a token. Default `console`. */
   logger?: ProConnectLogger;
 }
+
+/** The options of `requireAuth()` and of an instance's `auth.requireAuth()`. */
+export interface RequireAuthOptions {
+  /** The acr the session must have (any of them, for a list), e.g. `CERTIFICATION_DIRIGEANT`. */
+  acr?: ProConnectAcr | readonly ProConnectAcr[];
+  /**
+   * Multi-factor authentication, which the State requires on its information systems (sensitive ones
+   * by 28 February 2027, all by 28 February 2028): the session's acr must be one of `MFA_ACR_VALUES`,
+   * asked for as ProConnect documents it. A person whose identity provider cannot do MFA gets a one-time
+   * code by e-mail from ProConnect (acr `eidas1-mfa`). Not with `acr`.
+   */
+  mfa?: boolean;
+  /**
+   * Always answer 401/403 JSON, never redirect: for routes only scripts call. A plain `fetch()` accepts
+   * any type, so without this it would get the login redirect meant for pages.
+   */
+  api?: boolean;
+}
+
+/** The options of `getAccessToken()` and of an instance's `auth.getAccessToken()`. */
+export interface GetAccessTokenOptions {
+  /**
+   * Seconds the token must still be valid for: one that expires sooner is refreshed first. 0 to 3000,
+   * default 60 (ProConnect's access tokens live an hour).
+   */
+  minValidity?: number;
+}
