@@ -1,11 +1,9 @@
 import type { Request, RequestHandler } from "express";
-import type { GetAccessTokenOptions } from "./access-token.js";
 import { ProviderClient } from "./client.js";
 import { accessTokenFor } from "./token-refresh.js";
 import { dataOf, describe, markSeen, register, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
 import { guard } from "./guard.js";
-import type { RequireAuthOptions } from "./require-auth.js";
 import type { AppSession } from "./session.js";
 import { loginCookies } from "./login-cookie.js";
 import { refreshDue, rememberLoaded } from "./session-merge.js";
@@ -16,9 +14,11 @@ import { logoutByLinkRoute, logoutCallbackRoute, logoutRoute } from "./routes/lo
 import type { ProConnectScope } from "./scopes.js";
 import type {
   DefaultScopes,
+  GetAccessTokenOptions,
   ProConnectOptions,
   ProConnectUser,
   ProConnectUserFor,
+  RequireAuthOptions,
 } from "./types.js";
 
 declare global {
@@ -97,7 +97,32 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
   options: ProConnectOptions & { scopes?: S },
 ): ProConnect<ProConnectUserFor<S[number]>> {
   const resolved = resolveOptions(options);
-  const context: Context = {
+  const context = contextOf(resolved);
+  register(context);
+  const middleware = requestHandler(context) as ProConnect<ProConnectUserFor<S[number]>>;
+  Object.defineProperties(middleware, {
+    formAction: {
+      value: Object.freeze(formActionSources(resolved.issuer)),
+      enumerable: true,
+    },
+    requireAuth: {
+      value: (requireOptions: RequireAuthOptions = {}) => guard(requireOptions, context),
+    },
+    user: {
+      value: (req: { session?: unknown; proconnectUser?: ProConnectUser }) =>
+        dataOf(req.session as AppSession | undefined, context.key)?.user,
+    },
+    getAccessToken: {
+      value: (req: Request, tokenOptions: GetAccessTokenOptions = {}) =>
+        accessTokenFor(context, req, tokenOptions),
+    },
+  });
+  return middleware;
+}
+
+/** What the routes of one instance share. */
+function contextOf(resolved: ResolvedOptions): Context {
+  return {
     options: resolved,
     provider: new ProviderClient(resolved),
     scopes: new Set(resolved.scope.split(" ")),
@@ -110,7 +135,11 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
     key: resolved.name === undefined ? "proconnect" : `proconnect:${resolved.name}`,
     refreshWindow: 60,
   };
-  register(context);
+}
+
+/** The middleware itself: the user on the request, then this instance's routes. */
+function requestHandler(context: Context): RequestHandler {
+  const resolved = context.options;
   const { routes, paths } = resolved;
   const route = routeTable(context);
   // The path baseUrl gives the routes, to compare with the path proconnect() is mounted at.
@@ -120,7 +149,19 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
   const neighbours = new WeakMap<Context, ProConnectError | undefined>();
   const unnamed = context.key === "proconnect";
 
-  const middleware = function proconnectMiddleware(req, res, next) {
+  const fullRoute = routeTable(context, paths);
+  const prefixed = paths.login !== routes.login;
+  // The route of the request's full path, for mounts that leave it whole or split it: at the root, a
+  // path that carries baseUrl's prefix (no proxy removed it); under NestJS's forRoutes("*"), which
+  // mounts each path on its own (baseUrl "/login", path "/").
+  const fullPathRoute = (req: Parameters<RequestHandler>[0]) =>
+    req.baseUrl === ""
+      ? prefixed
+        ? fullRoute(req.method, req.path)
+        : undefined
+      : fullRoute(req.method, req.path === "/" ? req.baseUrl : `${req.baseUrl}${req.path}`);
+
+  return function proconnectMiddleware(req, res, next) {
     // The signed-in user, on this request only: the unnamed instance's first, else the first named
     // instance's that has one. Always assigned, so that every request has the same shape.
     const data = dataOf(req.session as AppSession | undefined, context.key);
@@ -163,38 +204,7 @@ export function proconnect<const S extends readonly ProConnectScope[] = readonly
       return;
     }
     void handler(req, res, next);
-  } as ProConnect<ProConnectUserFor<S[number]>>;
-
-  const fullRoute = routeTable(context, paths);
-  const prefixed = paths.login !== routes.login;
-  // The route of the request's full path, for mounts that leave it whole or split it: at the root, a
-  // path that carries baseUrl's prefix (no proxy removed it); under NestJS's forRoutes("*"), which
-  // mounts each path on its own (baseUrl "/login", path "/").
-  const fullPathRoute = (req: Parameters<RequestHandler>[0]) =>
-    req.baseUrl === ""
-      ? prefixed
-        ? fullRoute(req.method, req.path)
-        : undefined
-      : fullRoute(req.method, req.path === "/" ? req.baseUrl : `${req.baseUrl}${req.path}`);
-
-  Object.defineProperties(middleware, {
-    formAction: {
-      value: Object.freeze(formActionSources(resolved.issuer)),
-      enumerable: true,
-    },
-    requireAuth: {
-      value: (requireOptions: RequireAuthOptions = {}) => guard(requireOptions, context),
-    },
-    user: {
-      value: (req: { session?: unknown; proconnectUser?: ProConnectUser }) =>
-        dataOf(req.session as AppSession | undefined, context.key)?.user,
-    },
-    getAccessToken: {
-      value: (req: Request, tokenOptions: GetAccessTokenOptions = {}) =>
-        accessTokenFor(context, req, tokenOptions),
-    },
-  });
-  return middleware;
+  };
 }
 
 /** The handler of a method and path, for the routes' paths as given (`routes`) or full (`paths`). */
