@@ -124,10 +124,10 @@ export function register(context: Context): void {
  * none on this path) is ambiguous; none is a missing `proconnect()`.
  */
 export function findContext(res: Response): Context | ProConnectError {
+  // The usual case, with nothing to read: the process has one instance (which marks no request).
+  if (instances.only) return instances.only;
   const marked = (res.locals as Locals | undefined)?.[SEEN];
-  // The usual cases, without building a list: one instance saw the request, or the process has one.
   if (marked !== undefined && !Array.isArray(marked)) return marked;
-  if (marked === undefined && instances.only) return instances.only;
   const seen = seenBy(res);
   if (seen.length === 1) return seen[0] as Context;
   if (seen.length > 1) {
@@ -136,7 +136,6 @@ export function findContext(res: Response): Context | ProConnectError {
       `requireAuth() cannot tell which ProConnect to sign in with: ${seen.map(describe).join(" and ")} are both mounted on this path; use the instance's own, e.g. const rie = proconnect({ name: "rie", ... }); app.get("/page", rie.requireAuth(), ...)`,
     );
   }
-  if (instances.only) return instances.only;
   return new ProConnectError(
     "not_configured",
     instances.created === 0
