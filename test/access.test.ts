@@ -1,11 +1,6 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import express, { type NextFunction, type Request, type Response } from "express";
-import session, { MemoryStore } from "express-session";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DEFAULT_SCOPES,
-  proconnect,
   ProConnectError,
   requireAuth,
   type ProConnectOptions,
@@ -15,73 +10,36 @@ import {
   type EmulatorClientInput,
   type ProConnectEmulator,
 } from "../lib/testing/index.js";
-import { errorOf } from "./helpers/app.js";
-import { CLIENT_SECRET, startTestEmulator } from "./helpers/emulator.js";
+import { errorOf, startTestApp, type TestApp } from "./helpers/app.js";
+import { startTestEmulator } from "./helpers/emulator.js";
 
 // Requiring MFA and restricting access as docs/access.md shows it, against the emulator's ProConnect.
 
 let emulator: ProConnectEmulator;
-const servers: Server[] = [];
+const apps: TestApp[] = [];
 
 beforeAll(async () => {
   emulator = await startTestEmulator();
 });
 afterAll(async () => {
-  for (const server of servers) {
-    server.close();
-    server.closeAllConnections();
-  }
+  await Promise.all(apps.map((app) => app.close()));
   await emulator.close();
 });
-
-let clients = 0;
 
 /** An app with its own client at the emulator: /mfa needs MFA, /me any user. */
 async function startApp(
   options: Partial<ProConnectOptions> = {},
   client: Partial<EmulatorClientInput> = {},
 ): Promise<string> {
-  const server = createServer();
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const clientId = `access-${(clients += 1)}`;
-  emulator.registerClient({
-    clientId,
-    clientSecret: CLIENT_SECRET,
-    redirectUris: [`${url}/callback`],
-    postLogoutRedirectUris: [`${url}/logout/callback`],
-    ...client,
+  const app = await startTestApp(emulator, {
+    options,
+    client,
+    routes: (app) => {
+      app.get("/mfa", requireAuth({ mfa: true }), (req, res) => res.json(req.proconnectUser));
+    },
   });
-  const app = express();
-  app.use(
-    session({
-      secret: "access-test",
-      resave: false,
-      saveUninitialized: false,
-      store: new MemoryStore(),
-    }),
-  );
-  app.use(
-    proconnect({
-      clientId,
-      clientSecret: CLIENT_SECRET,
-      baseUrl: url,
-      issuer: emulator.issuer,
-      logger: { warn: () => undefined },
-      ...options,
-    }),
-  );
-  app.get("/mfa", requireAuth({ mfa: true }), (req, res) => res.json(req.proconnectUser));
-  app.get("/me", requireAuth(), (req, res) => res.json(req.proconnectUser));
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const known = error instanceof ProConnectError;
-    res
-      .status(known ? error.status : 500)
-      .json({ code: known ? error.code : "unexpected", message: String(error) });
-  });
-  server.on("request", app);
-  return url;
+  apps.push(app);
+  return app.url;
 }
 
 describe("requireAuth({ mfa: true })", () => {

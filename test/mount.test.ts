@@ -1,20 +1,12 @@
 import { execFile } from "node:child_process";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import express, { type NextFunction, type Request, type Response } from "express";
-import session, { MemoryStore, type SessionOptions } from "express-session";
+import type express from "express";
+import type session from "express-session";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  getProConnectUser,
-  proconnect,
-  ProConnectError,
-  requireAuth,
-  type ProConnect,
-} from "../lib/index.js";
+import { getProConnectUser, proconnect, requireAuth, type ProConnect } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
-import { errorOf } from "./helpers/app.js";
+import { errorOf, serveApp, type ServedApp } from "./helpers/app.js";
 import { CLIENT_SECRET, startTestEmulator } from "./helpers/emulator.js";
 
 // How proconnect() fits the ways apps mount it: under a path prefix, next to another instance, and
@@ -22,49 +14,29 @@ import { CLIENT_SECRET, startTestEmulator } from "./helpers/emulator.js";
 
 let internet: ProConnectEmulator;
 let rie: ProConnectEmulator;
-const servers: Server[] = [];
+const apps: ServedApp[] = [];
 
 beforeAll(async () => {
   [internet, rie] = await Promise.all([startTestEmulator(), startTestEmulator()]);
 });
 afterAll(async () => {
-  for (const server of servers) {
-    server.close();
-    server.closeAllConnections();
-  }
+  await Promise.all(apps.map((app) => app.close()));
   await Promise.all([internet.close(), rie.close()]);
 });
 
-/** A server on a random port, whose app is set up once its URL is known. */
+/** An app on a random port, set up once its URL is known; resolves to that URL. */
 async function serve(
   setup: (app: express.Express, url: string) => void,
-  cookie: SessionOptions["cookie"] = { sameSite: "lax" },
+  cookie?: session.CookieOptions,
 ): Promise<string> {
-  const server = createServer();
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const app = express();
-  app.use(
-    session({
-      secret: "mount-test-secret",
-      resave: false,
-      saveUninitialized: false,
-      store: new MemoryStore(),
-      cookie,
-    }),
-  );
-  setup(app, url);
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const known = error instanceof ProConnectError;
-    res
-      .status(known ? error.status : 500)
-      .json({ code: known ? error.code : "unexpected", message: String(error) });
-  });
-  server.on("request", app);
-  return url;
+  const app = await serveApp(setup, { cookie });
+  apps.push(app);
+  return app.url;
 }
 
+const logger = { warn: () => undefined };
+
+/** Registers the app whose routes are under `base` with `emulator`: the options proconnect() needs for it. */
 function register(emulator: ProConnectEmulator, clientId: string, base: string) {
   emulator.registerClient({
     clientId,
@@ -72,21 +44,13 @@ function register(emulator: ProConnectEmulator, clientId: string, base: string) 
     redirectUris: [`${base}/callback`],
     postLogoutRedirectUris: [`${base}/logout/callback`],
   });
+  return { clientId, clientSecret: CLIENT_SECRET, baseUrl: base, issuer: emulator.issuer, logger };
 }
-
-const logger = { warn: () => undefined };
 
 describe("proconnect() mounted under a path", () => {
   it("serves its routes under the mount path when baseUrl has it, and requireAuth() outside the mount sends people there", async () => {
     const url = await serve((app, url) => {
-      register(internet, "mounted", `${url}/auth`);
-      const auth = proconnect({
-        clientId: "mounted",
-        clientSecret: CLIENT_SECRET,
-        baseUrl: `${url}/auth`,
-        issuer: internet.issuer,
-        logger,
-      });
+      const auth = proconnect(register(internet, "mounted", `${url}/auth`));
       app.use("/auth", auth);
       app.get("/profil", auth.requireAuth(), (req, res) => res.json(req.proconnectUser));
       app.get("/who", (req, res) =>
@@ -115,16 +79,7 @@ describe("proconnect() mounted under a path", () => {
 
   it("serves the prefixed paths when mounted at the root with a baseUrl that has a path", async () => {
     const url = await serve((app, url) => {
-      register(internet, "prefixed-root", `${url}/app`);
-      app.use(
-        proconnect({
-          clientId: "prefixed-root",
-          clientSecret: CLIENT_SECRET,
-          baseUrl: `${url}/app`,
-          issuer: internet.issuer,
-          logger,
-        }),
-      );
+      app.use(proconnect(register(internet, "prefixed-root", `${url}/app`)));
       app.get("/app/me", requireAuth(), (req, res) => res.json(req.proconnectUser));
     });
     const page = await new TestBrowser().navigate(`${url}/app/me`, { email: "test@fia1.fr" });
@@ -162,16 +117,7 @@ describe("proconnect() mounted under a path", () => {
 describe("requireAuth() after a login whose session did not come back", () => {
   it("answers login_loop instead of sending the browser back to the login when the session is gone seconds after a login", async () => {
     const url = await serve((app, url) => {
-      register(internet, "loop", url);
-      app.use(
-        proconnect({
-          clientId: "loop",
-          clientSecret: CLIENT_SECRET,
-          baseUrl: url,
-          issuer: internet.issuer,
-          logger,
-        }),
-      );
+      app.use(proconnect(register(internet, "loop", url)));
       app.get("/me", requireAuth(), (req, res) => res.json(req.proconnectUser));
       // What another instance of the app with a store of its own sees: no such session.
       app.post("/lose-session", (req, res) => req.session.destroy(() => res.json({})));
@@ -188,16 +134,7 @@ describe("requireAuth() after a login whose session did not come back", () => {
 
   it("still sends a browser to the login after a logout", async () => {
     const url = await serve((app, url) => {
-      register(internet, "loop-logout", url);
-      app.use(
-        proconnect({
-          clientId: "loop-logout",
-          clientSecret: CLIENT_SECRET,
-          baseUrl: url,
-          issuer: internet.issuer,
-          logger,
-        }),
-      );
+      app.use(proconnect(register(internet, "loop-logout", url)));
       app.get("/me", requireAuth(), (req, res) => res.json(req.proconnectUser));
     });
     const browser = new TestBrowser();
@@ -210,16 +147,7 @@ describe("requireAuth() after a login whose session did not come back", () => {
   it("refuses a SameSite=Strict session cookie at /login (insecure_session_cookie), which every browser would drop after ProConnect's redirect", async () => {
     const url = await serve(
       (app, url) => {
-        register(internet, "strict-cookie", url);
-        app.use(
-          proconnect({
-            clientId: "strict-cookie",
-            clientSecret: CLIENT_SECRET,
-            baseUrl: url,
-            issuer: internet.issuer,
-            logger,
-          }),
-        );
+        app.use(proconnect(register(internet, "strict-cookie", url)));
       },
       { sameSite: "strict" },
     );
@@ -236,35 +164,19 @@ describe("two named instances", () => {
 
   beforeAll(async () => {
     url = await serve((app, url) => {
-      register(internet, "two-internet", url);
-      rie.registerClient({
-        clientId: "two-rie",
-        clientSecret: CLIENT_SECRET,
-        redirectUris: [`${url}/rie/callback`],
-        postLogoutRedirectUris: [`${url}/rie/logout/callback`],
-      });
-      pcInternet = proconnect({
-        name: "internet",
-        clientId: "two-internet",
-        clientSecret: CLIENT_SECRET,
-        baseUrl: url,
-        issuer: internet.issuer,
-        logger,
-      });
+      pcInternet = proconnect({ name: "internet", ...register(internet, "two-internet", url) });
       pcRie = proconnect({
         name: "rie",
-        clientId: "two-rie",
-        clientSecret: CLIENT_SECRET,
-        baseUrl: url,
-        issuer: rie.issuer,
         network: "rie",
+        // Registered with its routes under /rie; its baseUrl is the app's, `routes` names the paths.
+        ...register(rie, "two-rie", `${url}/rie`),
+        baseUrl: url,
         routes: {
           login: "/rie/login",
           callback: "/rie/callback",
           logout: "/rie/logout",
           logoutCallback: "/rie/logout/callback",
         },
-        logger,
       });
       app.use(pcInternet);
       app.use(pcRie);

@@ -40,6 +40,65 @@ export interface TestAppOptions {
   routes?: (app: express.Express) => void;
 }
 
+/** An app {@link serveApp} started. */
+export interface ServedApp {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** Which Express makes the app: Express 5 by default. */
+  express?: typeof express;
+  /** express-session's store: a MemoryStore of its own by default. */
+  store?: Store;
+  /** express-session's cookie options, over httpOnly and sameSite lax. */
+  cookie?: session.CookieOptions;
+}
+
+/**
+ * The tests' one way to serve an app: an Express app on a random loopback port with express-session,
+ * what `setup` adds once the app's URL is known (proconnect() needs it for its baseUrl), then a JSON
+ * error handler: a ProConnectError as its status and `{ code, message }` (see {@link errorOf}), anything
+ * else as 500 `unexpected`.
+ */
+export async function serveApp(
+  setup: (app: express.Express, url: string) => void,
+  options: ServeOptions = {},
+): Promise<ServedApp> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const app = (options.express ?? express)();
+  app.use(
+    session({
+      secret: "test-session-secret",
+      resave: false,
+      saveUninitialized: false,
+      store: options.store ?? new MemoryStore(),
+      cookie: { httpOnly: true, sameSite: "lax", ...options.cookie },
+    }),
+  );
+  setup(app, url);
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof ProConnectError) {
+      res.status(error.status).json({ code: error.code, message: error.message });
+    } else {
+      res.status(500).json({ code: "unexpected", message: String(error) });
+    }
+  });
+  server.on("request", app);
+  return {
+    url,
+    server,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
 /**
  * A real Express app on a random port: express-session, `proconnect()` pointed at the emulator, a JSON
  * error handler, `/me` (API), `/page` (HTML) and `/dirigeant` (certification-dirigeant acr) behind
@@ -49,46 +108,45 @@ export async function startTestApp(
   emulator: ProConnectEmulator | undefined,
   setup: TestAppOptions = {},
 ): Promise<TestApp> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const clientId = `app-${(server.address() as AddressInfo).port}`;
-  const idTokenAlg = setup.options?.idTokenSignedResponseAlg ?? "ES256";
-  const userinfoAlg = setup.options?.userinfoSignedResponseAlg ?? "ES256";
-  if (emulator && !setup.unregistered) {
-    emulator.registerClient({
-      clientId,
-      clientSecret: CLIENT_SECRET,
-      redirectUris: [`${url}/callback`],
-      postLogoutRedirectUris: [`${url}/logout/callback`],
-      idTokenSignedResponseAlg: idTokenAlg,
-      userinfoSignedResponseAlg: userinfoAlg,
-      ...setup.client,
-    });
-  }
-
   const warnings: TestApp["warnings"] = [];
   const store = setup.store ?? new MemoryStore();
-  const app = (setup.express ?? express)();
-  app.use(
-    session({
-      secret: "test-session-secret",
-      resave: false,
-      saveUninitialized: false,
-      store,
-      cookie: { httpOnly: true, sameSite: "lax", ...setup.sessionCookie },
-    }),
+  let clientId = "";
+  const served = await serveApp(
+    (app, url) => {
+      clientId = `app-${new URL(url).port}`;
+      const idTokenAlg = setup.options?.idTokenSignedResponseAlg ?? "ES256";
+      const userinfoAlg = setup.options?.userinfoSignedResponseAlg ?? "ES256";
+      if (emulator && !setup.unregistered) {
+        emulator.registerClient({
+          clientId,
+          clientSecret: CLIENT_SECRET,
+          redirectUris: [`${url}/callback`],
+          postLogoutRedirectUris: [`${url}/logout/callback`],
+          idTokenSignedResponseAlg: idTokenAlg,
+          userinfoSignedResponseAlg: userinfoAlg,
+          ...setup.client,
+        });
+      }
+      app.use(
+        proconnect({
+          clientId,
+          clientSecret: CLIENT_SECRET,
+          baseUrl: url,
+          ...(emulator ? { issuer: emulator.issuer } : {}),
+          logger: { warn: (message, details) => warnings.push({ message, details }) },
+          ...setup.options,
+        }),
+      );
+      testRoutes(app, setup.express ?? express);
+      setup.routes?.(app);
+    },
+    { express: setup.express, store, cookie: setup.sessionCookie },
   );
-  app.use(
-    proconnect({
-      clientId,
-      clientSecret: CLIENT_SECRET,
-      baseUrl: url,
-      ...(emulator ? { issuer: emulator.issuer } : {}),
-      logger: { warn: (message, details) => warnings.push({ message, details }) },
-      ...setup.options,
-    }),
-  );
+  return { ...served, clientId, store, warnings };
+}
+
+/** The test app's own routes, behind the middleware. */
+function testRoutes(app: express.Express, makeApp: typeof express): void {
   app.get("/", (req, res) => {
     res.json({ page: "home", user: req.proconnectUser ?? null });
   });
@@ -124,33 +182,11 @@ export async function startTestApp(
     res.json({ ...before, email, afterAssigning: req.proconnectUser ?? null });
   });
   // A sub-app (its own request prototype) behind the middleware mounted on the main app.
-  const sub = (setup.express ?? express)();
+  const sub = makeApp();
   sub.get("/me", requireAuth({ api: true }), (req, res) => {
     res.json(req.proconnectUser);
   });
   app.use("/sub", sub);
-  setup.routes?.(app);
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (error instanceof ProConnectError) {
-      res.status(error.status).json({ code: error.code, message: error.message });
-    } else {
-      res.status(500).json({ code: "unexpected", message: String(error) });
-    }
-  });
-  server.on("request", app);
-
-  return {
-    url,
-    clientId,
-    store,
-    server,
-    warnings,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
 }
 
 /**
