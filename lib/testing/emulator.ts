@@ -11,7 +11,7 @@ import {
   notFound,
 } from "./front-channel.js";
 import { DEFAULT_IDENTITIES } from "./identities.js";
-import { interactionRoutes } from "./interactions.js";
+import { interactionRoutes, type InteractionSetup } from "./interactions.js";
 import { generateSigningKeys } from "./keys.js";
 import { close, listen, origin } from "./net.js";
 import {
@@ -152,33 +152,19 @@ export async function startProConnectEmulator(
     installNotFoundPage(provider);
 
     const counter = requestCounter();
-    const app = express();
-    app.disable("x-powered-by");
-    app.use(counter.middleware);
-    app.use(fault(currentTamper));
-    app.use(securityHeaders);
-    app.get(["/favicon.ico", "/favicon.svg"], (_req, res) => {
-      res.set("cache-control", "public, max-age=86400").type("image/svg+xml").send(FAVICON_SVG);
+    const app = emulatorApp(config, counter, currentTamper, {
+      provider,
+      identities,
+      idpIds: new Set([
+        ...identities.map((identity) => identity.idp_id),
+        ...Object.keys(config.identityProviders),
+      ]),
+      clients: registered,
+      sessions,
+      mailbox,
+      sentClaims,
+      sanitize: config,
     });
-    app.use(frontChannelChecks(config.strict, sessions));
-    app.use(
-      interactionRoutes({
-        provider,
-        identities,
-        idpIds: new Set([
-          ...identities.map((identity) => identity.idp_id),
-          ...Object.keys(config.identityProviders),
-        ]),
-        clients: registered,
-        sessions,
-        mailbox,
-        sentClaims,
-        sanitize: config,
-      }),
-    );
-    app.use(PREFIX, provider.callback());
-    app.use(notFound);
-    app.use(errorHandler);
     server.on("request", app);
 
     return {
@@ -200,4 +186,27 @@ export async function startProConnectEmulator(
     await close(server);
     throw error;
   }
+}
+
+/** The emulator's HTTP app: counting and faults first, ProConnect's own checks, the login pages, oidc-provider. */
+function emulatorApp(
+  config: { strict: boolean },
+  counter: ReturnType<typeof requestCounter>,
+  currentTamper: Parameters<typeof fault>[0],
+  interactions: InteractionSetup,
+): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(counter.middleware);
+  app.use(fault(currentTamper));
+  app.use(securityHeaders);
+  app.get(["/favicon.ico", "/favicon.svg"], (_req, res) => {
+    res.set("cache-control", "public, max-age=86400").type("image/svg+xml").send(FAVICON_SVG);
+  });
+  app.use(frontChannelChecks(config.strict, interactions.sessions));
+  app.use(interactionRoutes(interactions));
+  app.use(PREFIX, interactions.provider.callback());
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
 }

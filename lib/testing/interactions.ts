@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from "express";
+import express, { type Request, type RequestHandler, type Response, type Router } from "express";
 import type Provider from "oidc-provider";
 import { ACR_VALUES } from "../acr.js";
 import { form } from "./front-channel.js";
@@ -38,174 +38,178 @@ const EMAIL_CODE_ACR: Readonly<Record<string, string>> = {
 };
 const SUPPORTED: ReadonlySet<string> = new Set(ACR_VALUES);
 
+/** What the steps share: the setup, and the identities by sub. */
+interface Steps extends InteractionSetup {
+  bySub: ReadonlyMap<string, EmulatorIdentity>;
+}
+
+type Step = (steps: Steps, req: Request, res: Response) => Promise<void>;
+
+const codePath = (uid: string) => `${interactionPath(uid)}/verification-email`;
+
 /** The login pages: ProConnect's session reuse, the hints, the FI's answer, the e-mail code step. */
 export function interactionRoutes(setup: InteractionSetup): Router {
-  const { provider, identities, sessions, mailbox } = setup;
+  const steps: Steps = {
+    ...setup,
+    bySub: new Map(setup.identities.map((identity) => [identity.sub, identity])),
+  };
+  const step =
+    (run: Step): RequestHandler =>
+    (req, res, next) => {
+      run(steps, req, res).catch(next);
+    };
   const router = express.Router();
-  const bySub = new Map(identities.map((identity) => [identity.sub, identity]));
-
-  router.get(interactionPath(":uid"), async (req, res, next) => {
-    try {
-      const details = await provider.interactionDetails(req, res);
-      const params = details.params as Params;
-      const idpHint = stringParam(params.idp_hint);
-      const loginHint = stringParam(params.login_hint);
-      // A login already finished, and oidc-provider still finds its essential acr unmet (an acr
-      // ProConnect no longer supports, say): another round could not change it. Read literally,
-      // ProConnect's code would go round again; it is reported to end in access_denied.
-      const acrReasons = details.prompt.reasons.filter((reason) =>
-        reason.startsWith("essential_acr"),
-      );
-      if (details.lastSubmission?.login && acrReasons.length > 0) {
-        const description =
-          acrReasons[0] === "essential_acrs"
-            ? "none of the requested ACRs could be obtained"
-            : "requested ACR could not be obtained";
-        await abort(provider, req, res, "access_denied", description);
-        return;
-      }
-      if (idpHint !== undefined && !setup.idpIds.has(idpHint)) {
-        await abort(
-          provider,
-          req,
-          res,
-          "idp_hint_not_found",
-          "provided idp_hint could not be found",
-        );
-        return;
-      }
-
-      const current = await sessions.get(req);
-      const identity = current && bySub.get(current.session.sub);
-      const canReuse =
-        current !== undefined &&
-        identity !== undefined &&
-        (loginHint === undefined || identity.email === loginHint) &&
-        (idpHint === undefined || identity.idp_id === idpHint) &&
-        isEssentialAcrSatisfied(current.session, essentialAcr(params));
-      if (canReuse) {
-        await verify(setup, req, res, details, current.id, current.session);
-        return;
-      }
-      if (current) await sessions.end(req, res);
-
-      // idp_hint: straight to that FI; login_hint: straight to the FI of that address.
-      const hinted = identities.filter((candidate) => candidate.idp_id === idpHint);
-      const chosen =
-        idpHint !== undefined
-          ? (hinted.find((candidate) => loginHint !== undefined && candidate.email === loginHint) ??
-            hinted[0])
-          : identities.find(
-              (candidate) => loginHint !== undefined && candidate.email === loginHint,
-            );
-      if (chosen) {
-        await signInAtFi(setup, req, res, details, chosen);
-        return;
-      }
-      res.type("html").send(
-        loginPage({
-          action: `${interactionPath(details.uid)}/login`,
-          loginHint,
-          identities,
-          serviceUrl: serviceUrlOf(params.redirect_uri),
-        }),
-      );
-    } catch (error) {
-      next(error);
-    }
-  });
-
-  router.post(`${interactionPath(":uid")}/login`, form, async (req, res, next) => {
-    try {
-      const details = await provider.interactionDetails(req, res);
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : undefined;
-      const identity =
-        typeof body.sub === "string"
-          ? bySub.get(body.sub)
-          : identities.find((candidate) => email && candidate.email?.toLowerCase() === email);
-      if (!identity) {
-        const page = loginPage({
-          action: `${interactionPath(details.uid)}/login`,
-          loginHint: email,
-          identities,
-          error: "Aucune identité de test ne correspond à cette adresse e-mail.",
-          serviceUrl: serviceUrlOf(details.params.redirect_uri),
-        });
-        res.status(400).type("html").send(page);
-        return;
-      }
-      await signInAtFi(setup, req, res, details, identity);
-    } catch (error) {
-      next(error);
-    }
-  });
-
-  const codePath = (uid: string) => `${interactionPath(uid)}/verification-email`;
-
-  router.get(codePath(":uid"), async (req, res, next) => {
-    try {
-      const details = await provider.interactionDetails(req, res);
-      const pending = await pendingCodeStep(sessions, req, res);
-      if (!pending) return;
-      const sent = mailbox.sendCodeIfNeeded(pending.email);
-      res.type("html").send(codePage(details, pending.email, sent));
-    } catch (error) {
-      next(error);
-    }
-  });
-
-  router.post(codePath(":uid"), form, async (req, res, next) => {
-    try {
-      const details = await provider.interactionDetails(req, res);
-      const pending = await pendingCodeStep(sessions, req, res);
-      if (!pending) return;
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const typed = typeof body.verify_email_token === "string" ? body.verify_email_token : "";
-      const checked = mailbox.check(pending.email, typed);
-      if (checked !== "ok") {
-        const error =
-          checked === "blocked"
-            ? "Vous avez dépassé le nombre de tentatives autorisées. Veuillez réessayer plus tard."
-            : "Le code rentré est invalide ou expiré.";
-        res
-          .status(checked === "blocked" ? 429 : 400)
-          .type("html")
-          .send(codePage(details, pending.email, false, error));
-        return;
-      }
-      const { id, session } = pending.current;
-      const verified = { ...session, emailVerified: true, spAmr: [...session.spAmr, "mail"] };
-      await sessions.save(id, verified);
-      await verify(setup, req, res, details, id, verified);
-    } catch (error) {
-      next(error);
-    }
-  });
-
+  router.get(interactionPath(":uid"), step(startInteraction));
+  router.post(`${interactionPath(":uid")}/login`, form, step(submitLogin));
+  router.get(codePath(":uid"), step(showCodePage));
+  router.post(codePath(":uid"), form, step(submitCode));
   // The emulator's stand-in for the person's inbox, for TestBrowser: the code sent for this login.
-  router.get(`${codePath(":uid")}/boite-mail`, async (req, res, next) => {
-    try {
-      await provider.interactionDetails(req, res);
-      const pending = await pendingCodeStep(sessions, req, res);
-      if (!pending) return;
-      res.json({ email: pending.email, code: mailbox.lastCode(pending.email) ?? null });
-    } catch (error) {
-      next(error);
-    }
-  });
+  router.get(`${codePath(":uid")}/boite-mail`, step(showMailbox));
+  return router;
+}
 
-  function codePage(details: Details, email: string, sent: boolean, error?: string) {
-    return emailCodePage({
-      action: codePath(details.uid),
-      mailbox: `${codePath(details.uid)}/boite-mail`,
-      email,
-      sent,
-      error,
+/** A login begins: refused, ProConnect's session reused, straight to a hinted FI, or the login page. */
+async function startInteraction(steps: Steps, req: Request, res: Response): Promise<void> {
+  const { provider, identities, sessions } = steps;
+  const details = await provider.interactionDetails(req, res);
+  const params = details.params as Params;
+  const idpHint = stringParam(params.idp_hint);
+  const loginHint = stringParam(params.login_hint);
+  // A login already finished, and oidc-provider still finds its essential acr unmet (an acr
+  // ProConnect no longer supports, say): another round could not change it. Read literally,
+  // ProConnect's code would go round again; it is reported to end in access_denied.
+  const acrReasons = details.prompt.reasons.filter((reason) => reason.startsWith("essential_acr"));
+  if (details.lastSubmission?.login && acrReasons.length > 0) {
+    const description =
+      acrReasons[0] === "essential_acrs"
+        ? "none of the requested ACRs could be obtained"
+        : "requested ACR could not be obtained";
+    await abort(provider, req, res, "access_denied", description);
+    return;
+  }
+  if (idpHint !== undefined && !steps.idpIds.has(idpHint)) {
+    await abort(provider, req, res, "idp_hint_not_found", "provided idp_hint could not be found");
+    return;
+  }
+
+  const current = await sessions.get(req);
+  const identity = current && steps.bySub.get(current.session.sub);
+  const canReuse =
+    current !== undefined &&
+    identity !== undefined &&
+    (loginHint === undefined || identity.email === loginHint) &&
+    (idpHint === undefined || identity.idp_id === idpHint) &&
+    isEssentialAcrSatisfied(current.session, essentialAcr(params));
+  if (canReuse) {
+    await verify(steps, req, res, details, current.id, current.session);
+    return;
+  }
+  if (current) await sessions.end(req, res);
+
+  const chosen = hintedIdentity(identities, idpHint, loginHint);
+  if (chosen) {
+    await signInAtFi(steps, req, res, details, chosen);
+    return;
+  }
+  res.type("html").send(
+    loginPage({
+      action: `${interactionPath(details.uid)}/login`,
+      loginHint,
+      identities,
+      serviceUrl: serviceUrlOf(params.redirect_uri),
+    }),
+  );
+}
+
+/** idp_hint: straight to that FI (the hinted address's identity there, if any); login_hint alone: that address's FI. */
+function hintedIdentity(
+  identities: readonly EmulatorIdentity[],
+  idpHint: string | undefined,
+  loginHint: string | undefined,
+): EmulatorIdentity | undefined {
+  const byEmail = (candidate: EmulatorIdentity) =>
+    loginHint !== undefined && candidate.email === loginHint;
+  if (idpHint === undefined) return identities.find(byEmail);
+  const hinted = identities.filter((candidate) => candidate.idp_id === idpHint);
+  return hinted.find(byEmail) ?? hinted[0];
+}
+
+/** The login page's form: the identity chosen (by sub) or typed (by e-mail) signs in at its FI. */
+async function submitLogin(steps: Steps, req: Request, res: Response): Promise<void> {
+  const { provider, identities } = steps;
+  const details = await provider.interactionDetails(req, res);
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : undefined;
+  const identity =
+    typeof body.sub === "string"
+      ? steps.bySub.get(body.sub)
+      : identities.find((candidate) => email && candidate.email?.toLowerCase() === email);
+  if (!identity) {
+    const page = loginPage({
+      action: `${interactionPath(details.uid)}/login`,
+      loginHint: email,
+      identities,
+      error: "Aucune identité de test ne correspond à cette adresse e-mail.",
       serviceUrl: serviceUrlOf(details.params.redirect_uri),
     });
+    res.status(400).type("html").send(page);
+    return;
   }
-  return router;
+  await signInAtFi(steps, req, res, details, identity);
+}
+
+/** The e-mail code page, the code sent once. */
+async function showCodePage(steps: Steps, req: Request, res: Response): Promise<void> {
+  const details = await steps.provider.interactionDetails(req, res);
+  const pending = await pendingCodeStep(steps.sessions, req, res);
+  if (!pending) return;
+  const sent = steps.mailbox.sendCodeIfNeeded(pending.email);
+  res.type("html").send(codePage(details, pending.email, sent));
+}
+
+/** The code typed: wrong, too many tries, or right (the session gains `mail`, and the login goes on). */
+async function submitCode(steps: Steps, req: Request, res: Response): Promise<void> {
+  const { provider, sessions, mailbox } = steps;
+  const details = await provider.interactionDetails(req, res);
+  const pending = await pendingCodeStep(sessions, req, res);
+  if (!pending) return;
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const typed = typeof body.verify_email_token === "string" ? body.verify_email_token : "";
+  const checked = mailbox.check(pending.email, typed);
+  if (checked !== "ok") {
+    const error =
+      checked === "blocked"
+        ? "Vous avez dépassé le nombre de tentatives autorisées. Veuillez réessayer plus tard."
+        : "Le code rentré est invalide ou expiré.";
+    res
+      .status(checked === "blocked" ? 429 : 400)
+      .type("html")
+      .send(codePage(details, pending.email, false, error));
+    return;
+  }
+  const { id, session } = pending.current;
+  const verified = { ...session, emailVerified: true, spAmr: [...session.spAmr, "mail"] };
+  await sessions.save(id, verified);
+  await verify(steps, req, res, details, id, verified);
+}
+
+/** The code sent for this login, as JSON. */
+async function showMailbox(steps: Steps, req: Request, res: Response): Promise<void> {
+  await steps.provider.interactionDetails(req, res);
+  const pending = await pendingCodeStep(steps.sessions, req, res);
+  if (!pending) return;
+  res.json({ email: pending.email, code: steps.mailbox.lastCode(pending.email) ?? null });
+}
+
+function codePage(details: Details, email: string, sent: boolean, error?: string) {
+  return emailCodePage({
+    action: codePath(details.uid),
+    mailbox: `${codePath(details.uid)}/boite-mail`,
+    email,
+    sent,
+    error,
+    serviceUrl: serviceUrlOf(details.params.redirect_uri),
+  });
 }
 
 /** The session waiting for its e-mail code, or an error page when there is none. */
