@@ -17,7 +17,7 @@ import {
   type TestApp,
   useTestApp,
 } from "./helpers/app.js";
-import { CLIENT_SECRET } from "./helpers/emulator.js";
+import { CLIENT_SECRET, toEmulator } from "./helpers/emulator.js";
 import {
   expectNobodySignedIn,
   expectRefused,
@@ -31,12 +31,10 @@ let app: TestApp;
 
 useTestApp((started) => ({ emulator, app } = started));
 
-const toEmulator = (url: URL) => url.origin === emulator.url;
-
 /** A browser with a login under way, stopped before ProConnect, and that login's state. */
 async function pendingLogin() {
   const browser = new TestBrowser();
-  const stopped = await browser.navigate(`${app.url}/login`, { stopAt: toEmulator });
+  const stopped = await browser.navigate(`${app.url}/login`, { stopAt: toEmulator(emulator) });
   return { browser, state: stopped.location!.searchParams.get("state")! };
 }
 
@@ -149,7 +147,7 @@ describe("GET /callback: successful logins", () => {
       await browser.navigate(`${fresh.url}/login`, { email: "test@fia1.fr" });
       // Signed in; a second login (a step-up, say) must not keep the session's id.
       const stopped = await browser.navigate(`${fresh.url}/login?returnTo=/me`, {
-        stopAt: toEmulator,
+        stopAt: toEmulator(emulator),
       });
       const [before] = await onlySession(fresh.store);
       expect(sessionIdOf(browser, fresh)).toBe(before);
@@ -177,10 +175,10 @@ describe("GET /callback: successful logins", () => {
   it("lets two tabs of one browser log in at once", async () => {
     const browser = new TestBrowser();
     const first = await browser.navigate(`${app.url}/login?returnTo=/first`, {
-      stopAt: toEmulator,
+      stopAt: toEmulator(emulator),
     });
     const second = await browser.navigate(`${app.url}/login?returnTo=/second`, {
-      stopAt: toEmulator,
+      stopAt: toEmulator(emulator),
     });
     const secondDone = await browser.navigate(second.location!, { email: "jean.martin@fia2.fr" });
     expect(secondDone.url.pathname).toBe("/second");
@@ -200,7 +198,7 @@ describe("GET /callback: successful logins", () => {
 
   it("signs in silently with a ProConnect session", async () => {
     const { browser } = await signIn(app, "test@fia1.fr");
-    await browser.navigate(`${app.url}/logout`, { method: "POST", stopAt: toEmulator }); // app only
+    await browser.navigate(`${app.url}/logout`, { method: "POST", stopAt: toEmulator(emulator) }); // app only
     const page = await browser.navigate(`${app.url}/login?prompt=none&returnTo=/me`);
     expect(JSON.parse(page.body)).toMatchObject({ email: "test@fia1.fr" });
   });
@@ -267,7 +265,7 @@ describe("GET /callback: refusals leave nobody signed in", () => {
 
   it("refuses a forged state, a missing one and a repeated one (invalid_state, invalid_callback)", async () => {
     const browser = new TestBrowser();
-    await browser.navigate(`${app.url}/login`, { stopAt: toEmulator });
+    await browser.navigate(`${app.url}/login`, { stopAt: toEmulator(emulator) });
     for (const [query, code] of [
       ["?state=forged-state-forged-state-forged-state&code=abc", "invalid_state"],
       ["?code=abc", "invalid_state"],
@@ -352,7 +350,7 @@ describe("GET /callback: refusals leave nobody signed in", () => {
     // is signed in.
     const other = new TestBrowser();
     const otherState = (
-      await other.navigate(`${app.url}/login`, { stopAt: toEmulator })
+      await other.navigate(`${app.url}/login`, { stopAt: toEmulator(emulator) })
     ).location!.searchParams.get("state")!;
     const otherValue = loginCookiesOf(other, app.url).get(otherState)!;
     const swapped = await fetch(callback, {
@@ -369,7 +367,9 @@ describe("GET /callback: refusals leave nobody signed in", () => {
   it("refuses a login that took longer than loginTimeout (invalid_state)", async () => {
     await withApp(emulator, { options: { loginTimeout: 1 } }, async (quick) => {
       const browser = new TestBrowser();
-      const stopped = await browser.navigate(`${quick.url}/login`, { stopAt: toEmulator });
+      const stopped = await browser.navigate(`${quick.url}/login`, {
+        stopAt: toEmulator(emulator),
+      });
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const page = await browser.navigate(stopped.location!, { email: "test@fia1.fr" });
       expect([page.status, errorOf(page).code]).toEqual([400, "invalid_state"]);

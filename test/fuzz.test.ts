@@ -14,13 +14,12 @@ import {
 } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { sessionIdOf, storedSessions, type TestApp, useTestApp } from "./helpers/app.js";
+import { toEmulator } from "./helpers/emulator.js";
 
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
 useTestApp((started) => ({ emulator, app } = started));
-
-const toEmulator = (url: URL) => url.origin === emulator.url;
 
 // The whole file takes 4 to 9 s on a 2-core machine, idle or loaded (a request costs a few ms). No
 // fixed seed: a failure prints fast-check's seed and path, to pass to fc.assert to replay it.
@@ -160,7 +159,9 @@ function expectSameOriginPath(returnTo: string) {
 /** A browser with a real login under way in its cookie (sent to ProConnect, not back yet). */
 async function browserWithPendingLogin(): Promise<{ browser: TestBrowser; state: string }> {
   const browser = new TestBrowser();
-  const page = await browser.navigate(`${app.url}/login?returnTo=/me`, { stopAt: toEmulator });
+  const page = await browser.navigate(`${app.url}/login?returnTo=/me`, {
+    stopAt: toEmulator(emulator),
+  });
   expect(page.status).toBe(303);
   return { browser, state: page.location!.searchParams.get("state")! };
 }
@@ -172,7 +173,10 @@ async function browserWithPendingLogout(): Promise<{ browser: TestBrowser; state
     email: "test@fia1.fr",
   });
   expect(signedIn.url.pathname).toBe("/me");
-  const page = await browser.navigate(`${app.url}/logout`, { method: "POST", stopAt: toEmulator });
+  const page = await browser.navigate(`${app.url}/logout`, {
+    method: "POST",
+    stopAt: toEmulator(emulator),
+  });
   expect(page.status).toBe(303);
   return { browser, state: page.location!.searchParams.get("state")! };
 }

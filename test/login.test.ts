@@ -4,7 +4,7 @@ import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { proconnect, type ProConnectError } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
-import { CLIENT_SECRET } from "./helpers/emulator.js";
+import { CLIENT_SECRET, toEmulator } from "./helpers/emulator.js";
 import {
   errorOf,
   loginCookiesOf,
@@ -21,10 +21,8 @@ let app: TestApp;
 
 useTestApp((started) => ({ emulator, app } = started));
 
-const toEmulator = (url: URL) => url.origin === emulator.url;
-
 async function authorizeUrl(query = "", browser = new TestBrowser()): Promise<URL> {
-  const page = await browser.navigate(`${app.url}/login${query}`, { stopAt: toEmulator });
+  const page = await browser.navigate(`${app.url}/login${query}`, { stopAt: toEmulator(emulator) });
   expect(page.status).toBe(303);
   return page.location!;
 }
@@ -87,7 +85,7 @@ describe("GET /login", () => {
       "?acr=eidas9",
     ]) {
       const page = await new TestBrowser().navigate(`${app.url}/login${query}`, {
-        stopAt: toEmulator,
+        stopAt: toEmulator(emulator),
       });
       expect([page.status, errorOf(page).code]).toEqual([400, "invalid_login_request"]);
     }
@@ -95,7 +93,7 @@ describe("GET /login", () => {
 
   it("refuses a repeated parameter (invalid_login_request, 400)", async () => {
     const page = await new TestBrowser().navigate(`${app.url}/login?idp_hint=a&idp_hint=b`, {
-      stopAt: toEmulator,
+      stopAt: toEmulator(emulator),
     });
     expect([page.status, errorOf(page).code]).toEqual([400, "invalid_login_request"]);
   });
@@ -112,7 +110,9 @@ describe("GET /login", () => {
       options: { issuer: "http://127.0.0.1:9/api/v2", httpTimeout: 2000 },
     });
     try {
-      const page = await new TestBrowser().navigate(`${down.url}/login`, { stopAt: toEmulator });
+      const page = await new TestBrowser().navigate(`${down.url}/login`, {
+        stopAt: toEmulator(emulator),
+      });
       expect([page.status, errorOf(page).code]).toEqual([503, "provider_unavailable"]);
       expect(await storedSessions(down.store)).toEqual({});
     } finally {
@@ -143,7 +143,7 @@ describe("GET /login: bounded state", () => {
       const browser = new TestBrowser();
       const states: string[] = [];
       for (let i = 0; i < 100; i++) {
-        const page = await browser.navigate(`${small.url}/login`, { stopAt: toEmulator });
+        const page = await browser.navigate(`${small.url}/login`, { stopAt: toEmulator(emulator) });
         states.push(page.location!.searchParams.get("state")!);
       }
       const held = loginCookiesOf(browser, small.url);
@@ -197,7 +197,7 @@ describe("GET /login: bounded state", () => {
     for (let i = 0; i < 5; i++) {
       const page = await browser.navigate(
         `${app.url}/login?returnTo=${encodeURIComponent(`${long}?${i}`)}`,
-        { stopAt: toEmulator },
+        { stopAt: toEmulator(emulator) },
       );
       last = page.location!.searchParams.get("state")!;
     }
@@ -224,7 +224,7 @@ describe("GET /login: bounded state", () => {
         error ? reject(error) : resolve(),
       ),
     );
-    await browser.navigate(`${app.url}/login`, { stopAt: toEmulator });
+    await browser.navigate(`${app.url}/login`, { stopAt: toEmulator(emulator) });
     const withData = (await storedSessions(app.store))[id]!;
     expect(withData.cart).toEqual(["item"]);
     expect((withData.cookie as { expires?: unknown }).expires ?? null).toBeNull();

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf, sessionIdOf, storedSessions, type TestApp, useTestApp } from "./helpers/app.js";
+import { toEmulator } from "./helpers/emulator.js";
 
 let emulator: ProConnectEmulator;
 let app: TestApp;
 
 useTestApp((started) => ({ emulator, app } = started));
 
-const toEmulator = (url: URL) => url.origin === emulator.url;
 const startLogout = (browser: TestBrowser) =>
-  browser.navigate(`${app.url}/logout`, { method: "POST", stopAt: toEmulator });
+  browser.navigate(`${app.url}/logout`, { method: "POST", stopAt: toEmulator(emulator) });
 const home = async (browser: TestBrowser) =>
   JSON.parse((await browser.navigate(`${app.url}/`)).body) as object;
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProConnectError, type ProConnectOptions, type ProConnectUser } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf, sessionIdOf, storedSessions, type TestApp } from "./helpers/app.js";
-import { startTestEmulator } from "./helpers/emulator.js";
+import { startTestEmulator, toEmulator } from "./helpers/emulator.js";
 import { expectNobodySignedIn, withApp } from "./helpers/refusals.js";
 
 let emulator: ProConnectEmulator;
@@ -59,7 +59,6 @@ describe.each([
     };
   const login = (browser: TestBrowser, app: TestApp, email = "test@fia1.fr") =>
     browser.navigate(`${app.url}/login?returnTo=/app/session`, { email });
-  const toEmulator = (url: URL) => url.origin === emulator.url;
 
   it("carries the keys the app names into the new session, and no other", async () => {
     await on({ keepSessionKeys: ["locale", "cart"] }, async (app) => {
@@ -162,7 +161,7 @@ describe.each([
         await browser.navigate(`${app.url}/app/put?locale=fr`);
         const page = await browser.navigate(`${app.url}/logout`, {
           method: "POST",
-          stopAt: toEmulator,
+          stopAt: toEmulator(emulator),
         });
         expect(page.location?.origin).toBe(emulator.url);
         expect(calls).toEqual([["test@fia1.fr", undefined, "fr"]]);
@@ -200,7 +199,7 @@ describe.each([
       const before = sessionIdOf(browser, app)!;
       const page = await browser.navigate(`${app.url}/logout`, {
         method: "POST",
-        stopAt: toEmulator,
+        stopAt: toEmulator(emulator),
       });
       expect(page.location?.origin).toBe(emulator.url); // the person closes the tab at ProConnect
       const after = await read(browser, app);

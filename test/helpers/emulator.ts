@@ -14,6 +14,9 @@ export const RP = "http://127.0.0.1:9";
 export const REDIRECT_URI = `${RP}/callback`;
 export const POST_LOGOUT_REDIRECT_URI = `${RP}/logout/callback`;
 export const toRp = (url: URL) => url.origin === RP;
+/** A TestBrowser's `stopAt` for the redirects to `emulator`: where a login or a logout reaches ProConnect. */
+export const toEmulator = (emulator: ProConnectEmulator) => (url: URL) =>
+  url.origin === emulator.url;
 
 export function testClient(overrides: Partial<EmulatorClientInput> = {}): EmulatorClientInput {
   return {
