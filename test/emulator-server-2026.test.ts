@@ -57,6 +57,22 @@ async function registered(
   );
 }
 
+/**
+ * An authorization request with `params` that the emulator refuses before any login page: the error,
+ * its description and the state it redirects back with, and the state that was sent.
+ */
+async function refusedAuthorization(target: client.Configuration, params: Record<string, string>) {
+  const request = await authorizationRequest(target, params);
+  const page = await new TestBrowser().navigate(request.url, { stopAt: toRp });
+  const query = page.location?.searchParams;
+  return {
+    error: query?.get("error"),
+    description: query?.get("error_description"),
+    state: query?.get("state"),
+    sent: request.state,
+  };
+}
+
 describe("acr (config/oidc-provider.ts, libs/oidc-acr/src/oidc-acr.service.ts)", () => {
   it("advertises exactly the 7 supported acr values", () => {
     expect(config.serverMetadata().acr_values_supported).toEqual([...ACR_VALUES]);
@@ -160,13 +176,10 @@ describe("MFA by a code sent by e-mail (interaction.controller.ts getVerify, ema
 describe("per-client scopes (oidc-provider's client scope, connexion-scope.feature)", () => {
   it("answers invalid_scope to a scope the client is not registered for", async () => {
     const narrow = await registered(emulator, "narrow", { scopes: ["openid", "email", "siret"] });
-    const { url, state } = await authorizationRequest(narrow, { scope: "openid email phone" });
-    const page = await new TestBrowser().navigate(url, { stopAt: toRp });
-    expect(page.location?.searchParams.get("error")).toBe("invalid_scope");
-    expect(page.location?.searchParams.get("error_description")).toBe(
-      "requested scope is not allowed",
-    );
-    expect(page.location?.searchParams.get("state")).toBe(state);
+    const refused = await refusedAuthorization(narrow, { scope: "openid email phone" });
+    expect(refused.error).toBe("invalid_scope");
+    expect(refused.description).toBe("requested scope is not allowed");
+    expect(refused.state).toBe(refused.sent);
     const allowed = await authorizationRequest(narrow, { scope: "openid email" });
     const ok = await new TestBrowser().navigate(allowed.url, {
       email: "test@fia1.fr",
@@ -254,12 +267,9 @@ describe("SSO and prompt (core-fca-middleware.service.ts, interaction.controller
   });
 
   it("answers invalid_request to prompt=select_account", async () => {
-    const request = await authorizationRequest(config, { prompt: "select_account" });
-    const page = await new TestBrowser().navigate(request.url, { stopAt: toRp });
-    expect(page.location?.searchParams.get("error")).toBe("invalid_request");
-    expect(page.location?.searchParams.get("error_description")).toBe(
-      "unsupported prompt value requested",
-    );
+    const refused = await refusedAuthorization(config, { prompt: "select_account" });
+    expect(refused.error).toBe("invalid_request");
+    expect(refused.description).toBe("unsupported prompt value requested");
   });
 
   it("never answers consent_required: prompt=none with a session and new scopes gets a code", async () => {
@@ -276,13 +286,10 @@ describe("SSO and prompt (core-fca-middleware.service.ts, interaction.controller
 
 describe("hints (interaction.controller.ts getInteraction, connexion-idp_hint.feature)", () => {
   it("redirects back with idp_hint_not_found for an unknown idp_hint", async () => {
-    const request = await authorizationRequest(config, { idp_hint: "no-such-fi" });
-    const page = await new TestBrowser().navigate(request.url, { stopAt: toRp });
-    expect(page.location?.searchParams.get("error")).toBe("idp_hint_not_found");
-    expect(page.location?.searchParams.get("error_description")).toBe(
-      "provided idp_hint could not be found",
-    );
-    expect(page.location?.searchParams.get("state")).toBe(request.state);
+    const refused = await refusedAuthorization(config, { idp_hint: "no-such-fi" });
+    expect(refused.error).toBe("idp_hint_not_found");
+    expect(refused.description).toBe("provided idp_hint could not be found");
+    expect(refused.state).toBe(refused.sent);
   });
 
   it("sends a login_hint straight to the FI: no e-mail page for a known person", async () => {

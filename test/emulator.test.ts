@@ -484,6 +484,17 @@ describe("/session/end", () => {
     return { browser, idToken: tokens.id_token! };
   }
 
+  /** Follows `endSession` in `browser`: back to the post-logout URI with `state`, and signed out of ProConnect. */
+  async function expectLoggedOut(browser: TestBrowser, endSession: URL, state: string) {
+    const page = await browser.navigate(endSession, { stopAt: toRp });
+    expect(page.location?.origin + page.location!.pathname).toBe(POST_LOGOUT_REDIRECT_URI);
+    expect(page.location?.searchParams.get("state")).toBe(state);
+    // The ProConnect session is gone: a silent login now fails.
+    const silent = await authorizationRequest(config, { prompt: "none" });
+    const after = await browser.navigate(silent.url, { stopAt: toRp });
+    expect(after.location?.searchParams.get("error")).toBe("login_required");
+  }
+
   it("ends the session and redirects back with the same state, without a confirmation click", async () => {
     const { browser, idToken } = await signedIn();
     const state = random();
@@ -492,14 +503,7 @@ describe("/session/end", () => {
       post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI,
       state,
     });
-    const page = await browser.navigate(endSession, { stopAt: toRp });
-    expect(page.location?.origin + page.location!.pathname).toBe(POST_LOGOUT_REDIRECT_URI);
-    expect(page.location?.searchParams.get("state")).toBe(state);
-
-    // The ProConnect session is gone: a silent login now fails.
-    const silent = await authorizationRequest(config, { prompt: "none" });
-    const after = await browser.navigate(silent.url, { stopAt: toRp });
-    expect(after.location?.searchParams.get("error")).toBe("login_required");
+    await expectLoggedOut(browser, endSession, state);
   });
 
   it("auto-submits the logout page in a browser (the form is posted by script)", async () => {
@@ -538,12 +542,7 @@ describe("/session/end", () => {
       post_logout_redirect_uri: POST_LOGOUT_REDIRECT_URI,
       state,
     }).toString();
-    const page = await browser.navigate(endSession, { stopAt: toRp });
-    expect(page.location?.origin + page.location!.pathname).toBe(POST_LOGOUT_REDIRECT_URI);
-    expect(page.location?.searchParams.get("state")).toBe(state);
-    const silent = await authorizationRequest(config, { prompt: "none" });
-    const after = await browser.navigate(silent.url, { stopAt: toRp });
-    expect(after.location?.searchParams.get("error")).toBe("login_required");
+    await expectLoggedOut(browser, endSession, state);
   });
 });
 
