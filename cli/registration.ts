@@ -167,15 +167,7 @@ async function checkScopes(
       ),
     };
   }
-  if (all !== "refused") {
-    return {
-      status: "skip",
-      text: t(
-        `scopes : réponse de ${authorize} sans conclusion (${all})`,
-        `scopes: no conclusion from ${authorize}'s answer (${all})`,
-      ),
-    };
-  }
+  if (all !== "refused") return noConclusion("scopes", authorize, all, t);
   const missing: string[] = [];
   for (const each of scope.split(" ").filter((name) => name !== "openid")) {
     if ((await askScope(authorize, config, `openid ${each}`, timeout, deps)) === "refused") {
@@ -202,28 +194,40 @@ async function checkScopes(
   };
 }
 
-/**
- * Whether ProConnect knows the client id, its login redirect URI and its post-logout redirect URI: asks
- * as a browser would (the authorize endpoint with that client_id and redirect_uri; end_session with
- * client_id and post_logout_redirect_uri, without id_token_hint), never following a redirect, never
- * sending the secret, and reads the answer.
- */
-export async function checkRegistration(
-  document: Discovery,
-  config: LoadedConfig,
-  timeout: number,
-  deps: DoctorDeps,
-  t: Translate,
-): Promise<Check[]> {
+/** The redirect URI a check is about: the login's (with the client id) or the logout's. */
+type Redirect = "login" | "logout";
+
+/** What the login or the logout check is about, as its lines start. */
+function subject(redirect: Redirect, t: Translate): string {
+  return redirect === "login"
+    ? t("client id et URL de redirection de connexion", "client id and login redirect URI")
+    : t("URL de redirection de déconnexion", "post-logout redirect URI");
+}
+
+/** A check without a verdict: `field` (the endpoint `what` is checked at) missing from the document. */
+function missingEndpoint(what: string, field: string, t: Translate): Check {
+  return {
+    status: "skip",
+    text: t(`${what} : ${field} absent du document`, `${what}: ${field} missing from the document`),
+  };
+}
+
+/** A check without a verdict: `endpoint`'s answer (`why`: its status and error names) says nothing clear. */
+function noConclusion(what: string, endpoint: string, why: string, t: Translate): Check {
+  return {
+    status: "skip",
+    text: t(
+      `${what} : réponse de ${endpoint} sans conclusion (${why})`,
+      `${what}: no conclusion from ${endpoint}'s answer (${why})`,
+    ),
+  };
+}
+
+/** What to do about a client id ProConnect does not know: the options that choose it and its server. */
+function unknownClient(config: LoadedConfig, t: Translate): Check {
   const { options, source } = config;
   const clientIdName = optionName(source, "clientId");
-  const baseUrlName = optionName(source, "baseUrl");
-  const spConfig = (flag: string) =>
-    t(
-      `proconnect-express sp-config ${flag} <chaque URL déjà enregistrée> donne la liste complète à coller (une demande remplace la liste).`,
-      `proconnect-express sp-config ${flag} <each URI already registered> gives the full list to paste (a request replaces the list).`,
-    );
-  const unknownClient = (): Check => ({
+  return {
     status: "fail",
     text: t(
       `client id inconnu de ProConnect (invalid_client) : ${options.clientId}`,
@@ -247,104 +251,180 @@ export async function checkRegistration(
         `or fix ${optionName(source, "environment")}, ${optionName(source, "network")} or ${optionName(source, "issuer")} (see proconnect-express sp-config).`,
       ),
     ],
-  });
+  };
+}
 
-  // What to do about a redirect URI ProConnect does not know: the form's field, and sp-config's answer.
-  const unregisteredFix = (
-    field: "CONNEXION" | "DÉCONNEXION",
-    flag: "--existing" | "--existing-logout",
-    route: "callback" | "logoutCallback",
-  ): string[] => [
-    t(
-      `ProConnect compare à la lettre (la barre oblique finale compte). Ajoutez-la au champ`,
-      `ProConnect compares to the letter (a trailing slash counts). Add it to the field`,
-    ),
-    t(
-      `« URLs de redirection post ${field} » du formulaire « ${FORM} » :`,
-      `« URLs de redirection post ${field} » of the form « ${FORM} »:`,
-    ),
-    spConfig(flag),
-    t(
-      `Ou corrigez ${baseUrlName} (ou routes.${route}) si c'est l'application qui se trompe.`,
-      `Or fix ${baseUrlName} (or routes.${route}) if the app is the one that is wrong.`,
-    ),
-  ];
-
-  const checks: Check[] = [];
-  const authorize = endpoint(document, "authorization_endpoint");
-  let clientUnknown = false;
-  let loginRegistered = false;
-  if (authorize === undefined) {
-    checks.push({
-      status: "skip",
-      text: t(
-        "client id et URL de redirection de connexion : authorization_endpoint absent du document",
-        "client id and login redirect URI: authorization_endpoint missing from the document",
+/**
+ * A redirect URI ProConnect does not know (ProConnect's code for it, and oidc-provider's error for the
+ * login's), and what to do: the form's field, and sp-config's answer.
+ */
+function unregistered(config: LoadedConfig, redirect: Redirect, t: Translate): Check {
+  const { options, source } = config;
+  const code = NOT_REGISTERED_CODE[redirect];
+  const login = redirect === "login";
+  const uri = login ? options.redirectUri : options.postLogoutRedirectUri;
+  const text = login
+    ? t(
+        `URL de redirection de connexion non enregistrée (${code}, invalid_redirect_uri)`,
+        `login redirect URI not registered (${code}, invalid_redirect_uri)`,
+      )
+    : t(
+        `URL de redirection de déconnexion non enregistrée (${code})`,
+        `post-logout redirect URI not registered (${code})`,
+      );
+  const [field, flag, route] = login
+    ? ["CONNEXION", "--existing", "callback"]
+    : ["DÉCONNEXION", "--existing-logout", "logoutCallback"];
+  return {
+    status: "fail",
+    text: t(`${text} : ${uri}`, `${text}: ${uri}`),
+    details: [
+      t(
+        `ProConnect compare à la lettre (la barre oblique finale compte). Ajoutez-la au champ`,
+        `ProConnect compares to the letter (a trailing slash counts). Add it to the field`,
       ),
-    });
-  } else {
-    const url = authorizeUrl(authorize, options, "openid");
-    const answer = await ask(url, timeout, deps);
-    const reading: Reading =
-      answer instanceof Error
-        ? { kind: "unclear", why: failure(answer, timeout, t) }
-        : readAuthorize(answer, url, options.redirectUri);
-    const uri = options.redirectUri;
-    switch (reading.kind) {
-      case "registered":
-        loginRegistered = true;
-        checks.push({
-          status: "pass",
-          text: t(
-            `client id et URL de redirection de connexion enregistrés : ${options.clientId}, ${uri}`,
-            `client id and login redirect URI registered: ${options.clientId}, ${uri}`,
-          ),
-          ...(reading.error
-            ? {
-                details: [
-                  t(
-                    `ProConnect renvoie vers l'application avec error=${reading.error}`,
-                    `ProConnect sends back to the app with error=${reading.error}`,
-                  ),
-                ],
-              }
-            : {}),
-        });
-        break;
-      case "unknown_client":
-        clientUnknown = true;
-        checks.push(unknownClient());
-        break;
-      case "unregistered":
-        checks.push({
-          status: "fail",
-          text: t(
-            `URL de redirection de connexion non enregistrée (${NOT_REGISTERED_CODE.login}, invalid_redirect_uri) : ${uri}`,
-            `login redirect URI not registered (${NOT_REGISTERED_CODE.login}, invalid_redirect_uri): ${uri}`,
-          ),
-          details: unregisteredFix("CONNEXION", "--existing", "callback"),
-        });
-        break;
-      case "unclear":
-        checks.push({
-          status: "skip",
-          text: t(
-            `client id et URL de redirection de connexion : réponse de ${authorize} sans conclusion (${reading.why})`,
-            `client id and login redirect URI: no conclusion from ${authorize}'s answer (${reading.why})`,
-          ),
-        });
-        break;
-    }
-  }
+      t(
+        `« URLs de redirection post ${field} » du formulaire « ${FORM} » :`,
+        `« URLs de redirection post ${field} » of the form « ${FORM} »:`,
+      ),
+      t(
+        `proconnect-express sp-config ${flag} <chaque URL déjà enregistrée> donne la liste complète à coller (une demande remplace la liste).`,
+        `proconnect-express sp-config ${flag} <each URI already registered> gives the full list to paste (a request replaces the list).`,
+      ),
+      t(
+        `Ou corrigez ${optionName(source, "baseUrl")} (ou routes.${route}) si c'est l'application qui se trompe.`,
+        `Or fix ${optionName(source, "baseUrl")} (or routes.${route}) if the app is the one that is wrong.`,
+      ),
+    ],
+  };
+}
 
+/** The check of an answer that does not say the redirect URI is registered, read at `endpoint`. */
+function notRegistered(
+  reading: Exclude<Reading, { kind: "registered" }>,
+  redirect: Redirect,
+  endpoint: string,
+  config: LoadedConfig,
+  t: Translate,
+): Check {
+  switch (reading.kind) {
+    case "unknown_client":
+      return unknownClient(config, t);
+    case "unregistered":
+      return unregistered(config, redirect, t);
+    case "unclear":
+      return noConclusion(subject(redirect, t), endpoint, reading.why, t);
+  }
+}
+
+/** ProConnect's answer to `url`, read by `read`; none (a network failure, the timeout) reads as unclear. */
+async function askAndRead(
+  url: string,
+  timeout: number,
+  deps: DoctorDeps,
+  t: Translate,
+  read: (fetched: Fetched) => Reading,
+): Promise<Reading> {
+  const answer = await ask(url, timeout, deps);
+  return answer instanceof Error
+    ? { kind: "unclear", why: failure(answer, timeout, t) }
+    : read(answer);
+}
+
+/**
+ * Whether ProConnect knows the client id and its login redirect URI: the authorize endpoint's answer to a
+ * login asking only `openid`. Its reading too, which decides the checks that follow.
+ */
+async function checkLogin(
+  authorize: string | undefined,
+  config: LoadedConfig,
+  timeout: number,
+  deps: DoctorDeps,
+  t: Translate,
+): Promise<{ check: Check; reading?: Reading }> {
+  if (authorize === undefined) {
+    return { check: missingEndpoint(subject("login", t), "authorization_endpoint", t) };
+  }
+  const { clientId, redirectUri } = config.options;
+  const url = authorizeUrl(authorize, config.options, "openid");
+  const reading = await askAndRead(url, timeout, deps, t, (answer) =>
+    readAuthorize(answer, url, redirectUri),
+  );
+  if (reading.kind !== "registered") {
+    return { check: notRegistered(reading, "login", authorize, config, t), reading };
+  }
+  const check: Check = {
+    status: "pass",
+    text: t(
+      `client id et URL de redirection de connexion enregistrés : ${clientId}, ${redirectUri}`,
+      `client id and login redirect URI registered: ${clientId}, ${redirectUri}`,
+    ),
+  };
+  if (reading.error) {
+    check.details = [
+      t(
+        `ProConnect renvoie vers l'application avec error=${reading.error}`,
+        `ProConnect sends back to the app with error=${reading.error}`,
+      ),
+    ];
+  }
+  return { check, reading };
+}
+
+/**
+ * Whether ProConnect knows the post-logout redirect URI: the end_session endpoint's answer to the client
+ * id and that URI, without id_token_hint.
+ */
+async function checkLogout(
+  endSession: string | undefined,
+  config: LoadedConfig,
+  timeout: number,
+  deps: DoctorDeps,
+  t: Translate,
+): Promise<Check> {
+  if (endSession === undefined) {
+    return missingEndpoint(subject("logout", t), "end_session_endpoint", t);
+  }
+  const { clientId, postLogoutRedirectUri } = config.options;
+  const url = new URL(endSession);
+  url.search = new URLSearchParams({
+    client_id: clientId,
+    post_logout_redirect_uri: postLogoutRedirectUri,
+  }).toString();
+  const reading = await askAndRead(url.href, timeout, deps, t, readEndSession);
+  if (reading.kind !== "registered") {
+    return notRegistered(reading, "logout", endSession, config, t);
+  }
+  return {
+    status: "pass",
+    text: t(
+      `URL de redirection de déconnexion enregistrée : ${postLogoutRedirectUri}`,
+      `post-logout redirect URI registered: ${postLogoutRedirectUri}`,
+    ),
+  };
+}
+
+/**
+ * Whether ProConnect knows the client id, its login redirect URI and its post-logout redirect URI: asks
+ * as a browser would (the authorize endpoint with that client_id and redirect_uri; end_session with
+ * client_id and post_logout_redirect_uri, without id_token_hint), never following a redirect, never
+ * sending the secret, and reads the answer.
+ */
+export async function checkRegistration(
+  document: Discovery,
+  config: LoadedConfig,
+  timeout: number,
+  deps: DoctorDeps,
+  t: Translate,
+): Promise<Check[]> {
+  const authorize = endpoint(document, "authorization_endpoint");
+  const login = await checkLogin(authorize, config, timeout, deps, t);
+  const checks = [login.check];
   // The scopes only once ProConnect sends the browser back to the app: its answer then says which.
-  if (authorize !== undefined && loginRegistered) {
+  if (authorize !== undefined && login.reading?.kind === "registered") {
     checks.push(await checkScopes(authorize, config, timeout, deps, t));
   }
-
-  const endSession = endpoint(document, "end_session_endpoint");
-  const logoutUri = options.postLogoutRedirectUri;
-  if (clientUnknown) {
+  if (login.reading?.kind === "unknown_client") {
     checks.push({
       status: "skip",
       text: t(
@@ -352,58 +432,10 @@ export async function checkRegistration(
         `post-logout redirect URI: cannot be checked for an unknown client`,
       ),
     });
-  } else if (endSession === undefined) {
-    checks.push({
-      status: "skip",
-      text: t(
-        "URL de redirection de déconnexion : end_session_endpoint absent du document",
-        "post-logout redirect URI: end_session_endpoint missing from the document",
-      ),
-    });
   } else {
-    const url = new URL(endSession);
-    url.search = new URLSearchParams({
-      client_id: options.clientId,
-      post_logout_redirect_uri: logoutUri,
-    }).toString();
-    const answer = await ask(url.href, timeout, deps);
-    const reading: Reading =
-      answer instanceof Error
-        ? { kind: "unclear", why: failure(answer, timeout, t) }
-        : readEndSession(answer);
-    switch (reading.kind) {
-      case "registered":
-        checks.push({
-          status: "pass",
-          text: t(
-            `URL de redirection de déconnexion enregistrée : ${logoutUri}`,
-            `post-logout redirect URI registered: ${logoutUri}`,
-          ),
-        });
-        break;
-      case "unknown_client":
-        checks.push(unknownClient());
-        break;
-      case "unregistered":
-        checks.push({
-          status: "fail",
-          text: t(
-            `URL de redirection de déconnexion non enregistrée (${NOT_REGISTERED_CODE.logout}) : ${logoutUri}`,
-            `post-logout redirect URI not registered (${NOT_REGISTERED_CODE.logout}): ${logoutUri}`,
-          ),
-          details: unregisteredFix("DÉCONNEXION", "--existing-logout", "logoutCallback"),
-        });
-        break;
-      case "unclear":
-        checks.push({
-          status: "skip",
-          text: t(
-            `URL de redirection de déconnexion : réponse de ${endSession} sans conclusion (${reading.why})`,
-            `post-logout redirect URI: no conclusion from ${endSession}'s answer (${reading.why})`,
-          ),
-        });
-        break;
-    }
+    checks.push(
+      await checkLogout(endpoint(document, "end_session_endpoint"), config, timeout, deps, t),
+    );
   }
   return checks;
 }
