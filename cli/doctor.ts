@@ -19,17 +19,39 @@ export async function runDoctor(
   output: Output,
   deps: DoctorDeps,
 ): Promise<number> {
-  const { options, source } = config;
-  const { t, lang } = output;
-  const timeout = args.timeout ?? options.httpTimeout;
-  const counts = { pass: 0, fail: 0, skip: 0 };
+  const { t } = output;
+  const timeout = args.timeout ?? config.options.httpTimeout;
+  const sourceName = describeSource(config.source, output.lang);
+  printSettings(config, sourceName, timeout, output);
+  const counts: Counts = { pass: 0, fail: 0, skip: 0 };
   const report = (check: Check) => {
     counts[check.status] += 1;
     output.out(`${mark(check.status, output.color)} ${check.text}`);
     for (const detail of check.details ?? []) output.out(`  ${detail}`);
   };
-  const sourceName = describeSource(source, lang);
+  report({
+    status: "pass",
+    text: t(`configuration valide (${sourceName})`, `valid configuration (${sourceName})`),
+  });
+  report(checkRedirectUris(config, output));
+  await runDiscoveryChecks(config, timeout, deps, report, t);
+  output.out();
+  output.out(conclusion(counts, output));
+  return counts.fail === 0 ? EXIT.ok : EXIT.failed;
+}
 
+/** How many checks passed, failed and could not run. */
+type Counts = Record<Check["status"], number>;
+
+/** The settings doctor checks, before any check: where each comes from, never the secret itself. */
+function printSettings(
+  config: LoadedConfig,
+  sourceName: string,
+  timeout: number,
+  output: Output,
+): void {
+  const { options, source } = config;
+  const { t, lang } = output;
   const issuerOrigin = config.defaulted.has("issuer")
     ? t(
         `déduit de ${optionName(source, "environment")} et ${optionName(source, "network")}`,
@@ -57,13 +79,20 @@ export async function runDoctor(
     `  ${t("délai        ", "timeout      ")} ${timeout} ms ${t("par requête", "per request")}`,
   );
   output.out();
+}
 
-  report({
-    status: "pass",
-    text: t(`configuration valide (${sourceName})`, `valid configuration (${sourceName})`),
-  });
-  report(checkRedirectUris(config, output));
-
+/**
+ * The discovery document's check, then the checks that read it, each reported as it completes; without
+ * a document, each of those reported as not run.
+ */
+async function runDiscoveryChecks(
+  config: LoadedConfig,
+  timeout: number,
+  deps: DoctorDeps,
+  report: (check: Check) => void,
+  t: Translate,
+): Promise<void> {
+  const { options } = config;
   const discoveryUrl = `${options.issuer}/.well-known/openid-configuration`;
   const discovery = await fetchDiscovery(discoveryUrl, timeout, config, deps, t);
   report(discovery.check);
@@ -86,36 +115,39 @@ export async function runDoctor(
         ),
       });
     }
-  } else {
-    report(checkIssuer(document, config, t));
-    report(
-      checkAlg(
-        t("de l'id_token", "of the id_token"),
-        "id_token_signing_alg_values_supported",
-        document,
-        options.idTokenSignedResponseAlg,
-        t,
-      ),
-    );
-    report(
-      checkAlg(
-        t("de userinfo", "of userinfo"),
-        "userinfo_signing_alg_values_supported",
-        document,
-        options.userinfoSignedResponseAlg,
-        t,
-      ),
-    );
-    report(checkScopes(document, options.scope.split(" "), t));
-    report(checkClock(discovery.fetched, options.clockTolerance, t));
-    report(await checkJwks(document, config, timeout, deps, t));
-    for (const check of await checkRegistration(document, config, timeout, deps, t)) report(check);
+    return;
   }
+  report(checkIssuer(document, config, t));
+  report(
+    checkAlg(
+      t("de l'id_token", "of the id_token"),
+      "id_token_signing_alg_values_supported",
+      document,
+      options.idTokenSignedResponseAlg,
+      t,
+    ),
+  );
+  report(
+    checkAlg(
+      t("de userinfo", "of userinfo"),
+      "userinfo_signing_alg_values_supported",
+      document,
+      options.userinfoSignedResponseAlg,
+      t,
+    ),
+  );
+  report(checkScopes(document, options.scope.split(" "), t));
+  report(checkClock(discovery.fetched, options.clockTolerance, t));
+  report(await checkJwks(document, config, timeout, deps, t));
+  for (const check of await checkRegistration(document, config, timeout, deps, t)) report(check);
+}
 
-  output.out();
+/** doctor's last line: how many checks passed, failed and could not run, and its verdict. */
+function conclusion(counts: Counts, output: Output): string {
+  const { t } = output;
   const plural = (n: number) => (n > 1 ? "s" : "");
   const summary =
-    lang === "en"
+    output.lang === "en"
       ? [
           `${counts.pass} passed`,
           `${counts.fail} failed`,
@@ -126,12 +158,9 @@ export async function runDoctor(
           `${counts.fail} en échec`,
           ...(counts.skip > 0 ? [`${counts.skip} impossible${plural(counts.skip)}`] : []),
         ].join(", ");
-  output.out(
-    counts.fail === 0
-      ? t(`Tout est bon (${summary}).`, `All good (${summary}).`)
-      : t(`Échec de doctor : ${summary}.`, `doctor failed: ${summary}.`),
-  );
-  return counts.fail === 0 ? EXIT.ok : EXIT.failed;
+  return counts.fail === 0
+    ? t(`Tout est bon (${summary}).`, `All good (${summary}).`)
+    : t(`Échec de doctor : ${summary}.`, `doctor failed: ${summary}.`);
 }
 
 function checkRedirectUris(config: LoadedConfig, output: Output): Check {
