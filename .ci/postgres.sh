@@ -1,8 +1,15 @@
 # Sourced by .ci/run: a PostgreSQL of the run's own on a free loopback port, in a temporary directory,
 # nothing kept (fsync off), stopped however the run ends. Sets DATABASE_URL. PostgreSQL refuses to run
 # as root: as root, the cluster belongs to the postgres user Debian's package creates.
+
+# A free loopback port, as the system picks one; defined here so that .ci/run's Redis takes its port the
+# same way (node, because it is there wherever the tests run).
+free_port() {
+  node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+}
+
 pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
-pg_port="$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
+pg_port="$(free_port)"
 pg_dir="$(mktemp -d)"
 as_pg=()
 if [ "$(id -u)" -eq 0 ]; then
