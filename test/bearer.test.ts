@@ -3,7 +3,6 @@
 // do on purpose (down, slow, garbage, forged signed answers).
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import express from "express";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
@@ -17,7 +16,7 @@ import {
 } from "../lib/index.js";
 import { startProConnectEmulator, type ProConnectEmulator } from "../lib/testing/index.js";
 import { CLIENT_SECRET, discover, signIn, testClient } from "./helpers/emulator.js";
-import { freePort } from "./helpers/net.js";
+import { freePort, listen } from "./helpers/net.js";
 
 const INTROSPECTION = "/api/v2/token/introspection";
 const EMAIL = "test@fia1.fr";
@@ -46,18 +45,7 @@ async function startApi(options: RequireBearerOptions): Promise<Api> {
   app.get("/open", (req, res) => {
     res.json({ token: req.proconnectToken ?? null });
   });
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bearer,
-    warnings,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { ...(await listen(createServer(app))), bearer, warnings };
 }
 
 async function call(api: Api, token: string | undefined, path = "/me", header?: string) {
@@ -452,17 +440,9 @@ async function startFakeProConnect(downIntrospection = false) {
       }
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v2`;
-  return {
-    issuer,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const { url, close } = await listen(server);
+  const issuer = `${url}/api/v2`;
+  return { issuer, state, close };
 }
 
 describe("requireBearer() when ProConnect misbehaves", () => {

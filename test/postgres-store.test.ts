@@ -2,55 +2,38 @@
 // PostgreSQL (DATABASE_URL; .ci/run starts one), connect-pg-simple and pg, reached through a TCP proxy
 // the test can cut, as a stopped server or a partition would. A session survives the app's restart, an
 // outage answers 503 within the bound and never ends the process, and the app recovers on its own.
-import { createServer, Socket, type Server } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { signIn, TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { startTestEmulator } from "./helpers/emulator.js";
+import { TcpProxy } from "./helpers/net.js";
 import { postgresForTests, uniqueTable } from "./helpers/postgres.js";
 import { postgresSessionStore } from "./recipes/postgres-store.js";
 
 const JSON_ACCEPT = { headers: { accept: "application/json" } };
 const postgres = postgresForTests("the PostgreSQL session store tests");
 
-/** A TCP proxy to PostgreSQL: `cut()` ends every connection and refuses new ones until `restore()`. */
+/** A TCP proxy to PostgreSQL: `sever()` ends every connection and refuses new ones until `restore()`. */
 class CuttableProxy {
   cut = false;
-  readonly #sockets = new Set<Socket>();
-  readonly #server: Server;
+  readonly #proxy: TcpProxy;
   constructor(target: { host: string; port: number }) {
-    this.#server = createServer((client) => {
-      if (this.cut) return void client.destroy();
-      const upstream = new Socket().connect(target.port, target.host);
-      for (const [from, to] of [
-        [client, upstream],
-        [upstream, client],
-      ] as const) {
-        this.#sockets.add(from);
-        from.pipe(to);
-        from.on("error", () => to.destroy());
-        from.on("close", () => {
-          this.#sockets.delete(from);
-          to.destroy();
-        });
-      }
-    });
+    this.#proxy = new TcpProxy(target, { accept: () => !this.cut });
   }
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
-    return (this.#server.address() as { port: number }).port;
+  listen(): Promise<number> {
+    return this.#proxy.listen();
   }
   sever(): void {
     this.cut = true;
-    for (const socket of this.#sockets) socket.destroy();
+    this.#proxy.severAll();
   }
   restore(): void {
     this.cut = false;
   }
   close(): Promise<void> {
-    this.sever();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    this.cut = true;
+    return this.#proxy.close();
   }
 }
 

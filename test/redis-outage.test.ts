@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer, Socket, type Server } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectRedisSessions, type RedisSessions } from "../example-app/redis.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf, sessionIdOf, startTestApp, type TestApp } from "./helpers/app.js";
 import { startTestEmulator } from "./helpers/emulator.js";
-import { freePort } from "./helpers/net.js";
+import { freePort, TcpProxy } from "./helpers/net.js";
 import {
   connectTestRedis,
   keysUnder,
@@ -36,41 +35,34 @@ class RedisProxy {
   /** While true, SETs are held back (Redis never sees them): a write that hangs after a read worked. */
   holdSets = false;
   readonly #held: (() => void)[] = [];
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  readonly #proxy: TcpProxy;
 
   constructor(upstreamPort: number) {
-    this.#server = createServer((client) => {
-      const upstream = new Socket().connect(upstreamPort, "127.0.0.1");
-      this.#track(client, upstream);
-      let dropping = false;
-      client.on("data", (chunk: Buffer) => {
-        if (this.dropAfterSet && /\r\nSET\r\n/i.test(chunk.toString("latin1"))) {
-          this.dropAfterSet = false;
-          dropping = true;
-        }
-        if (this.holdSets && /\r\nSET\r\n/i.test(chunk.toString("latin1"))) {
-          this.#held.push(() => upstream.write(chunk));
-        } else upstream.write(chunk);
-      });
-      upstream.on("data", (chunk: Buffer) => {
-        if (dropping) {
-          client.destroy();
-          upstream.destroy();
-        } else client.write(chunk);
-      });
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
-      client.on("error", () => undefined);
-      upstream.on("error", () => undefined);
-    });
-  }
-
-  #track(...sockets: Socket[]) {
-    for (const socket of sockets) {
-      this.#sockets.add(socket);
-      socket.on("close", () => this.#sockets.delete(socket));
-    }
+    this.#proxy = new TcpProxy(
+      { host: "127.0.0.1", port: upstreamPort },
+      {
+        connection: ({ client, upstream }) => {
+          let dropping = false;
+          return {
+            fromClient: (chunk, forward) => {
+              const isSet = /\r\nSET\r\n/i.test(chunk.toString("latin1"));
+              if (this.dropAfterSet && isSet) {
+                this.dropAfterSet = false;
+                dropping = true;
+              }
+              if (this.holdSets && isSet) this.#held.push(forward);
+              else forward();
+            },
+            fromUpstream: (_chunk, forward) => {
+              if (dropping) {
+                client.destroy();
+                upstream.destroy();
+              } else forward();
+            },
+          };
+        },
+      },
+    );
   }
 
   /** Sends the held SETs on, in order. */
@@ -79,14 +71,12 @@ class RedisProxy {
     for (const send of this.#held.splice(0)) send();
   }
 
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
-    return (this.#server.address() as { port: number }).port;
+  listen(): Promise<number> {
+    return this.#proxy.listen();
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    await new Promise((resolve) => this.#server.close(resolve));
+  close(): Promise<void> {
+    return this.#proxy.close();
   }
 }
 

@@ -1,5 +1,4 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import session, { MemoryStore, type Store } from "express-session";
 import {
@@ -15,6 +14,7 @@ import type {
 } from "../../lib/testing/index.js";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { CLIENT_SECRET, startTestEmulator } from "./emulator.js";
+import { listen } from "./net.js";
 
 export interface TestApp {
   url: string;
@@ -67,8 +67,7 @@ export async function serveApp(
   options: ServeOptions = {},
 ): Promise<ServedApp> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await listen(server);
   const app = (options.express ?? express)();
   app.use(
     session({
@@ -88,15 +87,7 @@ export async function serveApp(
     }
   });
   server.on("request", app);
-  return {
-    url,
-    server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return { url, server, close };
 }
 
 /**
