@@ -255,14 +255,13 @@ function quotable(text: string): string {
   return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, " ");
 }
 
-/** One warning per message per 10 s: an outage must not flood the logs. */
+/** One warning per code per 10 s: an outage must not flood the logs. */
 function throttledWarnings(logger: ProConnectLogger) {
   const last = new Map<string, number>();
   return (error: ProConnectError) => {
     const now = Date.now();
-    if ((last.get(error.message) ?? -Infinity) > now - 10_000) return;
-    if (last.size > 100) last.clear();
-    last.set(error.message, now);
+    if ((last.get(error.code) ?? -Infinity) > now - 10_000) return;
+    last.set(error.code, now);
     logger.warn(`requireBearer(): ${error.message}`, { code: error.code });
   };
 }

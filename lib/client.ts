@@ -13,7 +13,9 @@ import { isLoopback } from "./hosts.js";
 import type { ResolvedOptions } from "./options.js";
 import {
   BodyTooLargeError,
+  DecidedFailure,
   discoveryError,
+  introspectionError,
   recordCutResponse,
   signatureError,
   toProConnectError,
@@ -178,14 +180,7 @@ export class ProviderClient {
   async refresh(refreshToken: string): Promise<RefreshedTokens> {
     const { config } = await this.discover();
     const tokens = await oidc.refreshTokenGrant(config, refreshToken).catch((error: unknown) => {
-      if (error instanceof oidc.ResponseBodyError && error.error === "invalid_grant") {
-        throw new ProConnectError(
-          "reauthentication_required",
-          "ProConnect refused the refresh token (expired, revoked or already used): sign in again",
-          { cause: error },
-        );
-      }
-      throw toProConnectError(error, "token");
+      throw toProConnectError(error, "refresh");
     });
     return {
       accessToken: tokens.access_token,
@@ -364,14 +359,6 @@ function jwksOf(jwksUri: string, httpTimeout: number): JWTVerifyGetKey {
   return jwks;
 }
 
-/** A failure decided inside the introspection fetch (the signature), carried out through openid-client. */
-class IntrospectionFailure extends Error {
-  override readonly name = "IntrospectionFailure";
-  constructor(readonly error: ProConnectError) {
-    super(error.message, { cause: error });
-  }
-}
-
 const INTROSPECTION_JWT = /^application\/token-introspection\+jwt\b/i;
 
 /**
@@ -401,8 +388,9 @@ export class IntrospectionClient {
     const answer = await oidc.tokenIntrospection(config, token).catch((error: unknown) => {
       // ProConnect refuses to introspect what is not one of its access tokens (an id_token, a JWT of
       // another issuer) with a 400: for the API that token is simply not active, not an outage.
-      if (notIntrospectable(error)) return { active: false };
-      throw this.#failure(error);
+      const failure = introspectionError(error, this.#settings.httpTimeout);
+      if (failure === undefined) return { active: false };
+      throw failure;
     });
     return answer as IntrospectionAnswer;
   }
@@ -450,7 +438,7 @@ export class IntrospectionClient {
       const type = response.headers.get("content-type") ?? "";
       if (!INTROSPECTION_JWT.test(type)) {
         await response.body?.cancel().catch(() => undefined);
-        throw new IntrospectionFailure(
+        throw new DecidedFailure(
           unavailable(
             `ProConnect's introspection endpoint answered ${type || "no content type"}, not the answer signed with ${alg} that is registered (introspection_signed_response_alg)`,
           ),
@@ -466,7 +454,7 @@ export class IntrospectionClient {
           "invalid_token",
           `the signed introspection answer (${alg})`,
         );
-        throw new IntrospectionFailure(
+        throw new DecidedFailure(
           error.code === "invalid_token" ? error : unavailable(error.message, cause),
         );
       });
@@ -477,61 +465,6 @@ export class IntrospectionClient {
       });
     };
     return config;
-  }
-
-  #failure(error: unknown): ProConnectError {
-    for (let current = error, depth = 0; current instanceof Error && depth < 10; depth++) {
-      if (current instanceof IntrospectionFailure) return current.error;
-      current = current.cause;
-    }
-    const what = "ProConnect's introspection endpoint";
-    if (error instanceof oidc.ResponseBodyError) {
-      const advice =
-        error.error === "invalid_client"
-          ? ": check clientId and clientSecret, the resource server's own client at ProConnect"
-          : "";
-      return unavailable(`${what} answered ${error.error} (HTTP ${error.status})${advice}`, error);
-    }
-    const code = (error as { code?: unknown } | null)?.code;
-    if (
-      code === "OAUTH_JWT_CLAIM_COMPARISON_FAILED" ||
-      code === "OAUTH_JWT_TIMESTAMP_CHECK_FAILED"
-    ) {
-      let claim: unknown;
-      for (let current: unknown = error, depth = 0; depth < 5 && claim === undefined; depth++) {
-        current = (current as { cause?: unknown } | null)?.cause;
-        if (typeof current === "object" && current !== null && !(current instanceof Error)) {
-          claim = (current as { claim?: unknown }).claim;
-        }
-      }
-      return new ProConnectError(
-        "invalid_token",
-        `the signed introspection answer failed a check${typeof claim === "string" ? ` (its ${claim})` : ""}`,
-        { cause: error },
-      );
-    }
-    const mapped = toProConnectError(error, "token");
-    if (mapped.code === "timeout") {
-      return unavailable(`${what} did not answer within ${this.#settings.httpTimeout} ms`, error);
-    }
-    if (mapped.code === "provider_unavailable")
-      return unavailable(`${what} cannot be reached`, error);
-    for (let current = error, depth = 0; current instanceof Error && depth < 10; depth++) {
-      if (current instanceof BodyTooLargeError) return unavailable(current.message, error);
-      current = current.cause;
-    }
-    let answered: Response | undefined;
-    for (let current: unknown = error, depth = 0; depth < 5 && !answered; depth++) {
-      current = (current as { cause?: unknown } | null)?.cause;
-      if (current instanceof Response) answered = current;
-    }
-    const detail = answered
-      ? ` (HTTP ${answered.status}, ${answered.headers.get("content-type") ?? "no content type"})`
-      : "";
-    return unavailable(
-      `${what} answered something that is not an introspection answer${detail}`,
-      error,
-    );
   }
 }
 
@@ -590,18 +523,4 @@ function limitedFetch(what: string, limit: number) {
     });
     return limited;
   };
-}
-
-/**
- * An introspection refused because of the token itself (RFC 7662 2.3, RFC 6750 3.1): ProConnect answers
- * `unsupported_token_type` (HTTP 400) for an id_token or a JWT, `invalid_token` or `invalid_request` for
- * a value it cannot read. The client's own credentials (`invalid_client`, 401) are not the token's fault.
- */
-function notIntrospectable(error: unknown): boolean {
-  if (!(error instanceof oidc.ResponseBodyError)) return false;
-  return (
-    error.error === "unsupported_token_type" ||
-    error.error === "invalid_token" ||
-    (error.error === "invalid_request" && error.status === 400)
-  );
 }

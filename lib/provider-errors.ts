@@ -81,23 +81,108 @@ const JOSE_FAULTS: Readonly<Record<string, string>> = {
   ERR_JOSE_NOT_SUPPORTED: "it uses an algorithm or header that is not supported",
 };
 
-type Stage = "token" | "userinfo";
+/** Where a failure happened: the code exchange, the refresh grant, or the userinfo request. */
+type Stage = "token" | "refresh" | "userinfo";
+
+/**
+ * What a failure from openid-client, jose or fetch is, read once from its chain of causes: the table
+ * below (`OAUTH`, `NETWORK_CODES`, `JOSE_FAULTS`, jose's classes) and the mappings work on this.
+ */
+interface Failure {
+  error: unknown;
+  /** The outermost `code` (oauth4webapi's, kept by openid-client) and the details it carries. */
+  code: unknown;
+  details: unknown;
+  /** The over-large answer it comes from. */
+  tooLarge: BodyTooLargeError | undefined;
+  /** A timeout or an abort anywhere in the Errors of the chain. */
+  timeout: boolean;
+  /** A connection failure's code (ECONNREFUSED, UND_ERR_SOCKET…). */
+  network: string | undefined;
+  /** What was decided deeper and carried out through a library (see {@link DecidedFailure}). */
+  decided: ProConnectError | undefined;
+  /** The HTTP answer kept as a cause, if any. */
+  response: Response | undefined;
+  /** The causes' messages, for the developer. */
+  messages: string;
+}
+
+/** Reads `error`'s chain of causes, once. */
+function failureOf(error: unknown): Failure {
+  const code = fieldOf(error, "code");
+  const failure: Failure = {
+    error,
+    code,
+    details: undefined,
+    tooLarge: undefined,
+    timeout: false,
+    network: undefined,
+    decided: undefined,
+    response: undefined,
+    messages: "",
+  };
+  const messages: string[] = [];
+  let errors = true; // still in the chain's Errors (what each reader below looks at)
+  let sameCode = true; // still in the wrappers of the outermost code (openid-client's, oauth4webapi's)
+  let current: unknown = error;
+  for (let depth = 0; depth < 10 && typeof current === "object" && current !== null; depth++) {
+    if (depth > 0 && sameCode && !(current instanceof Error && fieldOf(current, "code") === code)) {
+      failure.details = current;
+      sameCode = false;
+    }
+    if (messages.length < 5 && (depth === 0 || errors)) {
+      const message = describeCause(current);
+      if (message !== undefined && !messages.includes(message)) messages.push(message);
+    }
+    failure.tooLarge ??= tooLargeAt(current);
+    if (current instanceof Response) failure.response ??= current;
+    errors &&= current instanceof Error;
+    if (errors) readError(current as Error, failure);
+    current = (current as { cause?: unknown }).cause;
+  }
+  if (errors && current !== undefined && messages.length < 5) {
+    // A primitive cause ends the chain: quoted as it is.
+    const message = describeCause(current);
+    if (message !== undefined && !messages.includes(message)) messages.push(message);
+  }
+  failure.messages = messages.join(": ");
+  return failure;
+}
+
+/** What one Error of the chain says: a timeout, a connection failure, a decision carried out. */
+function readError(current: Error, failure: Failure): void {
+  const code = fieldOf(current, "code");
+  if (current.name === "TimeoutError" || current.name === "AbortError") failure.timeout = true;
+  if (code === OAUTH.timeout || code === OAUTH.abort || code === joseErrors.JWKSTimeout.code) {
+    failure.timeout = true;
+  }
+  if (current instanceof DecidedFailure) failure.decided ??= current.error;
+  if (failure.network === undefined) {
+    const system = systemCode(current);
+    if (system !== undefined && (NETWORK_CODES.has(system) || system.startsWith("UND_ERR_"))) {
+      failure.network = system;
+    } else if (current instanceof TypeError && system === undefined) {
+      // undici rejects with a TypeError of no code of its own, the failure in its cause.
+      failure.network = systemCode(current.cause);
+    }
+  }
+}
 
 /** Turns what openid-client, fetch or the network throw into one precise ProConnectError. */
 export function toProConnectError(error: unknown, stage: Stage): ProConnectError {
   if (error instanceof ProConnectError) return error;
-  const where = stage === "token" ? "token endpoint" : "userinfo endpoint";
+  const failure = failureOf(error);
+  const where = stage === "userinfo" ? "userinfo endpoint" : "token endpoint";
   const fail = (code: ProConnectErrorCode, message: string) =>
     new ProConnectError(code, message, { cause: error });
-  const tooLarge = tooLargeCause(error);
-  if (tooLarge) return fail("provider_error", tooLarge.message);
-  if (isTimeout(error)) return fail("timeout", `ProConnect's ${where} did not answer in time`);
-  const refused = endpointError(error, stage, where);
+  if (failure.tooLarge) return fail("provider_error", failure.tooLarge.message);
+  if (failure.timeout) return fail("timeout", `ProConnect's ${where} did not answer in time`);
+  const refused = endpointError(failure, stage, where);
   if (refused) return refused;
-  if (isNetworkError(error)) {
+  if (failure.network !== undefined) {
     return fail("provider_unavailable", `ProConnect's ${where} cannot be reached`);
   }
-  return answerError(error, stage, where);
+  return answerError(failure, stage, where);
 }
 
 /**
@@ -109,14 +194,16 @@ export function signatureError(
   code: ProConnectErrorCode,
   what: string,
 ): ProConnectError {
-  const tooLarge = tooLargeCause(cause);
-  if (tooLarge) return new ProConnectError("provider_error", tooLarge.message, { cause });
+  const failure = failureOf(cause);
+  if (failure.tooLarge) {
+    return new ProConnectError("provider_error", failure.tooLarge.message, { cause });
+  }
   // A JWKS whose body trickles in past the timeout: jose wraps that TimeoutError as a parse failure.
-  if (cause instanceof joseErrors.JWKSTimeout || isTimeout(cause)) {
+  if (cause instanceof joseErrors.JWKSTimeout || failure.timeout) {
     return new ProConnectError("timeout", "ProConnect's JWKS did not answer in time", { cause });
   }
   // Before the bad key set: jose wraps a connection dropped mid-body as a parse failure too.
-  if (isNetworkError(cause)) {
+  if (failure.network !== undefined) {
     return new ProConnectError("provider_unavailable", "ProConnect's JWKS cannot be reached", {
       cause,
     });
@@ -131,8 +218,8 @@ export function signatureError(
       cause,
     });
   }
-  const reason = causeMessages(cause);
   const fault = joseFault(cause);
+  const reason = failure.messages;
   return new ProConnectError(
     code,
     `${what} failed verification: ${fault ? `${fault} (${reason})` : reason}`,
@@ -145,19 +232,23 @@ export function signatureError(
  * a document over its size limit: those are the provider's doing, not the network's.
  */
 export function discoveryError(error: unknown, issuer: string): ProConnectError {
-  const tooLarge = tooLargeCause(error);
-  if (tooLarge) return new ProConnectError("provider_error", tooLarge.message, { cause: error });
-  const { code, details } = oauthFailure(error);
-  if (code === OAUTH.attributeComparison && fieldOf(details, "attribute") === "issuer") {
+  const failure = failureOf(error);
+  if (failure.tooLarge) {
+    return new ProConnectError("provider_error", failure.tooLarge.message, { cause: error });
+  }
+  if (
+    failure.code === OAUTH.attributeComparison &&
+    fieldOf(failure.details, "attribute") === "issuer"
+  ) {
     return new ProConnectError(
       "issuer_mismatch",
       `ProConnect's discovery at ${issuer} announces another issuer`,
       { cause: error },
     );
   }
-  const reason = isTimeout(error)
+  const reason = failure.timeout
     ? "no answer in time (on the RIE, check that ProConnect opened your server's IP range)"
-    : causeMessages(error);
+    : failure.messages;
   return new ProConnectError(
     "provider_unavailable",
     `ProConnect's discovery at ${issuer} failed: ${reason}`,
@@ -165,11 +256,72 @@ export function discoveryError(error: unknown, issuer: string): ProConnectError 
   );
 }
 
+/**
+ * What the introspection endpoint's failure means for an API (`introspection_unavailable`, or
+ * `invalid_token` for a signed answer that fails its checks), and `undefined` when ProConnect refused
+ * to introspect the token itself (RFC 7662 2.3, RFC 6750 3.1: `unsupported_token_type` (HTTP 400) for
+ * an id_token or a JWT, `invalid_token` or `invalid_request` for a value it cannot read): that token is
+ * simply not active. The client's own credentials (`invalid_client`, 401) are not the token's fault.
+ */
+export function introspectionError(
+  error: unknown,
+  httpTimeout: number,
+): ProConnectError | undefined {
+  const failure = failureOf(error);
+  if (failure.decided) return failure.decided;
+  const what = "ProConnect's introspection endpoint";
+  const unavailable = (message: string) =>
+    new ProConnectError("introspection_unavailable", message, { cause: error });
+  if (failure.code === OAUTH.responseBody) {
+    const answered = fieldOf(error, "error");
+    const status = fieldOf(error, "status");
+    if (
+      answered === "unsupported_token_type" ||
+      answered === "invalid_token" ||
+      (answered === "invalid_request" && status === 400)
+    ) {
+      return undefined;
+    }
+    const advice =
+      answered === "invalid_client"
+        ? ": check clientId and clientSecret, the resource server's own client at ProConnect"
+        : "";
+    return unavailable(`${what} answered ${String(answered)} (HTTP ${String(status)})${advice}`);
+  }
+  if (failure.code === OAUTH.claimComparison || failure.code === OAUTH.timestampCheck) {
+    const claim = stringField(failure.details, "claim");
+    return new ProConnectError(
+      "invalid_token",
+      `the signed introspection answer failed a check${claim !== undefined ? ` (its ${claim})` : ""}`,
+      { cause: error },
+    );
+  }
+  if (failure.tooLarge) return unavailable(failure.tooLarge.message);
+  if (failure.timeout) return unavailable(`${what} did not answer within ${httpTimeout} ms`);
+  if (failure.network !== undefined) return unavailable(`${what} cannot be reached`);
+  const answered = failure.response;
+  const detail = answered
+    ? ` (HTTP ${answered.status}, ${answered.headers.get("content-type") ?? "no content type"})`
+    : "";
+  return unavailable(`${what} answered something that is not an introspection answer${detail}`);
+}
+
+/**
+ * A failure decided inside a library's fetch (the introspection answer's signature, say), carried out
+ * through the library as the cause of what it throws: found first by {@link introspectionError}.
+ */
+export class DecidedFailure extends Error {
+  override readonly name = "DecidedFailure";
+  constructor(readonly error: ProConnectError) {
+    super(error.message, { cause: error });
+  }
+}
+
 /** An OAuth error the endpoint answered: `error=` in its JSON body, or a WWW-Authenticate challenge. */
-function endpointError(error: unknown, stage: Stage, where: string): ProConnectError | undefined {
-  const fail = (code: ProConnectErrorCode, message: string) =>
-    new ProConnectError(code, message, { cause: error });
-  const code = fieldOf(error, "code");
+function endpointError(failure: Failure, stage: Stage, where: string): ProConnectError | undefined {
+  const { error, code } = failure;
+  const fail = (ours: ProConnectErrorCode, message: string) =>
+    new ProConnectError(ours, message, { cause: error });
   if (code === OAUTH.authorizationResponse) {
     const description = fieldOf(error, "error_description");
     return providerError(
@@ -185,6 +337,12 @@ function endpointError(error: unknown, stage: Stage, where: string): ProConnectE
       return fail(
         "code_rejected",
         "ProConnect refused the code (expired, already used or for another client)",
+      );
+    }
+    if (stage === "refresh" && answered === "invalid_grant") {
+      return fail(
+        "reauthentication_required",
+        "ProConnect refused the refresh token (expired, revoked or already used): sign in again",
       );
     }
     if (answered === "invalid_client") {
@@ -211,13 +369,12 @@ function endpointError(error: unknown, stage: Stage, where: string): ProConnectE
  * An answer that came, but wrong: not a valid token or userinfo answer (`provider_error`), or one whose
  * id_token (or userinfo) fails a check, told by oauth4webapi's code and the details it attaches.
  */
-function answerError(error: unknown, stage: Stage, where: string): ProConnectError {
+function answerError(failure: Failure, stage: Stage, where: string): ProConnectError {
   const fail = (code: ProConnectErrorCode, message: string) =>
-    new ProConnectError(code, message, { cause: error });
+    new ProConnectError(code, message, { cause: failure.error });
   // openid-client wraps the precise reason ("unexpected JWT "iss" claim value"…) in its causes.
-  const message = causeMessages(error);
-  const { code, details } = oauthFailure(error);
-  const subject = stage === "token" ? "id_token" : "userinfo";
+  const { code, details, messages: message } = failure;
+  const subject = stage === "userinfo" ? "userinfo" : "id_token";
   const fault =
     code === OAUTH.claimComparison || code === OAUTH.timestampCheck
       ? stringField(details, "claim")
@@ -237,7 +394,7 @@ function answerError(error: unknown, stage: Stage, where: string): ProConnectErr
   }
   const what = fault === undefined || fault === "" ? `the ${subject}` : `the ${subject}'s ${fault}`;
   return fail(
-    stage === "token" ? "invalid_id_token" : "invalid_userinfo",
+    stage === "userinfo" ? "invalid_userinfo" : "invalid_id_token",
     `${what} is not valid: ${message}`,
   );
 }
@@ -274,37 +431,6 @@ function joseFault(error: unknown): string | undefined {
   return error instanceof joseErrors.JOSEError ? JOSE_FAULTS[error.code] : undefined;
 }
 
-/**
- * The oauth4webapi code of `error` and the details it carries: openid-client's ClientError wraps
- * oauth4webapi's error of the same code, whose cause is an object of details (or the HTTP Response).
- */
-function oauthFailure(error: unknown): { code: unknown; details: unknown } {
-  const code = fieldOf(error, "code");
-  let current = error;
-  for (let depth = 0; depth < 5; depth++) {
-    const cause = fieldOf(current, "cause");
-    if (!(cause instanceof Error) || fieldOf(cause, "code") !== code) {
-      return { code, details: cause };
-    }
-    current = cause;
-  }
-  return { code, details: undefined };
-}
-
-function causeMessages(error: unknown): string {
-  const messages: string[] = [];
-  for (
-    let current = error;
-    current !== undefined && messages.length < 5;
-    current = (current as Error).cause
-  ) {
-    const message = describeCause(current);
-    if (message !== undefined && !messages.includes(message)) messages.push(message);
-    if (!(current instanceof Error)) break;
-  }
-  return messages.join(": ");
-}
-
 /** A readable cause: openid-client attaches the HTTP Response, or an object of details, to its errors. */
 function describeCause(cause: unknown): string | undefined {
   if (cause instanceof Error) return cause.message;
@@ -316,42 +442,12 @@ function describeCause(cause: unknown): string | undefined {
 }
 
 /**
- * A timeout anywhere in the causes: the DOMException of an `AbortSignal.timeout` (openid-client's,
- * jose's), or what openid-client and jose wrap it in. An abort counts too: every signal on the back
- * channel is a timeout, and some paths lose the signal's reason.
- */
-function isTimeout(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 10; depth++) {
-    const code = fieldOf(current, "code");
-    if (current.name === "TimeoutError" || current.name === "AbortError") return true;
-    if (code === OAUTH.timeout || code === OAUTH.abort) return true;
-    if (code === joseErrors.JWKSTimeout.code) return true;
-    current = current.cause;
-  }
-  return false;
-}
-
-/**
  * The code of the connection failure behind `error`, if it is one: a system or undici error's own
  * (ECONNREFUSED, ENOTFOUND, UND_ERR_SOCKET…), or the code in the cause of fetch's TypeError, whatever
- * it is (a TLS or HTTP parser code too): undici rejects with a TypeError of no code of its own, the
- * failure in its cause. Several attempts (IPv4 and IPv6) come as an AggregateError.
+ * it is (a TLS or HTTP parser code too). Several attempts (IPv4 and IPv6) come as an AggregateError.
  */
 export function networkErrorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 10; depth++) {
-    const code = systemCode(current);
-    if (code !== undefined && (NETWORK_CODES.has(code) || code.startsWith("UND_ERR_"))) return code;
-    if (current instanceof TypeError && code === undefined) {
-      const cause = systemCode(current.cause);
-      if (cause !== undefined) return cause;
-    }
-    current = current.cause;
-  }
-  return undefined;
-}
-
-export function isNetworkError(error: unknown): boolean {
-  return networkErrorCode(error) !== undefined;
+  return failureOf(error).network;
 }
 
 /** A string `code` (a DOMException's is a number), or the first attempt's in an AggregateError. */
@@ -381,16 +477,10 @@ export function recordCutResponse(response: Response, error: BodyTooLargeError):
   cutResponses.set(response, error);
 }
 
-/** The over-large answer that `error` comes from, if any. */
-function tooLargeCause(error: unknown): BodyTooLargeError | undefined {
-  let current = error;
-  for (let depth = 0; depth < 10 && typeof current === "object" && current !== null; depth++) {
-    if (current instanceof BodyTooLargeError) return current;
-    const cut = current instanceof Response ? cutResponses.get(current) : undefined;
-    if (cut) return cut;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
+/** The over-large answer `value` is (or whose body was cut), if any. */
+function tooLargeAt(value: object): BodyTooLargeError | undefined {
+  if (value instanceof BodyTooLargeError) return value;
+  return value instanceof Response ? cutResponses.get(value) : undefined;
 }
 
 function fieldOf(value: unknown, name: string): unknown {
