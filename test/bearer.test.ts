@@ -48,6 +48,22 @@ async function startApi(options: RequireBearerOptions): Promise<Api> {
   return { ...(await listen(createServer(app))), bearer, warnings };
 }
 
+/**
+ * `api(options)` for a describe block's tests: an API over `defaults(options)` and `options`, closed
+ * after the block.
+ */
+function useApis(defaults: (options: Partial<RequireBearerOptions>) => RequireBearerOptions) {
+  const apis: Api[] = [];
+  afterAll(async () => {
+    for (const each of apis) await each.close();
+  });
+  return async (options: Partial<RequireBearerOptions> = {}) => {
+    const started = await startApi({ ...defaults(options), ...options });
+    apis.push(started);
+    return started;
+  };
+}
+
 async function call(api: Api, token: string | undefined, path = "/me", header?: string) {
   const headers: Record<string, string> = {};
   if (header !== undefined) headers.authorization = header;
@@ -70,18 +86,12 @@ const introspections = (emulator: ProConnectEmulator) =>
 describe("requireBearer() against the emulator", () => {
   let emulator: ProConnectEmulator;
   let config: client.Configuration;
-  const apis: Api[] = [];
-  const api = async (options: Partial<RequireBearerOptions> = {}) => {
-    const started = await startApi({
-      clientId: "rs-plain",
-      clientSecret: CLIENT_SECRET,
-      issuer: emulator.issuer,
-      ...(options.allowAnyClient ? {} : { allowedClients: ["test-app"] }),
-      ...options,
-    });
-    apis.push(started);
-    return started;
-  };
+  const api = useApis((options) => ({
+    clientId: "rs-plain",
+    clientSecret: CLIENT_SECRET,
+    issuer: emulator.issuer,
+    ...(options.allowAnyClient ? {} : { allowedClients: ["test-app"] }),
+  }));
   /** A fresh access token of the service provider "test-app" for EMAIL, and its refresh token. */
   const tokens = async () => (await signIn(config, EMAIL)).tokens;
 
@@ -101,7 +111,6 @@ describe("requireBearer() against the emulator", () => {
     config = await discover(emulator);
   });
   afterAll(async () => {
-    for (const each of apis) await each.close();
     await emulator?.close();
   });
 
@@ -447,25 +456,18 @@ async function startFakeProConnect(downIntrospection = false) {
 
 describe("requireBearer() when ProConnect misbehaves", () => {
   let fake: Awaited<ReturnType<typeof startFakeProConnect>>;
-  const apis: Api[] = [];
-  const api = async (options: Partial<RequireBearerOptions> = {}) => {
-    const started = await startApi({
-      clientId: "fake-rs",
-      clientSecret: CLIENT_SECRET,
-      issuer: fake.issuer,
-      httpTimeout: 400,
-      allowedClients: ["fake-sp"],
-      ...options,
-    });
-    apis.push(started);
-    return started;
-  };
+  const api = useApis(() => ({
+    clientId: "fake-rs",
+    clientSecret: CLIENT_SECRET,
+    issuer: fake.issuer,
+    httpTimeout: 400,
+    allowedClients: ["fake-sp"],
+  }));
 
   beforeAll(async () => {
     fake = await startFakeProConnect();
   });
   afterAll(async () => {
-    for (const each of apis) await each.close();
     await fake?.close();
   });
 
