@@ -78,12 +78,13 @@ async function genuine(path: string): Promise<string> {
 }
 
 /**
- * A bare TCP server standing in for ProConnect: `answer` writes raw HTTP on each connection. Closed,
- * with its connections, after `run`.
+ * A bare TCP server standing in for ProConnect: `answer` writes raw HTTP on each connection. `run` gets
+ * an app of its own pointed at it, with `httpTimeout`; both are closed, with their connections, after.
  */
 async function withRawProvider<T>(
   answer: (socket: Socket) => void,
-  run: (issuer: string) => Promise<T>,
+  httpTimeout: number,
+  run: (target: TestApp) => Promise<T>,
 ): Promise<T> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -93,9 +94,12 @@ async function withRawProvider<T>(
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
+  const issuer = `http://127.0.0.1:${port}/api/v2`;
+  const target = await startTestApp(undefined, { options: { issuer, httpTimeout } });
   try {
-    return await run(`http://127.0.0.1:${port}/api/v2`);
+    return await run(target);
   } finally {
+    await target.close();
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => server.close(resolve));
   }
@@ -141,17 +145,12 @@ describe("GET /login: a discovery document over its size limit", () => {
       socket.write(
         `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${10 * MB}\r\n\r\n{`,
       );
-    await withRawProvider(answer, async (issuer) => {
-      const target = await startTestApp(undefined, { options: { issuer, httpTimeout: 10_000 } });
-      try {
-        const started = Date.now();
-        const page = await new TestBrowser().navigate(`${target.url}/login`);
-        expect([page.status, errorOf(page).code]).toEqual([502, "provider_error"]);
-        expect(errorOf(page).message).toMatch(/discovery.*more than 256 KB/);
-        expect(Date.now() - started).toBeLessThan(5000);
-      } finally {
-        await target.close();
-      }
+    await withRawProvider(answer, 10_000, async (target) => {
+      const started = Date.now();
+      const page = await new TestBrowser().navigate(`${target.url}/login`);
+      expect([page.status, errorOf(page).code]).toEqual([502, "provider_error"]);
+      expect(errorOf(page).message).toMatch(/discovery.*more than 256 KB/);
+      expect(Date.now() - started).toBeLessThan(5000);
     });
   });
 
@@ -162,17 +161,12 @@ describe("GET /login: a discovery document over its size limit", () => {
       const timer = setInterval(() => socket.write(" "), 20);
       socket.on("close", () => clearInterval(timer));
     };
-    await withRawProvider(answer, async (issuer) => {
-      const target = await startTestApp(undefined, { options: { issuer, httpTimeout: 400 } });
-      try {
-        const started = Date.now();
-        const page = await new TestBrowser().navigate(`${target.url}/login`);
-        expect([page.status, errorOf(page).code]).toEqual([503, "provider_unavailable"]);
-        expect(errorOf(page).message).toMatch(/no answer in time/);
-        expect(Date.now() - started).toBeLessThan(3000);
-      } finally {
-        await target.close();
-      }
+    await withRawProvider(answer, 400, async (target) => {
+      const started = Date.now();
+      const page = await new TestBrowser().navigate(`${target.url}/login`);
+      expect([page.status, errorOf(page).code]).toEqual([503, "provider_unavailable"]);
+      expect(errorOf(page).message).toMatch(/no answer in time/);
+      expect(Date.now() - started).toBeLessThan(3000);
     });
   });
 });
@@ -193,29 +187,41 @@ describe("GET /callback: a back-channel answer over its size limit", () => {
     });
   });
 
-  it("cuts a gzip-bombed userinfo early: 502 provider_error naming the userinfo, memory growth under 64 MB", async () => {
-    const { page, browser, growth } = await bombedLogin(app, "userinfo", "application/jwt");
+  /**
+   * A login while `endpoint` answers a gzip bomb as `contentType`: cut early, a 502 provider_error whose
+   * message matches `message`, the memory growth under MAX_RSS_GROWTH, and nobody signed in.
+   */
+  async function expectBombCut(
+    endpoint: "token" | "userinfo",
+    contentType: string,
+    message: RegExp,
+  ) {
+    const { page, browser, growth } = await bombedLogin(app, endpoint, contentType);
     expect([page.status, errorOf(page).code]).toEqual([502, "provider_error"]);
-    expect(errorOf(page).message).toMatch(/userinfo endpoint.*more than 1 MB \(the limit\)/);
+    expect(errorOf(page).message).toMatch(message);
     expect(growth).toBeLessThan(MAX_RSS_GROWTH);
     await expectNobodySignedIn(app, browser);
+  }
+
+  it("cuts a gzip-bombed userinfo early: 502 provider_error naming the userinfo, memory growth under 64 MB", async () => {
+    await expectBombCut(
+      "userinfo",
+      "application/jwt",
+      /userinfo endpoint.*more than 1 MB \(the limit\)/,
+    );
   });
 
   it("cuts a gzip-bombed token response early: 502 provider_error naming the token endpoint, memory growth under 64 MB", async () => {
-    const { page, browser, growth } = await bombedLogin(app, "token", "application/json");
-    expect([page.status, errorOf(page).code]).toEqual([502, "provider_error"]);
-    expect(errorOf(page).message).toMatch(/token endpoint.*more than 256 KB \(the limit\)/);
-    expect(growth).toBeLessThan(MAX_RSS_GROWTH);
-    await expectNobodySignedIn(app, browser);
+    await expectBombCut(
+      "token",
+      "application/json",
+      /token endpoint.*more than 256 KB \(the limit\)/,
+    );
   });
 
   it("cuts a gzip bomb sent as HTML too (the limit does not depend on the content type)", async () => {
     // oauth4webapi then reports the content type, with the Response as the cause, not the stream's error.
-    const { page, browser, growth } = await bombedLogin(app, "token", "text/html");
-    expect([page.status, errorOf(page).code]).toEqual([502, "provider_error"]);
-    expect(errorOf(page).message).toMatch(/token endpoint.*more than 256 KB/);
-    expect(growth).toBeLessThan(MAX_RSS_GROWTH);
-    await expectNobodySignedIn(app, browser);
+    await expectBombCut("token", "text/html", /token endpoint.*more than 256 KB/);
   });
 });
 
