@@ -112,15 +112,28 @@ async function expectSignedOutAfterwards(app: TestApp, store: FaultyStore, brows
   await expectNobodySignedIn(app, browser);
 }
 
+/**
+ * With the store failing as `faults` says, following `url` answers 503 session_store_unavailable within
+ * sessionTimeout, and once the store works again nobody is signed in.
+ */
+async function expectOutage(
+  { app, store, browser }: { app: TestApp; store: FaultyStore; browser: TestBrowser },
+  faults: FaultyStore["faults"],
+  url: URL | string,
+  method?: "POST",
+) {
+  Object.assign(store.faults, faults);
+  expectStoreUnavailable(await timed(browser, url, method), SESSION_TIMEOUT);
+  await expectSignedOutAfterwards(app, store, browser);
+}
+
 describe("GET /callback when the session store fails", () => {
   for (const fault of ["fail-once", "fail", "throw", "hang", "applied-then-fail"] as const) {
     it(`store set ${fault}: 503 session_store_unavailable within sessionTimeout, nobody signed in`, async () => {
       await withStore(async (app, store) => {
         const browser = new TestBrowser();
         const callback = await upToCallback(app, browser);
-        store.faults.set = fault;
-        expectStoreUnavailable(await timed(browser, callback), SESSION_TIMEOUT);
-        await expectSignedOutAfterwards(app, store, browser);
+        await expectOutage({ app, store, browser }, { set: fault }, callback);
         // The store is back: the next login goes through.
         expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
       });
@@ -234,9 +247,7 @@ describe("POST /logout when the session store fails", () => {
   it("store destroy hanging when nobody is signed in: 503 within sessionTimeout", async () => {
     await withStore(async (app, store) => {
       const browser = new TestBrowser();
-      store.faults.destroy = "hang";
-      expectStoreUnavailable(await timed(browser, `${app.url}/logout`, "POST"), SESSION_TIMEOUT);
-      await expectSignedOutAfterwards(app, store, browser);
+      await expectOutage({ app, store, browser }, { destroy: "hang" }, `${app.url}/logout`, "POST");
     });
   });
 
@@ -304,9 +315,7 @@ describe("GET /logout/callback when the session store fails", () => {
       await withStore(async (app, store) => {
         const browser = new TestBrowser();
         const back = await atLogoutCallback(app, browser);
-        store.faults.destroy = fault;
-        expectStoreUnavailable(await timed(browser, back), SESSION_TIMEOUT);
-        await expectSignedOutAfterwards(app, store, browser);
+        await expectOutage({ app, store, browser }, { destroy: fault }, back);
       });
     });
   }
