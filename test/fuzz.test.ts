@@ -528,6 +528,13 @@ async function fuzzOnce(
   }
 }
 
+/** {@link fuzzOnce} on `route` with HTTP_RUNS junk queries from `client`. */
+const fuzzJunk = (route: string, client: Client, judge: Parameters<typeof fuzzOnce>[3]) =>
+  fc.assert(
+    fc.asyncProperty(junkQuery, (query) => fuzzOnce(route, query, client, judge)),
+    { numRuns: HTTP_RUNS },
+  );
+
 /** /callback and /logout/callback refuse anything without the session's genuine state: 400. */
 const refusedWith =
   (...codes: string[]) =>
@@ -552,19 +559,11 @@ describe("GET /callback with arbitrary query strings", () => {
   const judge = refusedWith("invalid_state", "invalid_callback");
 
   it("refuses them from a cookie-less client with 400 invalid_state or invalid_callback, creating no session", async () => {
-    const client = cookieLess();
-    await fc.assert(
-      fc.asyncProperty(junkQuery, (query) => fuzzOnce("/callback", query, client, judge)),
-      { numRuns: HTTP_RUNS },
-    );
+    await fuzzJunk("/callback", cookieLess(), judge);
   });
 
   it("refuses them from a browser with a login under way with 400, writing nothing to the store", async () => {
-    const client = await withPendingLogin();
-    await fc.assert(
-      fc.asyncProperty(junkQuery, (query) => fuzzOnce("/callback", query, client, judge)),
-      { numRuns: HTTP_RUNS },
-    );
+    await fuzzJunk("/callback", await withPendingLogin(), judge);
   });
 
   it("with the session's genuine state in a junk callback: never a 500, a redirect or a user, and the attempt is used up", async () => {
@@ -721,19 +720,11 @@ describe("GET /logout/callback with arbitrary query strings", () => {
   const judge = refusedWith("invalid_logout_state");
 
   it("refuses them from a cookie-less client with 400 invalid_logout_state, creating no session", async () => {
-    const client = cookieLess();
-    await fc.assert(
-      fc.asyncProperty(junkQuery, (query) => fuzzOnce("/logout/callback", query, client, judge)),
-      { numRuns: HTTP_RUNS },
-    );
+    await fuzzJunk("/logout/callback", cookieLess(), judge);
   });
 
   it("refuses them from a browser with a login under way with 400, leaving its session untouched", async () => {
-    const client = await withPendingLogin();
-    await fc.assert(
-      fc.asyncProperty(junkQuery, (query) => fuzzOnce("/logout/callback", query, client, judge)),
-      { numRuns: HTTP_RUNS },
-    );
+    await fuzzJunk("/logout/callback", await withPendingLogin(), judge);
   });
 
   it("with a logout under way: accepts exactly one state equal to the session's, refuses anything else with 400", async () => {
