@@ -351,6 +351,23 @@ const { startProConnectEmulator, TestBrowser } = require("proconnect-express/tes
       plainHttp: Attempt;
     }>("secure-cookie.mjs");
 
+    /**
+     * A sign-in refused at /login: 500 insecure_session_cookie naming `fix`, no redirect; a page behind
+     * requireAuth() goes to /login, is refused there, and never off to ProConnect.
+     */
+    function expectRefusedAtLogin(attempt: Attempt, fix: string) {
+      expect(attempt.login.status).toBe(500);
+      expect(attempt.login.body.code).toBe("insecure_session_cookie");
+      expect(attempt.login.body.message).toContain(fix);
+      expect(attempt.login.location).toBeNull();
+      expect(attempt.requests).toEqual(["/profil", "/login"]);
+      expect([attempt.page.status, attempt.page.body.code]).toEqual([
+        500,
+        "insecure_session_cookie",
+      ]);
+      expect(attempt.authorizeRequests).toBe(0);
+    }
+
     it(
       'signs in behind an https proxy (X-Forwarded-Proto) with app.set("trust proxy", 1), the cookie Secure',
       async () => {
@@ -366,15 +383,7 @@ const { startProConnectEmulator, TestBrowser } = require("proconnect-express/tes
     it(
       "refuses /login behind that proxy without trust proxy: 500 insecure_session_cookie naming trust proxy, no redirect",
       async () => {
-        const { untrustedProxy } = await secure();
-        expect(untrustedProxy.login.status).toBe(500);
-        expect(untrustedProxy.login.body.code).toBe("insecure_session_cookie");
-        expect(untrustedProxy.login.body.message).toContain("trust proxy");
-        expect(untrustedProxy.login.location).toBeNull();
-        // A page behind requireAuth(): to /login, refused there, never off to ProConnect.
-        expect(untrustedProxy.requests).toEqual(["/profil", "/login"]);
-        expect(untrustedProxy.page.status).toBe(500);
-        expect(untrustedProxy.authorizeRequests).toBe(0);
+        expectRefusedAtLogin((await secure()).untrustedProxy, "trust proxy");
       },
       SLOW,
     );
@@ -382,17 +391,7 @@ const { startProConnectEmulator, TestBrowser } = require("proconnect-express/tes
     it(
       "refuses /login over plain http (the README's secure: true): 500 insecure_session_cookie naming cookie.secure, no loop",
       async () => {
-        const { plainHttp } = await secure();
-        expect(plainHttp.login.status).toBe(500);
-        expect(plainHttp.login.body.code).toBe("insecure_session_cookie");
-        expect(plainHttp.login.body.message).toContain("cookie.secure");
-        expect(plainHttp.login.location).toBeNull();
-        expect(plainHttp.requests).toEqual(["/profil", "/login"]);
-        expect([plainHttp.page.status, plainHttp.page.body.code]).toEqual([
-          500,
-          "insecure_session_cookie",
-        ]);
-        expect(plainHttp.authorizeRequests).toBe(0);
+        expectRefusedAtLogin((await secure()).plainHttp, "cookie.secure");
       },
       SLOW,
     );
@@ -568,12 +567,18 @@ const { startProConnectEmulator, TestBrowser } = require("proconnect-express/tes
       expect(await page.locator("#email").textContent()).toBe("test@fia1.fr");
     }
 
+    /** The helmet app with `csp`, and a page signed in on it. */
+    async function signedInOn(csp: "form-action" | "defaults") {
+      const app = await startHelmetApp(csp);
+      const opened = await openPage();
+      await signIn(opened.page, app.url);
+      return { app, ...opened };
+    }
+
     it(
       "signs in, then out through the emulator's end_session with form-action: auth.formAction, no violation",
       async () => {
-        const app = await startHelmetApp("form-action");
-        const { page, violations, requested } = await openPage();
-        await signIn(page, app.url);
+        const { app, page, violations, requested } = await signedInOn("form-action");
         await page.getByRole("button", { name: "Se déconnecter" }).click();
         await page.waitForURL(`${app.url}/au-revoir`);
         expect(await page.locator("#state").textContent()).toBe("anonymous");
@@ -595,9 +600,7 @@ const { startProConnectEmulator, TestBrowser } = require("proconnect-express/tes
     it(
       "blocks the logout redirect to ProConnect with helmet's defaults alone (form-action 'self')",
       async () => {
-        const app = await startHelmetApp("defaults");
-        const { page, violations, requested } = await openPage();
-        await signIn(page, app.url);
+        const { app, page, violations, requested } = await signedInOn("defaults");
         const blocked = page.waitForEvent("console", {
           predicate: (message) => /form-action/.test(message.text()),
           timeout: 15_000,
