@@ -134,17 +134,20 @@ describe.runIf(chromiumAvailable())("example app in a real browser (chromium)", 
     expect(browserProblems).toEqual([]);
   });
 
-  /** Opens a page that needs a login, signs in on the emulator, and waits to be back on that page. */
+  const heading = () => page.getByRole("heading", { level: 1 }).textContent();
+  /**
+   * Opens a page that needs a login, signs in on the emulator, and waits to be back on that page: its
+   * heading.
+   */
   async function visitSignedIn(path: string, email: string) {
     await page.goto(`${example.url}${path}`);
     await signInOnEmulator(email);
     await page.waitForURL(`${example.url}${path}`);
+    return heading();
   }
-  const heading = () => page.getByRole("heading", { level: 1 }).textContent();
 
   it("sends an anonymous visitor of « Mon profil » through login and back to the profile", async () => {
-    await visitSignedIn("/profil", "test@fia1.fr");
-    expect(await heading()).toBe("Mon profil");
+    expect(await visitSignedIn("/profil", "test@fia1.fr")).toBe("Mon profil");
     expect(browserProblems).toEqual([]);
   });
 
@@ -175,14 +178,12 @@ describe.runIf(chromiumAvailable())("example app in a real browser (chromium)", 
   });
 
   it("lets a company head through the same page once certified (step-up)", async () => {
-    await visitSignedIn("/dirigeant", "marie.lefevre@yopmail.com");
-    expect(await heading()).toBe("Espace dirigeant");
+    expect(await visitSignedIn("/dirigeant", "marie.lefevre@yopmail.com")).toBe("Espace dirigeant");
     expect(browserProblems).toEqual([]);
   });
 
   it("shows « Mes documents », which the app fetched from its API with the person's access token", async () => {
-    await visitSignedIn("/documents", "test@fia1.fr");
-    expect(await heading()).toBe("Mes documents");
+    expect(await visitSignedIn("/documents", "test@fia1.fr")).toBe("Mes documents");
     const identity = example.emulator!.identities.find(({ email }) => email === "test@fia1.fr")!;
     // The API's own answer, after introspecting the token at the emulator: the person's sub.
     expect(await page.locator("[data-api-sub]").textContent()).toBe(identity.sub);
