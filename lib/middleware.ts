@@ -145,6 +145,8 @@ function requestHandler(context: Context): RequestHandler {
   // The path baseUrl gives the routes, to compare with the path proconnect() is mounted at.
   const prefix = new URL(resolved.baseUrl).pathname.replace(/\/+$/, "").toLowerCase();
   let warned = false;
+  // Once one of its routes was reached, its mount is proven: no more looking for a route-only mount.
+  let reachable = false;
   // Each other instance met on a request, checked once.
   const neighbours = new WeakMap<Context, ProConnectError | undefined>();
   const unnamed = context.key === "proconnect";
@@ -188,12 +190,22 @@ function requestHandler(context: Context): RequestHandler {
     if (!handler) {
       const full = fullPathRoute(req);
       if (full) {
+        reachable = true;
         void full(req, res, next);
+        return;
+      }
+      const only = reachable ? undefined : onlyRoute(req, next);
+      if (only !== undefined) {
+        const problem = routeOnlyProblem(context, only);
+        if (!warned) resolved.logger.warn(problem.message);
+        warned = true;
+        next(problem);
         return;
       }
       next();
       return;
     }
+    reachable = true;
     // Mounted under a path (app.use("/auth", …)): fine when baseUrl's path ends with it (a proxy may
     // remove what comes before). Express matches mount paths without case, hence the lower case.
     if (req.baseUrl !== "" && !prefix.endsWith(req.baseUrl.toLowerCase())) {
@@ -236,6 +248,27 @@ function mountProblem(context: Context, mountPath: string): ProConnectError {
   return new ProConnectError(
     "not_configured",
     `${describe(context)} is mounted at "${mountPath}" but its baseUrl "${context.options.baseUrl}" does not end with that path, so ProConnect would send people to ${context.options.redirectUri}, which this app does not serve: set baseUrl to "${fixed}" (and register ${fixed}${context.options.routes.callback}), or mount proconnect() at the root`,
+  );
+}
+
+/**
+ * The literal path of the route that runs proconnect() as one of its handlers, if it does: NestJS's
+ * `forRoutes(SomeController)` mounts middleware that way, as `app.get("/page", proconnect(), …)` would.
+ * Such a mount only ever sees that path, never the login's. Inside a route, `next` is the route's own,
+ * not the router's (`req.next`): a `req.route` left by an earlier route of the request does not count.
+ * A route path with parameters or wildcards (`app.all("*", …)`) may reach the login: not answered here.
+ */
+function onlyRoute(req: Parameters<RequestHandler>[0], next: unknown): string | undefined {
+  const path = (req as { route?: { path?: unknown } }).route?.path;
+  if (typeof path !== "string" || next === req.next) return undefined;
+  return /[:*?+(){}[\]]/.test(path) ? undefined : path;
+}
+
+function routeOnlyProblem(context: Context, route: string): ProConnectError {
+  const { login } = context.options.paths;
+  return new ProConnectError(
+    "not_configured",
+    `${describe(context)} runs as a handler of the route "${route}" only (NestJS's forRoutes(SomeController), or app.get("${route}", proconnect(…))), so it never sees its own routes: GET ${login} would not reach it. Mount it for every path: app.use(proconnect(…)), or in NestJS consumer.apply(session(…), proconnect(…)).forRoutes("*")`,
   );
 }
 

@@ -56,3 +56,60 @@ describe.each(["*", "{*splat}", "/"])("NestJS, forRoutes(%j)", (route) => {
     expect(((await answer.json()) as { error: string }).error).toBe("invalid_state");
   });
 });
+
+@Controller("auth")
+class AuthController {
+  @Get("me")
+  me(@Req() req: Request) {
+    return req.proconnectUser ?? { anonymous: true };
+  }
+}
+
+// The routes under the controller's path, where forRoutes("auth") mounts proconnect().
+const AUTH_ROUTES = {
+  login: "/auth/login",
+  callback: "/auth/callback",
+  logout: "/auth/logout",
+  logoutCallback: "/auth/logout/callback",
+};
+
+describe('NestJS, forRoutes("auth"): a controller path that holds the routes', () => {
+  let server: Awaited<ReturnType<typeof serveNestApp>>;
+  beforeAll(async () => {
+    server = await serveNestApp(emulator, [AuthController], "auth", AUTH_ROUTES);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("signs in, shows the user to the controller, and signs out", async () => {
+    const browser = await signIn(server.url, "test@fia1.fr", { loginPath: "/auth/login" });
+    const me = await browser.fetch(`${server.url}/auth/me`);
+    expect([me.status, ((await me.json()) as { email?: string }).email]).toEqual([
+      200,
+      "test@fia1.fr",
+    ]);
+    const out = await browser.navigate(`${server.url}/auth/logout`, { method: "POST" });
+    expect([out.url.origin, out.url.pathname]).toEqual([server.url, "/"]);
+    const after = await browser.fetch(`${server.url}/auth/me`);
+    expect(await after.json()).toEqual({ anonymous: true });
+  });
+});
+
+describe("NestJS, forRoutes(AuthController): a controller's routes only", () => {
+  let server: Awaited<ReturnType<typeof serveNestApp>>;
+  beforeAll(async () => {
+    server = await serveNestApp(emulator, [AuthController], AuthController, AUTH_ROUTES);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("answers not_configured naming the fix, rather than leaving the login to Nest's 404", async () => {
+    const answer = await fetch(`${server.url}/auth/me`);
+    const body = (await answer.json()) as { error: string; message: string };
+    expect([answer.status, body.error]).toEqual([500, "not_configured"]);
+    expect(body.message).toContain('runs as a handler of the route "/auth/me" only');
+    expect(body.message).toContain('forRoutes("*")');
+  });
+});
