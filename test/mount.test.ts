@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getProConnectUser, proconnect, requireAuth, type ProConnect } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf, serveApp, type ServedApp } from "./helpers/app.js";
-import { CLIENT_SECRET, startTestEmulator } from "./helpers/emulator.js";
+import { CLIENT_SECRET, registerApp, startTestEmulator } from "./helpers/emulator.js";
 
 // How proconnect() fits the ways apps mount it: under a path prefix, next to another instance, and
 // the mistakes that used to end in a dead end or a loop.
@@ -38,12 +38,7 @@ const logger = { warn: () => undefined };
 
 /** Registers the app whose routes are under `base` with `emulator`: the options proconnect() needs for it. */
 function register(emulator: ProConnectEmulator, clientId: string, base: string) {
-  emulator.registerClient({
-    clientId,
-    clientSecret: CLIENT_SECRET,
-    redirectUris: [`${base}/callback`],
-    postLogoutRedirectUris: [`${base}/logout/callback`],
-  });
+  registerApp(emulator, clientId, base);
   return { clientId, clientSecret: CLIENT_SECRET, baseUrl: base, issuer: emulator.issuer, logger };
 }
 

@@ -13,7 +13,7 @@ import type {
   TestBrowser,
 } from "../../lib/testing/index.js";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { CLIENT_SECRET, startTestEmulator } from "./emulator.js";
+import { CLIENT_SECRET, registerApp, startTestEmulator } from "./emulator.js";
 import { listen } from "./net.js";
 
 export interface TestApp {
@@ -108,11 +108,7 @@ export async function startTestApp(
       const idTokenAlg = setup.options?.idTokenSignedResponseAlg ?? "ES256";
       const userinfoAlg = setup.options?.userinfoSignedResponseAlg ?? "ES256";
       if (emulator && !setup.unregistered) {
-        emulator.registerClient({
-          clientId,
-          clientSecret: CLIENT_SECRET,
-          redirectUris: [`${url}/callback`],
-          postLogoutRedirectUris: [`${url}/logout/callback`],
+        registerApp(emulator, clientId, url, {
           idTokenSignedResponseAlg: idTokenAlg,
           userinfoSignedResponseAlg: userinfoAlg,
           ...setup.client,

@@ -28,6 +28,26 @@ export function testClient(overrides: Partial<EmulatorClientInput> = {}): Emulat
   };
 }
 
+/**
+ * Registers with `emulator` the app whose routes are under `base`, as `clientId`: its callback and
+ * post-logout URIs there, and `overrides`.
+ */
+export function registerApp(
+  emulator: ProConnectEmulator,
+  clientId: string,
+  base: string,
+  overrides: Partial<EmulatorClientInput> = {},
+): void {
+  emulator.registerClient(
+    testClient({
+      clientId,
+      redirectUris: [`${base}/callback`],
+      postLogoutRedirectUris: [`${base}/logout/callback`],
+      ...overrides,
+    }),
+  );
+}
+
 /** A strict emulator (ProConnect's documented rules) with the test client registered. */
 export function startTestEmulator(options: EmulatorOptions = {}): Promise<ProConnectEmulator> {
   return startProConnectEmulator({ strict: true, clients: [testClient()], ...options });

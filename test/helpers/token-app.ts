@@ -1,17 +1,11 @@
 // The app, emulator and helpers of the getAccessToken() tests: an app with storeTokens whose /token
 // route answers the session's access token, gates to hold a request once its session is loaded, counts
 // of the emulator's token requests.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import express, { type NextFunction, type Request, type Response } from "express";
-import session, { MemoryStore, type SessionData, type Store } from "express-session";
-import {
-  getAccessToken,
-  proconnect,
-  ProConnectError,
-  type ProConnectOptions,
-} from "../../lib/index.js";
+import type express from "express";
+import type { Request } from "express";
+import { MemoryStore, type SessionData, type Store } from "express-session";
+import { getAccessToken, proconnect, type ProConnectOptions } from "../../lib/index.js";
 import type { ProConnectSessionData } from "../../lib/session.js";
 import {
   startProConnectEmulator,
@@ -19,7 +13,8 @@ import {
   type ProConnectEmulator,
   type TestBrowser,
 } from "../../lib/testing/index.js";
-import { CLIENT_SECRET } from "./emulator.js";
+import { serveApp } from "./app.js";
+import { CLIENT_SECRET, registerApp } from "./emulator.js";
 import { sessionIdIn } from "./redis.js";
 
 export const EMAIL = "test@fia1.fr";
@@ -71,114 +66,69 @@ export async function startTokenApp(
     unregistered?: boolean;
   } = {},
 ): Promise<TokenApp> {
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const clientId = setup.clientId ?? `tokens-${(server.address() as AddressInfo).port}`;
-  if (!setup.unregistered) {
-    emulator.registerClient({
-      clientId,
-      clientSecret: CLIENT_SECRET,
-      redirectUris: [`${url}/callback`],
-      postLogoutRedirectUris: [`${url}/logout/callback`],
-    });
-  }
   const warnings: string[] = [];
   const store = setup.store ?? new MemoryStore();
-  const app = express();
-  app.use(
-    session({
-      secret: "access-token-test-secret",
-      resave: false,
-      saveUninitialized: false,
-      store,
-      cookie: { httpOnly: true, sameSite: "lax" },
-    }),
-  );
-  const auth = proconnect({
-    clientId,
-    clientSecret: CLIENT_SECRET,
-    baseUrl: url,
-    issuer: emulator.issuer,
-    storeTokens: true,
-    logger: { warn: (message) => warnings.push(message) },
-    ...setup.options,
-  });
-  app.use(auth);
-  let second: ReturnType<typeof proconnect> | undefined;
-  if (setup.second) {
-    const secondId = `${clientId}-b`;
-    emulator.registerClient({
-      clientId: secondId,
-      clientSecret: CLIENT_SECRET,
-      redirectUris: [`${url}/b/callback`],
-      postLogoutRedirectUris: [`${url}/b/logout/callback`],
-    });
-    second = proconnect({
-      name: "b",
-      clientId: secondId,
-      clientSecret: CLIENT_SECRET,
-      baseUrl: url,
-      issuer: emulator.issuer,
-      storeTokens: true,
-      routes: {
-        login: "/b/login",
-        callback: "/b/callback",
-        logout: "/b/logout",
-        logoutCallback: "/b/logout/callback",
-      },
-    });
-    app.use(second);
-  }
   const holds: Gate[] = [];
-  app.use("/token", async (_req, _res, next) => {
-    const held = holds.shift();
-    if (held) {
-      held.reach();
-      await held.opened;
-    }
-    next();
-  });
-  const minValidity = (req: Request) =>
-    req.query.min === undefined ? {} : { minValidity: Number(req.query.min) };
-  // The app's own writes: a key set by a request of its own, or by /token before it asks for the token.
-  app.post("/note", (req, res) => {
-    const session = req.session as unknown as Record<string, unknown>;
-    session[String(req.query.key)] = String(req.query.value);
-    res.status(204).end();
-  });
-  app.get("/token", async (req, res, next) => {
-    try {
-      if (typeof req.query.write === "string") {
-        (req.session as unknown as Record<string, unknown>).written = req.query.write;
-      }
-      res.json({ token: await auth.getAccessToken(req, minValidity(req)) });
-    } catch (error) {
-      next(error);
-    }
-  });
-  app.get("/plain-token", async (req, res, next) => {
-    try {
-      res.json({ token: await getAccessToken(req, minValidity(req)) });
-    } catch (error) {
-      next(error);
-    }
-  });
-  app.get("/b/token", async (req, res, next) => {
-    try {
-      res.json({ token: await second!.getAccessToken(req, minValidity(req)) });
-    } catch (error) {
-      next(error);
-    }
-  });
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (error instanceof ProConnectError) {
-      res.status(error.status).json({ code: error.code, message: error.message });
-    } else res.status(500).json({ code: "unexpected", message: String(error) });
-  });
-  server.on("request", app);
+  const served = await serveApp(
+    (app, url) => {
+      const clientId = setup.clientId ?? `tokens-${new URL(url).port}`;
+      if (!setup.unregistered) registerApp(emulator, clientId, url);
+      const auth = proconnect({
+        clientId,
+        clientSecret: CLIENT_SECRET,
+        baseUrl: url,
+        issuer: emulator.issuer,
+        storeTokens: true,
+        logger: { warn: (message) => warnings.push(message) },
+        ...setup.options,
+      });
+      app.use(auth);
+      const second = setup.second ? secondInstance(app, emulator, `${clientId}-b`, url) : undefined;
+      app.use("/token", async (_req, _res, next) => {
+        const held = holds.shift();
+        if (held) {
+          held.reach();
+          await held.opened;
+        }
+        next();
+      });
+      const minValidity = (req: Request) =>
+        req.query.min === undefined ? {} : { minValidity: Number(req.query.min) };
+      // The app's own writes: a key set by a request of its own, or by /token before it asks for the token.
+      app.post("/note", (req, res) => {
+        const session = req.session as unknown as Record<string, unknown>;
+        session[String(req.query.key)] = String(req.query.value);
+        res.status(204).end();
+      });
+      app.get("/token", async (req, res, next) => {
+        try {
+          if (typeof req.query.write === "string") {
+            (req.session as unknown as Record<string, unknown>).written = req.query.write;
+          }
+          res.json({ token: await auth.getAccessToken(req, minValidity(req)) });
+        } catch (error) {
+          next(error);
+        }
+      });
+      app.get("/plain-token", async (req, res, next) => {
+        try {
+          res.json({ token: await getAccessToken(req, minValidity(req)) });
+        } catch (error) {
+          next(error);
+        }
+      });
+      app.get("/b/token", async (req, res, next) => {
+        try {
+          res.json({ token: await second!.getAccessToken(req, minValidity(req)) });
+        } catch (error) {
+          next(error);
+        }
+      });
+    },
+    { store },
+  );
   return {
-    url,
+    url: served.url,
     store,
     warnings,
     hold() {
@@ -186,12 +136,34 @@ export async function startTokenApp(
       holds.push(held);
       return held;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: served.close,
   };
+}
+
+/** A second instance, named "b", registered as `clientId` with its routes under /b. */
+function secondInstance(
+  app: express.Express,
+  emulator: ProConnectEmulator,
+  clientId: string,
+  url: string,
+) {
+  registerApp(emulator, clientId, `${url}/b`);
+  const second = proconnect({
+    name: "b",
+    clientId,
+    clientSecret: CLIENT_SECRET,
+    baseUrl: url,
+    issuer: emulator.issuer,
+    storeTokens: true,
+    routes: {
+      login: "/b/login",
+      callback: "/b/callback",
+      logout: "/b/logout",
+      logoutCallback: "/b/logout/callback",
+    },
+  });
+  app.use(second);
+  return second;
 }
 
 /** Waits for `condition`, 5 s at most. */
