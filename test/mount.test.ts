@@ -6,7 +6,7 @@ import type session from "express-session";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getProConnectUser, proconnect, requireAuth, type ProConnect } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
-import { errorOf, serveApp, type ServedApp } from "./helpers/app.js";
+import { errorOf, routesUnder, serveApp, type ServedApp } from "./helpers/app.js";
 import { CLIENT_SECRET, registerApp, startTestEmulator } from "./helpers/emulator.js";
 
 // How proconnect() fits the ways apps mount it: under a path prefix, next to another instance, and
@@ -166,12 +166,7 @@ describe("two named instances", () => {
         // Registered with its routes under /rie; its baseUrl is the app's, `routes` names the paths.
         ...register(rie, "two-rie", `${url}/rie`),
         baseUrl: url,
-        routes: {
-          login: "/rie/login",
-          callback: "/rie/callback",
-          logout: "/rie/logout",
-          logoutCallback: "/rie/logout/callback",
-        },
+        routes: routesUnder("/rie"),
       });
       app.use(pcInternet);
       app.use(pcRie);

@@ -8,6 +8,7 @@ import {
   startProConnectEmulator,
   type ProConnectEmulator,
 } from "../lib/testing/index.js";
+import { routesUnder } from "./helpers/app.js";
 
 let emulator: ProConnectEmulator;
 beforeAll(async () => {
@@ -15,12 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-const withRoutes = {
-  login: "/auth/login",
-  callback: "/auth/callback",
-  logout: "/auth/logout",
-  logoutCallback: "/auth/logout/callback",
-};
+const withRoutes = routesUnder("/auth");
 
 describe("serveTestApp()", () => {
   it("registers the redirect URIs of the app's own routes, for the port it got", async () => {

@@ -233,6 +233,16 @@ export function loginCookiesOf(browser: TestBrowser, url: string): Map<string, s
   return held;
 }
 
+/** proconnect()'s `routes` under `prefix`: its login, callback, logout and logout callback there. */
+export function routesUnder(prefix: string): NonNullable<ProConnectOptions["routes"]> {
+  return {
+    login: `${prefix}/login`,
+    callback: `${prefix}/callback`,
+    logout: `${prefix}/logout`,
+    logoutCallback: `${prefix}/logout/callback`,
+  };
+}
+
 /** What {@link useTestApp} started for a test file. */
 export interface TestSetup {
   emulator: ProConnectEmulator;

@@ -7,14 +7,9 @@ import type { Request } from "express";
 import { MemoryStore, type SessionData, type Store } from "express-session";
 import { getAccessToken, proconnect, type ProConnectOptions } from "../../lib/index.js";
 import type { ProConnectSessionData } from "../../lib/session.js";
-import {
-  startProConnectEmulator,
-  type EmulatorOptions,
-  type ProConnectEmulator,
-  type TestBrowser,
-} from "../../lib/testing/index.js";
-import { serveApp } from "./app.js";
-import { CLIENT_SECRET, registerApp } from "./emulator.js";
+import type { EmulatorOptions, ProConnectEmulator, TestBrowser } from "../../lib/testing/index.js";
+import { routesUnder, serveApp } from "./app.js";
+import { CLIENT_SECRET, registerApp, startTestEmulator } from "./emulator.js";
 import { sessionIdIn } from "./redis.js";
 
 export const EMAIL = "test@fia1.fr";
@@ -155,12 +150,7 @@ function secondInstance(
     baseUrl: url,
     issuer: emulator.issuer,
     storeTokens: true,
-    routes: {
-      login: "/b/login",
-      callback: "/b/callback",
-      logout: "/b/logout",
-      logoutCallback: "/b/logout/callback",
-    },
+    routes: routesUnder("/b"),
   });
   app.use(second);
   return second;
@@ -197,8 +187,8 @@ export async function storedData(
   return stored![key]!;
 }
 
-export async function emulatorWith(ttl: EmulatorOptions["ttl"]): Promise<ProConnectEmulator> {
-  return startProConnectEmulator({ strict: true, ttl });
+export function emulatorWith(ttl: EmulatorOptions["ttl"]): Promise<ProConnectEmulator> {
+  return startTestEmulator({ ttl });
 }
 
 /** Introspects a token at the emulator as a client of its own: whether ProConnect still accepts it. */
