@@ -15,7 +15,13 @@ import {
   type RequireBearerOptions,
 } from "../lib/index.js";
 import { startProConnectEmulator, type ProConnectEmulator } from "../lib/testing/index.js";
-import { CLIENT_SECRET, discover, signIn, testClient } from "./helpers/emulator.js";
+import {
+  CLIENT_SECRET,
+  discover,
+  registerResourceServer,
+  signIn,
+  testClient,
+} from "./helpers/emulator.js";
 import { freePort, listen } from "./helpers/net.js";
 
 const INTROSPECTION = "/api/v2/token/introspection";
@@ -98,12 +104,11 @@ describe("requireBearer() against the emulator", () => {
   beforeAll(async () => {
     emulator = await startProConnectEmulator({ strict: true, clients: [testClient()] });
     const resourceServer = (clientId: string, alg?: "RS256" | "ES256" | "HS256") =>
-      emulator.registerClient({
+      registerResourceServer(
+        emulator,
         clientId,
-        clientSecret: CLIENT_SECRET,
-        redirectUris: ["http://127.0.0.1:9/unused"],
-        ...(alg ? { introspectionSignedResponseAlg: alg } : {}),
-      });
+        alg ? { introspectionSignedResponseAlg: alg } : {},
+      );
     resourceServer("rs-plain");
     resourceServer("rs-rs256", "RS256");
     resourceServer("rs-es256", "ES256");
@@ -325,11 +330,7 @@ describe("requireBearer() with an expired token", () => {
       // 3 s: long enough for the first call on a loaded machine, short enough to wait out.
       ttl: { accessToken: 3 },
     });
-    emulator.registerClient({
-      clientId: "rs-plain",
-      clientSecret: CLIENT_SECRET,
-      redirectUris: ["http://127.0.0.1:9/unused"],
-    });
+    registerResourceServer(emulator, "rs-plain");
     const resource = await startApi({
       clientId: "rs-plain",
       clientSecret: CLIENT_SECRET,

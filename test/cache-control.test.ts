@@ -5,7 +5,13 @@ import { describe, expect, it } from "vitest";
 import { requireAuth, requireBearer } from "../lib/index.js";
 import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { useTestApp, type TestApp } from "./helpers/app.js";
-import { CLIENT_SECRET, discover, signIn as signInAt, testClient } from "./helpers/emulator.js";
+import {
+  CLIENT_SECRET,
+  discover,
+  registerResourceServer,
+  signIn as signInAt,
+  testClient,
+} from "./helpers/emulator.js";
 import { signIn, withApp } from "./helpers/refusals.js";
 
 let emulator: ProConnectEmulator;
@@ -62,11 +68,7 @@ describe("requireAuth()", () => {
 
 describe("requireBearer()", () => {
   it("answers a valid token's route with Cache-Control: private, no-store", async () => {
-    emulator.registerClient({
-      clientId: "rs-cache",
-      clientSecret: CLIENT_SECRET,
-      redirectUris: ["http://127.0.0.1:9/unused"],
-    });
+    registerResourceServer(emulator, "rs-cache");
     emulator.registerClient(testClient());
     const bearer = requireBearer({
       clientId: "rs-cache",

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { startProConnectEmulator, TestBrowser } from "../lib/testing/index.js";
 import { errorOf, startTestApp } from "./helpers/app.js";
-import { CLIENT_SECRET, startTestEmulator } from "./helpers/emulator.js";
+import { registerApp, startTestEmulator } from "./helpers/emulator.js";
 import { freePort } from "./helpers/net.js";
 
 const BACK_CHANNEL = ["/.well-known/openid-configuration", "/jwks", "/token", "/userinfo"].map(
@@ -27,12 +27,7 @@ describe("discovery and the back channel", () => {
 
       const emulator = await startProConnectEmulator({ strict: true, port });
       try {
-        emulator.registerClient({
-          clientId: app.clientId,
-          clientSecret: CLIENT_SECRET,
-          redirectUris: [`${app.url}/callback`],
-          postLogoutRedirectUris: [`${app.url}/logout/callback`],
-        });
+        registerApp(emulator, app.clientId, app.url);
         const page = await new TestBrowser().navigate(`${app.url}/login?returnTo=/me`, {
           email: "test@fia1.fr",
         });

@@ -11,6 +11,7 @@ import { startTestApp, type TestApp } from "./helpers/app.js";
 import {
   CLIENT_SECRET,
   discover,
+  registerResourceServer,
   signIn,
   startTestEmulator,
   testClient,
@@ -29,11 +30,7 @@ const apps: TestApp[] = [];
 
 beforeAll(async () => {
   emulator = await startTestEmulator({ clients: [testClient()] });
-  emulator.registerClient({
-    clientId: "rs-context",
-    clientSecret: CLIENT_SECRET,
-    redirectUris: ["http://127.0.0.1:9/unused"],
-  });
+  registerResourceServer(emulator, "rs-context");
 });
 afterAll(async () => {
   for (const app of apps) await app.close();

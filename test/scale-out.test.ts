@@ -18,7 +18,7 @@ import {
   type ProConnectEmulator,
 } from "../lib/testing/index.js";
 import { loginCookiesOf } from "./helpers/app.js";
-import { CLIENT_SECRET } from "./helpers/emulator.js";
+import { CLIENT_SECRET, registerApp } from "./helpers/emulator.js";
 import {
   connectTestRedis,
   deleteKeysUnder,
@@ -174,12 +174,7 @@ describe.runIf(redisTarget.run)("two instances on one Redis, behind one origin",
     });
     emulator = await startProConnectEmulator({ strict: true });
     balancer = await startLoadBalancer();
-    emulator.registerClient({
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUris: [`${balancer.url}/callback`],
-      postLogoutRedirectUris: [`${balancer.url}/logout/callback`],
-    });
+    registerApp(emulator, CLIENT_ID, balancer.url);
     const env = {
       REDIS_URL: redisTarget.url!,
       REDIS_PREFIX: prefix,

@@ -48,6 +48,23 @@ export function registerApp(
   );
 }
 
+/**
+ * Registers a resource server (an API that introspects the tokens it is sent) as `clientId`: it never
+ * signs anyone in, so its redirect URI is one nothing serves.
+ */
+export function registerResourceServer(
+  emulator: ProConnectEmulator,
+  clientId: string,
+  overrides: Partial<EmulatorClientInput> = {},
+): void {
+  emulator.registerClient({
+    clientId,
+    clientSecret: CLIENT_SECRET,
+    redirectUris: [`${RP}/unused`],
+    ...overrides,
+  });
+}
+
 /** A strict emulator (ProConnect's documented rules) with the test client registered. */
 export function startTestEmulator(options: EmulatorOptions = {}): Promise<ProConnectEmulator> {
   return startProConnectEmulator({ strict: true, clients: [testClient()], ...options });

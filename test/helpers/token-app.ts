@@ -9,7 +9,12 @@ import { getAccessToken, proconnect, type ProConnectOptions } from "../../lib/in
 import type { ProConnectSessionData } from "../../lib/session.js";
 import type { EmulatorOptions, ProConnectEmulator, TestBrowser } from "../../lib/testing/index.js";
 import { routesUnder, serveApp } from "./app.js";
-import { CLIENT_SECRET, registerApp, startTestEmulator } from "./emulator.js";
+import {
+  CLIENT_SECRET,
+  registerApp,
+  registerResourceServer,
+  startTestEmulator,
+} from "./emulator.js";
 import { sessionIdIn } from "./redis.js";
 
 export const EMAIL = "test@fia1.fr";
@@ -193,11 +198,7 @@ export function emulatorWith(ttl: EmulatorOptions["ttl"]): Promise<ProConnectEmu
 
 /** Introspects a token at the emulator as a client of its own: whether ProConnect still accepts it. */
 export async function isActive(emulator: ProConnectEmulator, token: string): Promise<boolean> {
-  emulator.registerClient({
-    clientId: "introspector",
-    clientSecret: CLIENT_SECRET,
-    redirectUris: ["http://127.0.0.1:9/callback"],
-  });
+  registerResourceServer(emulator, "introspector");
   const answer = await fetch(`${emulator.issuer}/token/introspection`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
