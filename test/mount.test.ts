@@ -2,10 +2,12 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type express from "express";
+import express5 from "express";
+import express4 from "express4";
 import type session from "express-session";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getProConnectUser, proconnect, requireAuth, type ProConnect } from "../lib/index.js";
-import { TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
+import { signIn, TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf, routesUnder, serveApp, type ServedApp } from "./helpers/app.js";
 import { CLIENT_SECRET, registerApp, startTestEmulator } from "./helpers/emulator.js";
 
@@ -263,6 +265,43 @@ describe("two named instances", () => {
       }),
     ).toThrow(/lowercase letters[\s\S]*at name/);
   });
+});
+
+describe("proconnect() run as a route's handler", () => {
+  it("answers not_configured naming the fix when it only runs for a route, never its login", async () => {
+    const url = await serve((app, url) => {
+      const auth = proconnect(register(internet, "route-only", url));
+      app.get("/page", auth, auth.requireAuth(), (_req, res) => res.json({ page: true }));
+    });
+    const page = await new TestBrowser().navigate(`${url}/page`, { stopAt: () => true });
+    expect([page.status, errorOf(page).code]).toEqual([500, "not_configured"]);
+    expect(errorOf(page).message).toContain('runs as a handler of the route "/page" only');
+    expect(errorOf(page).message).toContain("app.use(proconnect(");
+  });
+
+  it.each([
+    ["Express 5", express5],
+    ["Express 4", express4 as unknown as typeof express5],
+  ])(
+    "%s: a route of the same path that ran before (and left req.route) does not count",
+    async (_name, makeApp) => {
+      const served = await serveApp(
+        (app, url) => {
+          // A route before the middleware that lets the request go on: Express keeps req.route set.
+          app.get("/who", (_req, _res, next) => next());
+          app.use(proconnect(register(internet, `after-a-route-${_name.at(-1)}`, url)));
+          app.get("/who", (req, res) => res.json({ email: req.proconnectUser?.email ?? null }));
+        },
+        { express: makeApp },
+      );
+      apps.push(served);
+      const anonymous = await new TestBrowser().fetch(`${served.url}/who`);
+      expect([anonymous.status, await anonymous.json()]).toEqual([200, { email: null }]);
+      const browser = await signIn(served.url, "test@fia1.fr");
+      const who = await browser.fetch(`${served.url}/who`);
+      expect(await who.json()).toEqual({ email: "test@fia1.fr" });
+    },
+  );
 });
 
 describe("the first request of a process", () => {
