@@ -9,6 +9,7 @@ import {
   type ProConnectEmulator,
 } from "../lib/testing/index.js";
 import { errorOf, startTestApp, useTestApp, type TestApp } from "./helpers/app.js";
+import { failOnly } from "./helpers/emulator.js";
 import { expectNobodySignedIn, signIn, withApp } from "./helpers/refusals.js";
 
 // A provider that answers too much: every back-channel body is cut at its size limit, counted on the
@@ -34,10 +35,6 @@ const GZIP_BOMB = Buffer.concat(Array<Buffer>(1024).fill(gzipSync(Buffer.alloc(M
 /** A valid JSON document of about `size` bytes: `document` with one long string field. */
 function padded(document: Record<string, unknown>, size: number): string {
   return JSON.stringify({ ...document, padding: "x".repeat(size) });
-}
-
-function failOnly(endpoint: BackChannelEndpoint, fault: EmulatorFault) {
-  emulator.setTamper({ fault: (called) => (called === endpoint ? fault : undefined) });
 }
 
 function bomb(contentType: string): EmulatorFault {
@@ -66,7 +63,7 @@ async function peakRssGrowth<T>(run: () => Promise<T>): Promise<{ result: T; gro
  */
 async function bombedLogin(target: TestApp, endpoint: "token" | "userinfo", contentType: string) {
   expect((await signIn(target, "test@fia1.fr")).user?.siret).toBe("13002526500013");
-  failOnly(endpoint, bomb(contentType));
+  failOnly(emulator, endpoint, bomb(contentType));
   const { result, growth } = await peakRssGrowth(() => signIn(target, "test@fia1.fr"));
   return { ...result, growth };
 }
@@ -113,7 +110,7 @@ describe("GET /login: a discovery document over its size limit", () => {
         string,
         unknown
       >;
-      failOnly("discovery", { status: 200, body: padded(document, 10 * MB) });
+      failOnly(emulator, "discovery", { status: 200, body: padded(document, 10 * MB) });
       const browser = new TestBrowser();
       const page = await browser.navigate(`${target.url}/login`);
       expect([page.status, errorOf(page).code]).toEqual([502, "provider_error"]);
@@ -128,7 +125,7 @@ describe("GET /login: a discovery document over its size limit", () => {
 
   it("cuts a gzip-bombed discovery document early: 502 provider_error, memory growth under 64 MB", async () => {
     await withApp(emulator, {}, async (target) => {
-      failOnly("discovery", bomb("application/json"));
+      failOnly(emulator, "discovery", bomb("application/json"));
       const { result: page, growth } = await peakRssGrowth(() =>
         new TestBrowser().navigate(`${target.url}/login`),
       );
@@ -176,7 +173,7 @@ describe("GET /callback: a back-channel answer over its size limit", () => {
     // A fresh app: its first login fetches the JWKS.
     await withApp(emulator, {}, async (target) => {
       const jwks = JSON.parse(await genuine("/jwks")) as { keys: unknown[] };
-      failOnly("jwks", { status: 200, body: padded(jwks, 10 * MB) });
+      failOnly(emulator, "jwks", { status: 200, body: padded(jwks, 10 * MB) });
       const { page, browser } = await signIn(target, "test@fia1.fr");
       expect([page.status, errorOf(page).code]).toEqual([502, "provider_error"]);
       expect(errorOf(page).message).toMatch(/JWKS.*more than 256 KB \(the limit\)/);

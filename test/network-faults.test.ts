@@ -1,12 +1,8 @@
 import request from "supertest";
 import { describe, expect, it } from "vitest";
-import type {
-  BackChannelEndpoint,
-  EmulatorFault,
-  ProConnectEmulator,
-} from "../lib/testing/index.js";
-import { TestBrowser } from "../lib/testing/index.js";
+import { TestBrowser, type EmulatorFault, type ProConnectEmulator } from "../lib/testing/index.js";
 import { errorOf, useTestApp } from "./helpers/app.js";
+import { failOnly } from "./helpers/emulator.js";
 import { expectNobodySignedIn, signIn, withApp } from "./helpers/refusals.js";
 
 // The network between the app and ProConnect fails: every fault ends on a clear ProConnectError within
@@ -39,10 +35,6 @@ const FAULTS: Record<string, EmulatorFault> = {
   "no answer": "hang",
 };
 
-function failOnly(endpoint: BackChannelEndpoint, fault: EmulatorFault) {
-  emulator.setTamper({ fault: (called) => (called === endpoint ? fault : undefined) });
-}
-
 type Expected = readonly [status: number, code: string];
 
 /** What each fault becomes: a bad answer is 502, an unreachable server 503, a timeout 504. */
@@ -68,7 +60,7 @@ describe("GET /callback when ProConnect's back channel fails", () => {
       it(`${endpoint} endpoint, ${name}: ${status} ${code}, nobody signed in`, async () => {
         // A fresh app: its first login fetches the JWKS, so the jwks cases reach the fault.
         await withApp(emulator, { options: { httpTimeout: HTTP_TIMEOUT } }, async (target) => {
-          failOnly(endpoint, FAULTS[name]!);
+          failOnly(emulator, endpoint, FAULTS[name]!);
           const { page, browser } = await signIn(target, "test@fia1.fr");
           expect([page.status, errorOf(page).code]).toEqual([status, code]);
           expect(errorOf(page).message).not.toMatch(/\[object /);
@@ -87,7 +79,7 @@ describe("GET /callback when ProConnect's back channel fails", () => {
     await withApp(emulator, { options: { httpTimeout: 3000 } }, async (target) => {
       const tokenCalls = () => emulator.requestCounts()["/api/v2/token"] ?? 0;
       const before = tokenCalls();
-      failOnly("token", "hang");
+      failOnly(emulator, "token", "hang");
       let settled = false;
       const login = signIn(target, "test@fia1.fr").finally(() => (settled = true));
       await expect.poll(tokenCalls, { timeout: 5000, interval: 20 }).toBeGreaterThan(before);
@@ -108,7 +100,7 @@ describe("discovery when ProConnect fails", () => {
   for (const [name, fault] of Object.entries(FAULTS)) {
     it(`${name}: 503 provider_unavailable naming the issuer, then works once ProConnect is back`, async () => {
       await withApp(emulator, { options: { httpTimeout: HTTP_TIMEOUT } }, async (target) => {
-        failOnly("discovery", fault);
+        failOnly(emulator, "discovery", fault);
         const browser = new TestBrowser();
         const page = await browser.navigate(`${target.url}/login`);
         expect([page.status, errorOf(page).code]).toEqual([503, "provider_unavailable"]);

@@ -3,7 +3,9 @@ import * as client from "openid-client";
 import {
   startProConnectEmulator,
   TestBrowser,
+  type BackChannelEndpoint,
   type EmulatorClientInput,
+  type EmulatorFault,
   type EmulatorOptions,
   type ProConnectEmulator,
 } from "../../lib/testing/index.js";
@@ -63,6 +65,15 @@ export function registerResourceServer(
     redirectUris: [`${RP}/unused`],
     ...overrides,
   });
+}
+
+/** Makes `emulator` answer `fault` on its `endpoint` alone, until its tamper hooks are reset. */
+export function failOnly(
+  emulator: ProConnectEmulator,
+  endpoint: BackChannelEndpoint,
+  fault: EmulatorFault,
+): void {
+  emulator.setTamper({ fault: (called) => (called === endpoint ? fault : undefined) });
 }
 
 /** A strict emulator (ProConnect's documented rules) with the test client registered. */
