@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIn, type ProConnectEmulator } from "../lib/testing/index.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { startTestEmulator } from "./helpers/emulator.js";
+// Types only (erased): the module itself is imported once node:sqlite is known to be there.
+import type * as RecipeModule from "./recipes/sqlite-store.js";
 
 const JSON_ACCEPT = { headers: { accept: "application/json" } };
 // node:sqlite is in Node.js 22.13 and later; CI runs this file on 22, 24 and 26.
@@ -17,7 +19,7 @@ const sqlite = await import("node:sqlite").then(
 );
 if (!sqlite)
   console.warn(`Skipping the SQLite session store tests: ${process.version} has no node:sqlite.`);
-type Recipe = typeof import("./recipes/sqlite-store.js");
+type Recipe = typeof RecipeModule;
 
 describe.runIf(sqlite)("sessions in a SQLite file (node:sqlite)", () => {
   let emulator: ProConnectEmulator;
