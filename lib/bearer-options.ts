@@ -2,8 +2,8 @@
 import { z } from "zod";
 import { SIGNING_ALGS } from "./algorithms.js";
 import { proconnectIssuer } from "./issuers.js";
-import { checkIssuer, parseOptions } from "./options.js";
-import type { ProConnectLogger, RequireBearerOptions } from "./types.js";
+import { checkIssuer, loggerSchema, parseOptions } from "./options.js";
+import type { RequireBearerOptions } from "./types.js";
 
 const DEFAULT_CACHE = { maxEntries: 10_000, ttl: 300, negativeTtl: 10 } as const;
 
@@ -46,12 +46,7 @@ const bearerOptionsSchema = z
     maxIntrospectionsPerSecond: z.number().int().min(1).max(100_000).default(100),
     httpTimeout: z.number().int().positive().max(60_000).default(5_000),
     clockTolerance: z.number().int().min(0).max(300).default(10),
-    logger: z
-      .custom<ProConnectLogger>(
-        (value) => typeof (value as ProConnectLogger | null)?.warn === "function",
-        { error: "must have a warn(message, details) method" },
-      )
-      .default(console),
+    logger: loggerSchema,
   })
   .superRefine(
     (options, ctx) => {

@@ -262,7 +262,7 @@ function throttledWarnings(logger: ProConnectLogger) {
     const now = Date.now();
     if ((last.get(error.code) ?? -Infinity) > now - 10_000) return;
     last.set(error.code, now);
-    logger.warn(`requireBearer(): ${error.message}`, { code: error.code });
+    logger.warn({ code: error.code }, `requireBearer(): ${error.message}`);
   };
 }
 

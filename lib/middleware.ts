@@ -197,7 +197,7 @@ function requestHandler(context: Context): RequestHandler {
       const only = reachable ? undefined : onlyRoute(req, next);
       if (only !== undefined) {
         const problem = routeOnlyProblem(context, only);
-        if (!warned) resolved.logger.warn(problem.message);
+        if (!warned) resolved.logger.warn({ code: problem.code }, problem.message);
         warned = true;
         next(problem);
         return;
@@ -210,7 +210,7 @@ function requestHandler(context: Context): RequestHandler {
     // remove what comes before). Express matches mount paths without case, hence the lower case.
     if (req.baseUrl !== "" && !prefix.endsWith(req.baseUrl.toLowerCase())) {
       const problem = mountProblem(context, req.baseUrl);
-      if (!warned) resolved.logger.warn(problem.message);
+      if (!warned) resolved.logger.warn({ code: problem.code }, problem.message);
       warned = true;
       next(problem);
       return;

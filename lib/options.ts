@@ -49,6 +49,20 @@ const functionOf = <T>(description: string) =>
     error: `must be a function ${description}`,
   });
 
+/** pino's, bunyan's or `console`: `warn(details, message)`, and `info`/`debug` only as functions. */
+export const loggerSchema = z
+  .custom<ProConnectLogger>(
+    (value) => {
+      const logger = value as Record<string, unknown> | null | undefined;
+      return (
+        typeof logger?.warn === "function" &&
+        ["info", "debug"].every((level) => ["function", "undefined"].includes(typeof logger[level]))
+      );
+    },
+    { error: "must have a warn(details, message) method (pino, bunyan or console)" },
+  )
+  .default(console);
+
 /**
  * The options of `proconnect()`: this schema is the contract, with every default and rule; their
  * documentation is on {@link ProConnectOptions}, which the schema is checked against (below, and in
@@ -132,14 +146,7 @@ export const optionsSchema = z
     returnTo: functionOf<(req: Request) => string | undefined>(
       "(req) => string | undefined",
     ).optional(),
-    logger: z
-      .custom<ProConnectLogger>(
-        (value) => typeof (value as ProConnectLogger | null)?.warn === "function",
-        {
-          error: "must have a warn(message, details) method",
-        },
-      )
-      .default(console),
+    logger: loggerSchema,
   })
   .superRefine(
     (options, ctx) => {

@@ -284,6 +284,7 @@ function warnWithoutLock(context: Context, req: Request): void {
   if (warned.has(context) || req.sessionStore?.constructor?.name === "MemoryStore") return;
   warned.add(context);
   context.options.logger.warn(
+    { instance: context.name },
     `${describe(context)}: getAccessToken() refreshes tokens without refreshLock on a session store that several instances of the app may share: two instances that refresh one session at the same moment spend its refresh token twice, and ProConnect may then end the grant. With Redis, give proconnect() refreshLock: redisRefreshLock(redisClient) (docs/apis.md); an app that runs as one process can ignore this`,
   );
 }

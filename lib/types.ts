@@ -87,9 +87,21 @@ export type ProConnectUserFor<S extends ProConnectScope = DefaultScopes> =
         [K in keyof ScopeClaims as ScopeClaims[K] extends S ? K : never]-?: string;
       };
 
-/** Something that receives the warnings of the middleware (an invalid optional claim dropped…). */
+/**
+ * Receives the library's log lines in the order pino and bunyan take them: the details first (fields such
+ * as `sub`, a claim's name, an error's `code`; never a token or a claim's value), then the message. pino
+ * and bunyan keep the details as fields of the JSON line; `console` prints both. `warn` is required;
+ * `info` and `debug`, when present, must be functions too (the library may log at those levels).
+ *
+ * @example
+ * import pino from "pino";
+ * app.use(proconnect({ ...options, logger: pino() }));
+ * // {"level":40,"claim":"phone_number","sub":"…","msg":"proconnect: dropped the invalid userinfo claim phone_number"}
+ */
 export interface ProConnectLogger {
-  warn(message: string, details?: Record<string, unknown>): void;
+  warn(details: Record<string, unknown>, message: string): void;
+  info?(details: Record<string, unknown>, message: string): void;
+  debug?(details: Record<string, unknown>, message: string): void;
 }
 
 /**

@@ -28,10 +28,10 @@ export function normalizeUser(
       const result = claim.schema.safeParse(value);
       if (result.success) optional[claim.name] = result.data;
       else
-        logger.warn(`proconnect: dropped the invalid ${claim.from} claim ${claim.name}`, {
-          claim: claim.name,
-          sub: idToken.sub,
-        });
+        logger.warn(
+          { claim: claim.name, sub: idToken.sub },
+          `proconnect: dropped the invalid ${claim.from} claim ${claim.name}`,
+        );
       continue;
     }
     if (claim.need === "scope" && !scopes.has(claim.scope ?? "")) continue;
@@ -68,9 +68,10 @@ export function normalizeUser(
   Object.assign(user, direct);
   user.siren = user.siret.slice(0, 9);
   if (siren !== undefined && siren !== user.siren) {
-    logger.warn("proconnect: siren is not the start of the SIRET; using the SIRET's", {
-      sub: user.sub,
-    });
+    logger.warn(
+      { sub: user.sub },
+      "proconnect: siren is not the start of the SIRET; using the SIRET's",
+    );
   }
   if (matricule !== undefined || societe !== undefined) {
     user.chorusdt = {
@@ -131,13 +132,13 @@ function withinSize(user: ProConnectUser, maxUserSize: number, logger: ProConnec
     );
   }
   logger.warn(
-    `proconnect: dropped optional claims to keep the user within maxUserSize (${maxUserSize} bytes)`,
     {
       sub: user.sub,
       bytes: received,
       dropped: dropped.slice(0, 20),
       more: Math.max(0, dropped.length - 20),
     },
+    `proconnect: dropped optional claims to keep the user within maxUserSize (${maxUserSize} bytes)`,
   );
   return user;
 }

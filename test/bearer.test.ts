@@ -38,7 +38,7 @@ interface Api {
 async function startApi(options: RequireBearerOptions): Promise<Api> {
   const warnings: string[] = [];
   const bearer = requireBearer({
-    logger: { warn: (message) => warnings.push(message) },
+    logger: { warn: (_details, message) => warnings.push(message) },
     ...options,
   });
   const app = express();

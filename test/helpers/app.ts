@@ -120,7 +120,7 @@ export async function startTestApp(
           clientSecret: CLIENT_SECRET,
           baseUrl: url,
           ...(emulator ? { issuer: emulator.issuer } : {}),
-          logger: { warn: (message, details) => warnings.push({ message, details }) },
+          logger: { warn: (details, message) => warnings.push({ message, details }) },
           ...setup.options,
         }),
       );

@@ -79,7 +79,7 @@ export async function startTokenApp(
         baseUrl: url,
         issuer: emulator.issuer,
         storeTokens: true,
-        logger: { warn: (message) => warnings.push(message) },
+        logger: { warn: (_details, message) => warnings.push(message) },
         ...setup.options,
       });
       app.use(auth);
