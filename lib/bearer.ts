@@ -8,6 +8,7 @@ import {
 } from "./bearer-options.js";
 import { IntrospectionClient } from "./client.js";
 import { ProConnectError, type ProConnectErrorCode } from "./errors.js";
+import { publish } from "./events.js";
 import { Budget, judgeIntrospection, VerdictCache, type Verdict } from "./introspection-verdict.js";
 import { parseOptions } from "./options.js";
 import type {
@@ -204,15 +205,18 @@ function decide(
   next: (error?: unknown) => void,
 ): void {
   if (!verdict.valid) {
-    refuse(res, "invalid_token", verdict.reason);
+    refuse(res, "invalid_token", verdict.reason, undefined, verdict.clientId);
     return;
   }
-  if (required.some((scope) => !verdict.token.scopes.includes(scope))) {
+  const { token } = verdict;
+  if (required.some((scope) => !token.scopes.includes(scope))) {
     const wanted = required.join(" ");
     const plural = required.length > 1 ? "s" : "";
-    refuse(res, "insufficient_scope", `this route requires the scope${plural} ${wanted}`, wanted);
+    const message = `this route requires the scope${plural} ${wanted}`;
+    refuse(res, "insufficient_scope", message, wanted, token.client_id);
     return;
   }
+  publish("bearerAccept", () => ({ sub: token.sub, client_id: token.client_id }));
   (res.locals as Locals)[TOKEN] = verdict.token;
   // On this request only, whatever copy of Express made it.
   req.proconnectToken = verdict.token;
@@ -236,8 +240,18 @@ function bearerTokenOf(req: Request): string | null | undefined {
   return token;
 }
 
-/** The RFC 6750 answer: status, `WWW-Authenticate` and the JSON body. */
-function refuse(res: Response, code: ProConnectErrorCode, message: string, scope?: string): void {
+/** The RFC 6750 answer: status, `WWW-Authenticate` and the JSON body; the refusal's event. */
+function refuse(
+  res: Response,
+  code: ProConnectErrorCode,
+  message: string,
+  scope?: string,
+  clientId?: string,
+): void {
+  publish("bearerRefuse", () => ({
+    code,
+    ...(clientId === undefined ? {} : { client_id: clientId }),
+  }));
   const error = new ProConnectError(code, message);
   const challenge =
     code === "invalid_token" || code === "insufficient_scope"

@@ -1,6 +1,7 @@
 import session, { type SessionData, type Store } from "express-session";
 import { z } from "zod";
 import { ProConnectError } from "./errors.js";
+import type { SessionStoreOperation } from "./events.js";
 import { parseOptions } from "./options.js";
 import { withinDeadline } from "./session.js";
 
@@ -77,24 +78,24 @@ class BoundedStore extends session.Store {
     const optional = this as unknown as Record<string, unknown>;
     if (typeof touch === "function") {
       optional.touch = (sid: string, data: SessionData, callback?: Callback) =>
-        this.#call("renew the session", callback, (done) => touch.call(inner, sid, data, done));
+        this.#call("touch", callback, (done) => touch.call(inner, sid, data, done));
     }
     if (typeof all === "function") {
       optional.all = (callback: Callback<unknown>) =>
-        this.#call("list the sessions", callback, (done) => all.call(inner, done));
+        this.#call("all", callback, (done) => all.call(inner, done));
     }
     if (typeof length === "function") {
       optional.length = (callback: Callback<number>) =>
-        this.#call("count the sessions", callback, (done) => length.call(inner, done));
+        this.#call("length", callback, (done) => length.call(inner, done));
     }
     if (typeof clear === "function") {
       optional.clear = (callback?: Callback) =>
-        this.#call("clear the sessions", callback, (done) => clear.call(inner, done));
+        this.#call("clear", callback, (done) => clear.call(inner, done));
     }
   }
 
   override get(sid: string, callback: Callback<SessionData | null>): void {
-    this.#call("read the session", callback, (done) =>
+    this.#call("get", callback, (done) =>
       // ENOENT means "no such session" to express-session (file stores answer so): not a failure.
       this.#inner.get(sid, (error: unknown, data?: SessionData | null) =>
         (error as { code?: unknown } | undefined)?.code === "ENOENT"
@@ -105,15 +106,19 @@ class BoundedStore extends session.Store {
   }
 
   override set(sid: string, data: SessionData, callback?: Callback): void {
-    this.#call("save the session", callback, (done) => this.#inner.set(sid, data, done));
+    this.#call("set", callback, (done) => this.#inner.set(sid, data, done));
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    this.#call("remove the session", callback, (done) => this.#inner.destroy(sid, done));
+    this.#call("destroy", callback, (done) => this.#inner.destroy(sid, done));
   }
 
-  #call<T>(what: string, callback: Callback<T> | undefined, call: (done: Callback<T>) => void) {
-    void withinDeadline<T>(what, this.#timeout, call).then(
+  #call<T>(
+    operation: SessionStoreOperation,
+    callback: Callback<T> | undefined,
+    call: (done: Callback<T>) => void,
+  ) {
+    void withinDeadline<T>(operation, this.#timeout, call).then(
       (value) => callback?.(null, value),
       (error: unknown) => callback?.(error),
     );

@@ -9,6 +9,7 @@ import {
 import * as oidc from "openid-client";
 import type { SigningAlg } from "./algorithms.js";
 import { ProConnectError } from "./errors.js";
+import type { LoginProgress } from "./events.js";
 import { isLoopback } from "./hosts.js";
 import type { ResolvedOptions } from "./options.js";
 import {
@@ -119,8 +120,16 @@ export class ProviderClient {
     return oidc.buildEndSessionUrl(config, parameters);
   }
 
-  /** Exchanges the code and fetches the userinfo, verifying both answers fully. */
-  async verifyCallback(callbackUrl: URL, checks: AuthorizationChecks): Promise<VerifiedLogin> {
+  /**
+   * Exchanges the code and fetches the userinfo, verifying both answers fully. `progress` says how far
+   * it went (`token`, then `userinfo` with who ProConnect vouched for), for a failure's event.
+   */
+  async verifyCallback(
+    callbackUrl: URL,
+    checks: AuthorizationChecks,
+    progress: LoginProgress = { step: "token" },
+  ): Promise<VerifiedLogin> {
+    progress.step = "token";
     const discovered = await this.discover();
     const alg = this.#options.idTokenSignedResponseAlg;
 
@@ -156,7 +165,11 @@ export class ProviderClient {
       );
     }
 
+    // ProConnect has vouched for this person: a failure from here on can say who.
+    progress.step = "userinfo";
+    progress.sub = identifier(idTokenClaims.sub);
     const userinfo = await this.#userinfo(discovered, tokens.access_token, idTokenClaims.sub);
+    progress.idp_id = identifier(userinfo.idp_id); // ProConnect sends it in the userinfo only
 
     return {
       idToken,
@@ -466,6 +479,11 @@ export class IntrospectionClient {
     };
     return config;
   }
+}
+
+/** A claim that identifies (`sub`, `idp_id`), for an event: a short string, or nothing. */
+function identifier(value: unknown): string | undefined {
+  return typeof value === "string" && value.length <= 256 ? value : undefined;
 }
 
 function unavailable(message: string, cause?: unknown): ProConnectError {

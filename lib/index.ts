@@ -29,6 +29,19 @@ export type {
 } from "./types.js";
 export type { ProConnectSessionData } from "./session.js";
 export {
+  PROCONNECT_CHANNELS,
+  type BearerAcceptEvent,
+  type BearerRefuseEvent,
+  type LoginFailureEvent,
+  type LoginStartEvent,
+  type LoginStep,
+  type LoginSuccessEvent,
+  type LogoutEvent,
+  type SessionStoreFailureEvent,
+  type SessionStoreOperation,
+  type TokenRefreshEvent,
+} from "./events.js";
+export {
   ACR_VALUES,
   CERTIFICATION_DIRIGEANT,
   MFA_ACR_VALUES,

@@ -5,7 +5,7 @@ import type { ProConnectToken } from "./types.js";
 /** What is known of a token: valid (with its facts) or refused (with the reason), and until when. */
 export type Verdict =
   | { valid: true; token: ProConnectToken; until: number }
-  | { valid: false; reason: string; until: number };
+  | { valid: false; reason: string; until: number; clientId?: string };
 
 /** What an API accepts, from its options. */
 export interface TokenRules {
@@ -24,7 +24,12 @@ export function judgeIntrospection(
   rules: TokenRules,
   now: number,
 ): Verdict {
-  const refuse = (reason: string): Verdict => ({ valid: false, reason, until: Infinity });
+  const refuse = (reason: string, clientId?: string): Verdict => ({
+    valid: false,
+    reason,
+    until: Infinity,
+    ...(clientId === undefined ? {} : { clientId }),
+  });
   if (answer.active !== true) {
     return refuse("the access token is not active: expired, revoked or unknown to ProConnect");
   }
@@ -37,15 +42,18 @@ export function judgeIntrospection(
     return refuse("the token names no client (no client_id)");
   }
   if (iss !== undefined && iss !== rules.issuer) {
-    return refuse("the token was issued by another issuer than the one configured");
+    return refuse("the token was issued by another issuer than the one configured", clientId);
   }
   if (rules.allowed && !rules.allowed.has(clientId)) {
-    return refuse("the token was issued to a client this API does not accept (allowedClients)");
+    return refuse(
+      "the token was issued to a client this API does not accept (allowedClients)",
+      clientId,
+    );
   }
   if (exp !== undefined && typeof exp !== "number")
-    return refuse("the token's exp is not a number");
+    return refuse("the token's exp is not a number", clientId);
   if (typeof exp === "number" && exp * 1000 <= now - rules.clockTolerance * 1000) {
-    return refuse("the access token has expired");
+    return refuse("the access token has expired", clientId);
   }
   const granted = typeof scope === "string" ? scope : "";
   const token: ProConnectToken = Object.freeze({

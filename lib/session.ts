@@ -1,6 +1,7 @@
 import type { CookieOptions, Request, Response } from "express";
 import type { Session, SessionData } from "express-session";
 import { ProConnectError } from "./errors.js";
+import { publish, type SessionStoreOperation } from "./events.js";
 import type { ProConnectUser } from "./types.js";
 
 /** What proconnect-express keeps in the app's session, under `proconnect`. */
@@ -61,24 +62,45 @@ export function requireSettableCookie(req: Request): void {
   );
 }
 
+/** What each store call does, in the words of its error's message. */
+const DOING: Record<SessionStoreOperation, string> = {
+  get: "read the session",
+  set: "save the session",
+  destroy: "remove the session",
+  regenerate: "replace the session",
+  touch: "renew the session",
+  all: "list the sessions",
+  length: "count the sessions",
+  clear: "clear the sessions",
+  lock: "take the refresh lock",
+};
+
 /**
  * Runs one store call with a deadline. Whatever the store does — answers an error, throws, never
  * answers, or answers after the deadline — the promise settles once, with a `session_store_unavailable`
  * error whose message names the operation and never the store's own words (they may hold a password or
- * a URL): those stay in `cause`.
+ * a URL): those stay in `cause`. Each failure is published (`session-store:failure`).
  */
 export function withinDeadline<T = void>(
-  what: string,
+  operation: SessionStoreOperation,
   timeoutMs: number,
   call: (done: (error?: unknown, value?: T) => void) => void,
   late?: (error: unknown) => void,
 ): Promise<T> {
+  const what = DOING[operation];
+  const failed = (timedOut: boolean) =>
+    publish("sessionStoreFailure", () => ({
+      operation,
+      code: "session_store_unavailable",
+      timedOut,
+    }));
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let timedOut = false;
     const timer = setTimeout(() => {
       settled = true;
       timedOut = true;
+      failed(true);
       reject(
         new ProConnectError(
           "session_store_unavailable",
@@ -98,6 +120,7 @@ export function withinDeadline<T = void>(
       settled = true;
       clearTimeout(timer);
       if (error) {
+        failed(false);
         reject(
           new ProConnectError("session_store_unavailable", `the session store could not ${what}`, {
             cause: error,
@@ -168,7 +191,7 @@ export async function freshSession(
     for (const key of dataKeys(session)) Reflect.deleteProperty(session, key);
     return session;
   }
-  await withinDeadline("replace the session", timeoutMs, (done) => session.regenerate(done));
+  await withinDeadline("regenerate", timeoutMs, (done) => session.regenerate(done));
   return sessionOf(req);
 }
 
@@ -180,7 +203,7 @@ export async function saveSession(req: Request, timeoutMs: number): Promise<void
   const session = sessionOf(req);
   const id = session.id;
   await withinDeadline(
-    "save the session",
+    "set",
     timeoutMs,
     (done) => session.save(done),
     (error) => {
@@ -191,9 +214,9 @@ export async function saveSession(req: Request, timeoutMs: number): Promise<void
 
 /** Removes the session `id` from the store (the store contract's `destroy`), best effort, bounded. */
 function removeStored(req: Request, id: string, timeoutMs: number): Promise<void> {
-  return withinDeadline("remove the session", timeoutMs, (done) =>
-    req.sessionStore.destroy(id, done),
-  ).catch(() => undefined);
+  return withinDeadline("destroy", timeoutMs, (done) => req.sessionStore.destroy(id, done)).catch(
+    () => undefined,
+  );
 }
 
 /**
@@ -211,7 +234,7 @@ export function dropSession(
   const session = (req as Request & { session?: AppSession }).session;
   if (held && !res.headersSent) res.clearCookie(held.name, held.attributes);
   if (session) {
-    void withinDeadline("remove the session", timeoutMs, (done) => session.destroy(done)).catch(
+    void withinDeadline("destroy", timeoutMs, (done) => session.destroy(done)).catch(
       () => undefined,
     );
   }
@@ -234,7 +257,7 @@ export async function endSession(
   try {
     if (Object.keys(kept).length === 0) {
       const session = sessionOf(req);
-      await withinDeadline("remove the session", timeoutMs, (done) => session.destroy(done));
+      await withinDeadline("destroy", timeoutMs, (done) => session.destroy(done));
       if (held) res.clearCookie(held.name, held.attributes);
       return;
     }
@@ -275,7 +298,7 @@ export async function storedSession(
 ): Promise<Partial<SessionData> | undefined> {
   const id = sessionOf(req).id;
   const stored = await withinDeadline<Partial<SessionData> | null | undefined>(
-    "read the session",
+    "get",
     timeoutMs,
     (done) => req.sessionStore.get(id, (error, session) => done(error, session)),
   );
@@ -296,5 +319,5 @@ export async function saveSessionChange(
 ): Promise<void> {
   const session = sessionOf(req);
   change();
-  await withinDeadline("save the session", timeoutMs, (done) => session.save(done));
+  await withinDeadline("set", timeoutMs, (done) => session.save(done));
 }

@@ -7,6 +7,7 @@ import type { GetAccessTokenOptions } from "./types.js";
 import type { RefreshedTokens } from "./client.js";
 import { dataOf, describe, setData, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
+import { errorCodeOf, publish } from "./events.js";
 import type { RefreshLock } from "./refresh-lock.js";
 import { mergeStored } from "./session-merge.js";
 import { shared } from "./shared-state.js";
@@ -154,13 +155,20 @@ async function refreshWith(
   loaded: Tokens,
 ): Promise<Tokens> {
   const refreshToken = stored.data.tokens?.refreshToken ?? loaded.refreshToken;
-  if (refreshToken === undefined) {
-    throw new ProConnectError(
-      "reauthentication_required",
-      "the access token has expired and the session holds no refresh token: sign in again",
-    );
+  let refreshed: RefreshedTokens;
+  try {
+    if (refreshToken === undefined) {
+      throw new ProConnectError(
+        "reauthentication_required",
+        "the access token has expired and the session holds no refresh token: sign in again",
+      );
+    }
+    refreshed = await context.provider.refresh(refreshToken);
+  } catch (error) {
+    publishRefresh(context, req, error);
+    throw error;
   }
-  const refreshed: RefreshedTokens = await context.provider.refresh(refreshToken);
+  publishRefresh(context, req);
   const next: Tokens = {
     accessToken: refreshed.accessToken,
     refreshToken: refreshed.refreshToken,
@@ -168,6 +176,17 @@ async function refreshWith(
   };
   await writeTokens(context, req, next);
   return next;
+}
+
+/** The refresh's event: `refused` with the code when `error` is given. */
+function publishRefresh(context: Context, req: Request, error?: unknown): void {
+  publish("tokenRefresh", () => ({
+    instance: context.name,
+    sub: dataOf(sessionOf(req), context.key)?.user?.sub ?? "",
+    ...(error === undefined
+      ? { outcome: "refreshed" as const }
+      : { outcome: "refused" as const, code: errorCodeOf(error).code }),
+  }));
 }
 
 /**
@@ -264,7 +283,7 @@ async function lock(
   const taking = Promise.resolve().then(() => refreshLock(key, lockMs));
   try {
     return await withinDeadline<Release | undefined>(
-      "take the refresh lock",
+      "lock",
       context.options.sessionTimeout,
       (done) => {
         taking.then(

@@ -3,6 +3,7 @@ import type { VerifiedLogin } from "../client.js";
 import { carriedKeys, dataOf, setData, type Context } from "../context.js";
 import type { PendingLogin } from "../login-cookie.js";
 import { ProConnectError, providerError } from "../errors.js";
+import { errorCodeOf, publish, type LoginFailureEvent, type LoginProgress } from "../events.js";
 import {
   dropSession,
   freshSession,
@@ -23,6 +24,7 @@ const SINGLE = ["state", "code", "iss", "error", "error_description"];
  */
 export function callbackRoute(context: Context): RequestHandler {
   return async (req, res, next) => {
+    const progress: LoginProgress = { step: "callback" };
     try {
       requireSettableCookie(req); // the login ends in a new session: say first if it cannot be set
       const answer = readCallback(req, res, context);
@@ -32,17 +34,46 @@ export function callbackRoute(context: Context): RequestHandler {
         return;
       }
       const { attempt, callbackUrl, state } = answer;
-      const login = await context.provider.verifyCallback(callbackUrl, {
-        state,
-        nonce: attempt.nonce,
-        codeVerifier: attempt.codeVerifier,
-      });
-      if ((await signIn(req, res, context, login)) === "answered") return;
+      const login = await context.provider.verifyCallback(
+        callbackUrl,
+        { state, nonce: attempt.nonce, codeVerifier: attempt.codeVerifier },
+        progress,
+      );
+      const user = await signIn(req, res, context, login, progress);
+      if (user === undefined) return;
       context.loginCookies.markSignedIn(res, sessionOf(req).id);
+      publish("loginSuccess", () => ({
+        instance: context.name,
+        sub: user.sub,
+        idp_id: user.idp_id,
+        siret: user.siret,
+        acr: user.acr,
+        amr: Array.isArray(user.amr) ? [...user.amr] : undefined,
+        // The attempt keeps no start time of its own: its expiry less loginTimeout is when /login ran.
+        durationMs: Math.max(
+          0,
+          Date.now() - attempt.expiresAt + context.options.loginTimeout * 1000,
+        ),
+      }));
       res.redirect(303, attempt.returnTo);
     } catch (error) {
+      publish("loginFailure", () => failureEvent(context, progress, error));
       next(error);
     }
+  };
+}
+
+function failureEvent(
+  context: Context,
+  { step, sub, idp_id }: LoginProgress,
+  error: unknown,
+): LoginFailureEvent {
+  return {
+    instance: context.name,
+    ...errorCodeOf(error),
+    step,
+    ...(sub === undefined ? {} : { sub }),
+    ...(idp_id === undefined ? {} : { idp_id }),
   };
 }
 
@@ -101,19 +132,21 @@ function readCallback(req: Request, res: Response, { options, loginCookies }: Co
 /**
  * ProConnect has vouched for someone: the claims and `allowedIdps` decide, then the session is replaced
  * (the keys the app keeps and other instances' sign-ins carried over), `onLogin` shapes the new one, and
- * it is written once. Whatever fails here, the browser ends signed out. Says whether `onLogin` answered
- * the request itself.
+ * it is written once. Whatever fails here, the browser ends signed out. The user signed in, or
+ * `undefined` when `onLogin` answered the request itself; `progress` follows the steps.
  */
 async function signIn(
   req: Request,
   res: Response,
   context: Context,
   login: VerifiedLogin,
-): Promise<"signed-in" | "answered"> {
+  progress: LoginProgress,
+): Promise<ProConnectUser | undefined> {
   const { options, scopes, key } = context;
   const before = sessionOf(req);
   const held = heldCookie(req);
   let user: ProConnectUser;
+  progress.step = "claims";
   try {
     user = normalizeUser(login.idTokenClaims, login.userinfo, scopes, options);
     if (options.allowedIdps && !options.allowedIdps.includes(user.idp_id)) {
@@ -131,9 +164,11 @@ async function signIn(
   const carried = carriedKeys(before, key, options.keepSessionKeys);
   try {
     // A new session id (no fixation). Other tabs' logins under way are in their own cookies.
+    progress.step = "session";
     const session = await freshSession(req, held, options.sessionTimeout);
     Object.assign(session, carried);
     if (options.onLogin) {
+      progress.step = "onLogin";
       const shaped = await runOnLogin(options.onLogin, user, {
         req,
         res,
@@ -142,16 +177,17 @@ async function signIn(
       });
       // The app answered (a redirect to its account creation, say): not signed in; what onLogin wrote
       // in the session is the app's, saved by express-session with that answer.
-      if (res.headersSent) return "answered";
+      if (res.headersSent) return undefined;
       if (shaped) user = shaped;
     }
+    progress.step = "session";
     setData(session, key, {
       user,
       idToken: login.idToken,
       ...(options.storeTokens ? { tokens: tokensOf(login) } : {}),
     });
     await saveSession(req, options.sessionTimeout);
-    return "signed-in";
+    return user;
   } catch (error) {
     if (!res.headersSent) dropSession(req, res, held, options.sessionTimeout);
     throw error;

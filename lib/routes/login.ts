@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from "express";
 import { ACR_VALUES, isProConnectAcr } from "../acr.js";
 import type { Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
+import { publish } from "../events.js";
 import { isLoginHint } from "../login-hint.js";
 import { safeReturnTo } from "../return-to.js";
 import { requireSettableCookie } from "../session.js";
@@ -90,7 +91,7 @@ function returnToOf(
 }
 
 /** `GET /login`: a fresh state, nonce and PKCE verifier for each attempt, then off to ProConnect. */
-export function loginRoute({ options, provider, loginCookies }: Context): RequestHandler {
+export function loginRoute({ options, provider, loginCookies, name }: Context): RequestHandler {
   return async (req, res, next) => {
     try {
       // Read-only here, but the login ends in a session: a missing express-session, or a session cookie
@@ -130,6 +131,14 @@ export function loginRoute({ options, provider, loginCookies }: Context): Reques
         returnTo: returnToOf(req, query, options.returnTo) ?? options.postLoginRedirect,
         expiresAt: Date.now() + options.loginTimeout * 1000,
         ...(query.prompt === "none" ? { silent: true } : {}),
+      });
+      publish("loginStart", () => {
+        const acr = query.acr?.split(" ") ?? options.acrValues;
+        return {
+          instance: name,
+          ...(acr ? { acr: [...acr] } : {}),
+          ...(query.prompt === "none" ? { silent: true as const } : {}),
+        };
       });
       res.redirect(303, url.href);
     } catch (error) {

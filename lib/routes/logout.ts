@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from "express";
 import { carriedKeys, dataOf, type Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
+import { publish } from "../events.js";
 import { endSession, heldCookie, sessionOf, type ProConnectSessionData } from "../session.js";
 
 /**
@@ -21,13 +22,18 @@ export function logoutRoute(context: Context): RequestHandler {
       const held = heldCookie(req);
       const data = dataOf(session, key);
       const kept = carriedKeys(session, key, options.keepSessionKeys);
+      const user = data?.user;
       let hookFailed: unknown;
-      if (data?.user && options.onLogout) {
+      if (user && options.onLogout) {
         try {
-          await options.onLogout(data.user, { req, res, session, instance: context.name });
+          await options.onLogout(user, { req, res, session, instance: context.name });
         } catch (error) {
           hookFailed = error ?? new Error("onLogout threw");
         }
+      }
+      // Signed out from here on, whatever the hook or the store do: the session ends in every path.
+      if (user) {
+        publish("logout", () => ({ instance: context.name, sub: user.sub, idp_id: user.idp_id }));
       }
       if (res.headersSent) {
         // The hook answered (it should not): no cookie can change now, but the session still ends.
