@@ -9,7 +9,7 @@ import {
 import * as oidc from "openid-client";
 import type { SigningAlg } from "./algorithms.js";
 import { ProConnectError } from "./errors.js";
-import type { LoginProgress } from "./events.js";
+import { publish, type LoginProgress, type ProviderEndpoint } from "./events.js";
 import { isLoopback } from "./hosts.js";
 import type { ResolvedOptions } from "./options.js";
 import {
@@ -17,6 +17,7 @@ import {
   DecidedFailure,
   discoveryError,
   introspectionError,
+  networkErrorCode,
   recordCutResponse,
   signatureError,
   toProConnectError,
@@ -218,7 +219,11 @@ export class ProviderClient {
     const config = await oidc
       .discovery(issuer, options.clientId, metadata, oidc.ClientSecretPost(options.clientSecret), {
         timeout,
-        [oidc.customFetch]: limitedFetch(`discovery at ${options.issuer}`, BODY_LIMITS.discovery),
+        [oidc.customFetch]: limitedFetch(
+          "discovery",
+          `discovery at ${options.issuer}`,
+          BODY_LIMITS.discovery,
+        ),
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       })
       .catch((error: unknown) => {
@@ -228,8 +233,8 @@ export class ProviderClient {
     const { jwks_uri: jwksUri, userinfo_endpoint: userinfoEndpoint } = config.serverMetadata();
     // openid-client calls only the token and userinfo endpoints through this configuration.
     const userinfoUrl = userinfoEndpoint === undefined ? undefined : new URL(userinfoEndpoint).href;
-    const tokenFetch = limitedFetch("token endpoint", BODY_LIMITS.token);
-    const userinfoFetch = limitedFetch("userinfo endpoint", BODY_LIMITS.userinfo);
+    const tokenFetch = limitedFetch("token", "token endpoint", BODY_LIMITS.token);
+    const userinfoFetch = limitedFetch("userinfo", "userinfo endpoint", BODY_LIMITS.userinfo);
     config[oidc.customFetch] = (url, init) =>
       (url === userinfoUrl ? userinfoFetch : tokenFetch)(url, init);
     if (!jwksUri) {
@@ -245,7 +250,7 @@ export class ProviderClient {
       timeoutDuration: options.httpTimeout,
       cooldownDuration: 0,
       cacheMaxAge: JWKS_MAX_AGE_MS,
-      [customFetch]: limitedFetch("JWKS", BODY_LIMITS.jwks),
+      [customFetch]: limitedFetch("jwks", "JWKS", BODY_LIMITS.jwks),
     });
     return { config, jwks };
   }
@@ -344,7 +349,11 @@ function discoverIssuer(issuer: string, clientId: string, httpTimeout: number) {
     found = oidc
       .discovery(url, clientId, undefined, undefined, {
         timeout: httpTimeout / 1000,
-        [oidc.customFetch]: limitedFetch(`discovery at ${issuer}`, BODY_LIMITS.discovery),
+        [oidc.customFetch]: limitedFetch(
+          "discovery",
+          `discovery at ${issuer}`,
+          BODY_LIMITS.discovery,
+        ),
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       })
       .then((config) => config.serverMetadata())
@@ -365,7 +374,7 @@ function jwksOf(jwksUri: string, httpTimeout: number): JWTVerifyGetKey {
       timeoutDuration: httpTimeout,
       cooldownDuration: 0,
       cacheMaxAge: JWKS_MAX_AGE_MS,
-      [customFetch]: limitedFetch("JWKS", BODY_LIMITS.jwks),
+      [customFetch]: limitedFetch("jwks", "JWKS", BODY_LIMITS.jwks),
     });
     sharedJwks.set(key, jwks);
   }
@@ -441,7 +450,11 @@ export class IntrospectionClient {
     config.timeout = httpTimeout / 1000;
     const url = new URL(issuer);
     if (url.protocol === "http:" && isLoopback(url.hostname)) oidc.allowInsecureRequests(config);
-    const fetchAnswer = limitedFetch("introspection endpoint", BODY_LIMITS.introspection);
+    const fetchAnswer = limitedFetch(
+      "introspection",
+      "introspection endpoint",
+      BODY_LIMITS.introspection,
+    );
     const keys =
       alg === undefined || alg === "HS256" || !jwksUri ? undefined : jwksOf(jwksUri, httpTimeout);
     // This configuration calls the introspection endpoint only.
@@ -497,14 +510,49 @@ function bodyTooLarge(what: string, limit: number): BodyTooLargeError {
   );
 }
 
+/** `fetch`, published on the `provider:request` channel (endpoint, status, duration) when someone listens. */
+async function observedFetch(
+  endpoint: ProviderEndpoint,
+  url: string,
+  init: RequestInit,
+): Promise<Response> {
+  const started = performance.now();
+  const event = (outcome: "answered" | "failed", status?: number, error?: string) => {
+    const { origin, pathname } = new URL(url);
+    return {
+      endpoint,
+      method: init.method ?? "GET",
+      url: `${origin}${pathname}`,
+      outcome,
+      ...(status === undefined ? {} : { status }),
+      ...(error === undefined ? {} : { error }),
+      durationMs: performance.now() - started,
+    };
+  };
+  try {
+    const response = await fetch(url, init);
+    publish("providerRequest", () => event("answered", response.status));
+    return response;
+  } catch (error) {
+    publish("providerRequest", () =>
+      event(
+        "failed",
+        undefined,
+        networkErrorCode(error) ?? (error as Error | null)?.name ?? "error",
+      ),
+    );
+    throw error;
+  }
+}
+
 /**
  * The global fetch, each answer's body limited to `limit` bytes as it streams in, decompressed: undici
  * decodes gzip, br and deflate before the body stream, so a compression bomb is cut at the limit too.
  * The request's signal (openid-client's timeout, jose's) still aborts the body, read through the limit.
  */
-function limitedFetch(what: string, limit: number) {
+function limitedFetch(endpoint: ProviderEndpoint, what: string, limit: number) {
   return async (url: string, init: RequestInit): Promise<Response> => {
-    const response = await fetch(url, init);
+    const response = await observedFetch(endpoint, url, init);
     const source = response.body;
     if (source === null) return response;
     // undici passes statuses up to 999 through, which Response cannot be built with. openid-client and

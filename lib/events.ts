@@ -25,6 +25,7 @@ export const PROCONNECT_CHANNELS = Object.freeze({
   bearerAccept: "proconnect-express:bearer:accept",
   bearerRefuse: "proconnect-express:bearer:refuse",
   sessionStoreFailure: "proconnect-express:session-store:failure",
+  providerRequest: "proconnect-express:provider:request",
 } as const);
 
 /**
@@ -198,6 +199,36 @@ export interface SessionStoreFailureEvent {
   timedOut: boolean;
 }
 
+/** ProConnect's endpoint a request went to. */
+export type ProviderEndpoint = "discovery" | "jwks" | "token" | "userinfo" | "introspection";
+
+/**
+ * A request to ProConnect ended: its answer's status and headers came, or it failed (a timeout, the
+ * network, an answer over its size limit). One per request: discovery and keys once per process (they
+ * are cached), the code's exchange and the userinfo at each login, the token endpoint at each refresh,
+ * the introspection of each token `requireBearer()` does not know.
+ *
+ * @example
+ * diagnostics_channel.subscribe(PROCONNECT_CHANNELS.providerRequest, (event) => {
+ *   const { endpoint, status, durationMs } = event as ProviderRequestEvent;
+ *   histogram.record(durationMs, { endpoint, status });
+ * });
+ */
+export interface ProviderRequestEvent {
+  endpoint: ProviderEndpoint;
+  method: string;
+  /** The endpoint's origin and path, without the query (ProConnect's published endpoint). */
+  url: string;
+  /** `answered`: a status and headers came (whatever the status); `failed`: none did. */
+  outcome: "answered" | "failed";
+  /** The HTTP status, when it answered. */
+  status?: number;
+  /** Why it failed: a connection error's code (`ECONNREFUSED`, `UND_ERR_SOCKET`…), `TimeoutError`, `body_too_large`. */
+  error?: string;
+  /** Milliseconds from the request to its answer's headers (or its failure). */
+  durationMs: number;
+}
+
 interface Payloads {
   loginStart: LoginStartEvent;
   loginSuccess: LoginSuccessEvent;
@@ -207,6 +238,7 @@ interface Payloads {
   bearerAccept: BearerAcceptEvent;
   bearerRefuse: BearerRefuseEvent;
   sessionStoreFailure: SessionStoreFailureEvent;
+  providerRequest: ProviderRequestEvent;
 }
 
 type Name = keyof typeof PROCONNECT_CHANNELS;

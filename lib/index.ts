@@ -37,6 +37,8 @@ export {
   type LoginStep,
   type LoginSuccessEvent,
   type LogoutEvent,
+  type ProviderEndpoint,
+  type ProviderRequestEvent,
   type SessionStoreFailureEvent,
   type SessionStoreOperation,
   type TokenRefreshEvent,
