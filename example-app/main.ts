@@ -1,9 +1,11 @@
 // `npm start`: the example app, configured from environment variables (see README, "The example app").
+import { pino } from "pino";
 import { ConfigError } from "./config.js";
 import { startExample } from "./server.js";
 
 try {
-  const running = await startExample(process.env);
+  // The audit trail as JSON lines on the standard output (docs/observability.md).
+  const running = await startExample(process.env, { audit: pino({ name: "audit" }) });
   process.stdout.write(`${running.banner}\n`);
   const stop = () => void running.close().then(() => process.exit(0));
   process.once("SIGINT", stop);

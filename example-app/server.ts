@@ -2,7 +2,13 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Store } from "express-session";
-import { ProConnectError, proconnectIssuer, type ProConnectOptions } from "proconnect-express";
+import {
+  auditLog,
+  ProConnectError,
+  proconnectIssuer,
+  type ProConnectLogger,
+  type ProConnectOptions,
+} from "proconnect-express";
 import { startProConnectEmulator, type ProConnectEmulator } from "proconnect-express/testing";
 import { createExampleApp, EXAMPLE_SCOPES } from "./app.js";
 import { ConfigError, credentialsOf, parseEnv } from "./config.js";
@@ -38,6 +44,11 @@ export interface StartOptions {
   redisConnectTimeout?: number;
   /** Where errors are logged (default: the console). */
   logger?: Pick<Console, "warn" | "error">;
+  /**
+   * Where the audit trail goes (who signed in, who failed and why, who signed out), through
+   * `auditLog()`; none by default. `npm start` gives pino on the standard output.
+   */
+  audit?: ProConnectLogger;
 }
 
 async function listen(server: Server, port: number, host: string | undefined, what: string) {
@@ -94,6 +105,8 @@ export async function startExample(
   const localUrl = `http://localhost:${(server.address() as AddressInfo).port}`;
   const url = config.APP_BASE_URL ?? localUrl;
 
+  // The audit trail in one line: every sign-in, failure and sign-out as a log line of its own.
+  const stopAudit = options.audit ? auditLog(options.audit) : undefined;
   let emulator: ProConnectEmulator | undefined;
   // With the real ProConnect, the API part needs a client of its own, registered as a resource server.
   let api: { clientId: string; clientSecret: string; localUrl: string } | undefined =
@@ -226,12 +239,14 @@ export async function startExample(
       emulator,
       banner: lines.join("\n"),
       async close() {
+        stopAudit?.();
         await close(server);
         await emulator?.close();
         await redis?.close();
       },
     };
   } catch (error) {
+    stopAudit?.();
     await close(server);
     await emulator?.close();
     await redis?.close();

@@ -43,6 +43,7 @@ export {
   type SessionStoreOperation,
   type TokenRefreshEvent,
 } from "./events.js";
+export { auditLog } from "./audit-log.js";
 export {
   ACR_VALUES,
   CERTIFICATION_DIRIGEANT,
