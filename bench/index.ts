@@ -50,6 +50,7 @@ const TURNS_CHUNKS = 6; // the turns are cut in this many consecutive slices to 
 const PARALLEL = 8;
 const PARALLEL_RUNS = 8; // per relying party, in rotating order: a b c, b c a, c a b…
 const PARALLEL_SECONDS = 1.5;
+const AUDIT_RUNS = 4; // pairs of (a)'s parallel runs without and with auditLog(pino), alternating
 const SESSION_TARGET_BYTES = 4096;
 const API_RUNS = 20; // per server, alternating, ROUTE_SECONDS each
 const UNCACHED_RUNS = 4;
@@ -95,6 +96,8 @@ interface Results {
   >;
   session: Record<RpName, { stored?: number; cookie: number }>;
   refuses: Record<RpName, Record<"id_token" | "userinfo", boolean>>;
+  /** (a)'s relying-party CPU per login (ms), each parallel run without and with the pino audit log. */
+  audit: { off: number[]; on: number[] };
   /** Section 5: each run with the API process's CPU per answer (µs) and the introspections it caused. */
   api: Record<
     "cached" | "uncached" | "bare",
@@ -181,6 +184,7 @@ async function run(): Promise<Results> {
     }
   }
   const parallel = mapRps((rp) => batches[rp].map((batch) => batch.logins / batch.seconds));
+  const audit = await auditCost(urlOf("proconnect"));
 
   progress("session sizes, then one login each with a forged id_token, and with a forged userinfo");
   const cookieNames: Record<RpName, (name: string) => boolean> = {
@@ -211,6 +215,7 @@ async function run(): Promise<Results> {
   return {
     route,
     api,
+    audit,
     oneAtATime,
     parallel,
     usage,
@@ -219,6 +224,29 @@ async function run(): Promise<Results> {
     seconds: (performance.now() - began) / 1000,
     otherLoad: await otherLoad(),
   };
+}
+
+/**
+ * What the audit trail costs a login: (a)'s parallel runs without and with `auditLog(pino())` (writing
+ * to /dev/null, synchronously), alternating; only (a) publishes, so the others are unaffected.
+ */
+async function auditCost(url: string): Promise<Results["audit"]> {
+  progress(
+    `audit log: ${AUDIT_RUNS} pairs of (a)'s runs of ${PARALLEL} logins at a time, without and with auditLog(pino)`,
+  );
+  const cost: Results["audit"] = { off: [], on: [] };
+  for (let round = 0; round < AUDIT_RUNS; round++) {
+    for (const on of round % 2 === 0 ? [false, true] : [true, false]) {
+      await relyingParties.call("audit", { on });
+      const before = await relyingParties.call<Cpu>("cpu");
+      const batch = await runLogins("proconnect", url, PARALLEL, { seconds: PARALLEL_SECONDS });
+      const after = await relyingParties.call<Cpu>("cpu");
+      if (batch.failures.length > 0) throw new Error(`audit log: ${batch.failures[0]}`);
+      cost[on ? "on" : "off"].push((cpuMs(after) - cpuMs(before)) / batch.logins);
+    }
+  }
+  await relyingParties.call("audit", { on: false });
+  return cost;
 }
 
 /**
@@ -594,6 +622,11 @@ function report(results: Results): string {
   const loginCpuRatio = (rp: RpName) => cpuPerLogin(rp) / cpuPerLogin("proconnect");
   line(
     `Relying party CPU per login, other / this project: (b)/(a) **${loginCpuRatio("official").toFixed(2)}**, (c)/(a) **${loginCpuRatio("eoc").toFixed(2)}**`,
+  );
+  line();
+  const { off, on } = results.audit;
+  line(
+    `The audit trail (\`auditLog(pino())\`, every event a JSON line): (a)'s CPU per login ${number(median(off), 2)} ms without, ${number(median(on), 2)} ms with (medians of ${off.length} alternating runs of ${PARALLEL} at a time): **${number(median(on) - median(off), 3)} ms** a login, on/off **${(median(on) / median(off)).toFixed(3)}**`,
   );
   line();
 

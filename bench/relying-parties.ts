@@ -1,6 +1,8 @@
 // Child process: the relying parties under test, each on its own port with its own client registration.
 // The protected-route comparison has processes of its own (route-pair.ts).
 import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import { auditLog } from "../lib/index.js";
 import { MemoryStore } from "express-session";
 import type { EmulatorClientInput } from "../lib/testing/index.js";
 import { serve } from "./ipc.js";
@@ -82,8 +84,16 @@ function storedBytes({ rp, cookie }: { rp: "proconnect" | "official"; cookie: st
   );
 }
 
+// The audit trail to pino, as a service would write it (a file, written at once), or off.
+let stopAudit: (() => void) | undefined;
+function audit({ on }: { on: boolean }) {
+  stopAudit?.();
+  stopAudit = on ? auditLog(pino(pino.destination({ dest: "/dev/null", sync: true }))) : undefined;
+}
+
 serve({
   start: startAll,
   storedBytes,
+  audit,
   cpu: () => process.cpuUsage(),
 });
