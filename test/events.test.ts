@@ -2,9 +2,12 @@
 // through real logins, logouts, refreshes and Bearer calls, and no payload holding a secret.
 import { createServer } from "node:http";
 import * as diagnostics_channel from "node:diagnostics_channel";
+import { Writable } from "node:stream";
 import express from "express";
+import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  auditLog,
   getAccessToken,
   PROCONNECT_CHANNELS,
   requireBearer,
@@ -36,6 +39,16 @@ const listeners = Object.keys(PROCONNECT_CHANNELS).map((channel) => ({
   listener: (payload: unknown) =>
     seen.push({ channel: channel as Channel, payload: payload as Payload }),
 }));
+
+// The same events through auditLog() to pino at debug, every line kept: what pino writes holds no secret either.
+const written: string[] = [];
+const auditLines = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    written.push(chunk.toString("utf8"));
+    done();
+  },
+});
+let stopAudit: () => void;
 
 /** The events of `channel` since the file began. */
 const eventsOf = (channel: Channel) => seen.filter((event) => event.channel === channel);
@@ -77,12 +90,14 @@ function auditApp(options: Partial<ProConnectOptions> = {}, store?: FlakyStore) 
 
 beforeAll(async () => {
   for (const { name, listener } of listeners) diagnostics_channel.subscribe(name, listener);
+  stopAudit = auditLog(pino({ level: "debug" }, auditLines));
   // Access tokens of 60 s: getAccessToken({ minValidity: 3000 }) refreshes every time.
   emulator = await startTestEmulator({ ttl: { accessToken: 60 } });
   app = await startTestApp(emulator, auditApp());
 });
 afterAll(async () => {
   for (const { name, listener } of listeners) diagnostics_channel.unsubscribe(name, listener);
+  stopAudit?.();
   await app?.close();
   await emulator?.close();
 });
@@ -317,12 +332,17 @@ describe("events: what they never hold", () => {
     expect(secrets.size).toBeGreaterThan(20);
     const all = JSON.stringify(seen);
     for (const secret of secrets) expect(all).not.toContain(secret);
+    // pino's lines, one per event (auditLog writes every channel, at debug included).
+    const lines = written.join("");
+    expect(lines.split("\n").filter(Boolean).length).toBe(seen.length);
+    for (const secret of secrets) expect(lines).not.toContain(secret);
   });
 });
 
 describe("events: nobody listening", () => {
   it("builds no payload while a channel has no subscriber, and one per event once someone listens", () => {
     for (const { name, listener } of listeners) diagnostics_channel.unsubscribe(name, listener);
+    stopAudit();
     try {
       for (const { name } of listeners)
         expect(diagnostics_channel.hasSubscribers(name)).toBe(false);
@@ -344,6 +364,7 @@ describe("events: nobody listening", () => {
       expect([built, heard]).toEqual([1, [{ instance: "audit" }]]);
     } finally {
       for (const { name, listener } of listeners) diagnostics_channel.subscribe(name, listener);
+      stopAudit = auditLog(pino({ level: "debug" }, auditLines));
     }
   });
 });
