@@ -98,6 +98,18 @@ export interface LoginPageInput {
   serviceUrl?: string;
 }
 
+/**
+ * A form field's error: the alert to show, and the field's attributes pointing to it (and to its hint).
+ * After an error, the focus is back in the field, which says what is wrong.
+ */
+function fieldError(errorId: string, error: string | undefined, hintId?: string) {
+  const described = [hintId, error ? errorId : undefined].filter(Boolean).join(" ");
+  return {
+    alert: error ? `<p id="${errorId}" class="error" role="alert">${escapeHtml(error)}</p>` : "",
+    attributes: `${error ? ' aria-invalid="true"' : ""}${described ? ` aria-describedby="${described}"` : ""}${error ? " autofocus" : ""}`,
+  };
+}
+
 /** The interaction page: an e-mail field (pre-filled from login_hint) and the list of fixture identities. */
 export function loginPage({
   action,
@@ -106,12 +118,7 @@ export function loginPage({
   error,
   serviceUrl,
 }: LoginPageInput): string {
-  const errorId = "email-error";
-  const alert = error
-    ? `<p id="${errorId}" class="error" role="alert">${escapeHtml(error)}</p>`
-    : "";
-  // After an error, the focus is back in the field, which says what is wrong.
-  const describedBy = error ? ` aria-invalid="true" aria-describedby="${errorId}" autofocus` : "";
+  const { alert, attributes: describedBy } = fieldError("email-error", error);
   const choices = identities
     .map(
       (identity) =>
@@ -162,13 +169,7 @@ export function emailCodePage({
   error,
   serviceUrl,
 }: EmailCodePageInput): string {
-  const errorId = "code-error";
-  const alert = error
-    ? `<p id="${errorId}" class="error" role="alert">${escapeHtml(error)}</p>`
-    : "";
-  const describedBy = error
-    ? ` aria-invalid="true" aria-describedby="code-hint ${errorId}" autofocus`
-    : ` aria-describedby="code-hint"`;
+  const { alert, attributes: describedBy } = fieldError("code-error", error, "code-hint");
   return layout(
     "Vérification de l'adresse e-mail",
     `<h1>Confirmer votre adresse e-mail</h1>
