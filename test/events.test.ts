@@ -188,6 +188,14 @@ describe("events: a login that fails, at each step", () => {
     ]);
   });
 
+  it("token: the token endpoint refuses the code exchange, nobody named", async () => {
+    failOnly(emulator, "token", { status: 500, body: "{}" });
+    await login(app);
+    expect(since("loginFailure")).toEqual([
+      { instance: "audit", code: "provider_error", status: 502, step: "token" },
+    ]);
+  });
+
   it("token: an id_token whose signature is forged, nobody named", async () => {
     emulator.setTamper({ idToken: forgeSignature });
     await login(app);
