@@ -2,34 +2,21 @@
 // a protected page and a logout, logged by pino-http twice, with its defaults and with the recipe. The
 // defaults' lines hold ProConnect's code and state and the cookies (so the test can find them); the
 // recipe's hold none of them.
-import { Writable } from "node:stream";
 import type express from "express";
-import { pino } from "pino";
 import { pinoHttp } from "pino-http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proconnect, requireAuth } from "../lib/index.js";
 import { signIn, type ProConnectEmulator } from "../lib/testing/index.js";
 import { serveApp, type ServedApp } from "./helpers/app.js";
 import { CLIENT_SECRET, registerApp, startTestEmulator } from "./helpers/emulator.js";
+import { pinoInMemory } from "./helpers/logs.js";
 import { accessLog } from "./recipes/access-log.js";
-
-/** A pino logger writing to memory, and its lines. */
-function memoryLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-      done();
-    },
-  });
-  return { logger: pino(stream), lines };
-}
 
 describe("the access log of docs/production.md", () => {
   let emulator: ProConnectEmulator;
   let served: ServedApp;
-  const plain = memoryLogger();
-  const redacted = memoryLogger();
+  const plain = pinoInMemory();
+  const redacted = pinoInMemory();
 
   beforeAll(async () => {
     emulator = await startTestEmulator();
@@ -59,9 +46,9 @@ describe("the access log of docs/production.md", () => {
     await browser.navigate(`${served.url}/logout`, { method: "POST" });
 
     // What the defaults wrote: the callback's code and state, the cookies sent and set.
-    const all = plain.lines.join("\n");
+    const all = plain.raw.join("\n");
     const queryOf = (path: string) => {
-      const url = plain.lines
+      const url = plain.raw
         .map((line) => (JSON.parse(line) as { req?: { url?: string } }).req?.url ?? "")
         .find((each) => each.startsWith(`${path}?`));
       return new URLSearchParams(url!.split("?")[1]);
@@ -79,12 +66,12 @@ describe("the access log of docs/production.md", () => {
     expect(secrets.length).toBeGreaterThanOrEqual(3);
     for (const secret of secrets) expect(all).toContain(secret.slice(0, 16));
 
-    const kept = redacted.lines.join("\n");
-    expect(redacted.lines.length).toBe(plain.lines.length);
+    const kept = redacted.raw.join("\n");
+    expect(redacted.raw.length).toBe(plain.raw.length);
     for (const secret of secrets) expect(kept).not.toContain(secret.slice(0, 16));
     expect(kept).not.toMatch(/connect\.sid|cookie|authorization|location/i);
     // What it keeps: each request's method, path and status.
-    const entries = redacted.lines.map(
+    const entries = redacted.raw.map(
       (line) =>
         JSON.parse(line) as { req: { method: string; path: string }; res: { statusCode: number } },
     );

@@ -1,29 +1,12 @@
 // auditLog(logger): the audit trail written to pino in one line of set-up, as the example app does.
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, ProConnectError } from "../lib/index.js";
 import { signIn, TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { startTestApp, type TestApp } from "./helpers/app.js";
 import { startTestEmulator } from "./helpers/emulator.js";
+import { pinoInMemory } from "./helpers/logs.js";
 
 type Line = { level: number; msg: string; event: string; sub?: string; code?: string };
-
-/** A pino logger at debug writing to memory, and its lines. */
-function memoryLogger() {
-  const lines: Line[] = [];
-  const raw: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
-        raw.push(line);
-        lines.push(JSON.parse(line) as Line);
-      }
-      done();
-    },
-  });
-  return { logger: pino({ level: "debug" }, stream), lines, raw };
-}
 
 describe("auditLog()", () => {
   let emulator: ProConnectEmulator;
@@ -38,7 +21,7 @@ describe("auditLog()", () => {
   });
 
   it("writes a sign-in, a refused login and a sign-out as pino lines with the payload's fields, then stops", async () => {
-    const { logger, lines, raw } = memoryLogger();
+    const { logger, lines, raw } = pinoInMemory<Line>("debug");
     const stop = auditLog(logger);
     const browser = await signIn(app.url, "test@fia1.fr");
     await new TestBrowser().navigate(`${app.url}/callback?state=forged&code=x`);

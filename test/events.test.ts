@@ -2,9 +2,7 @@
 // through real logins, logouts, refreshes and Bearer calls, and no payload holding a secret.
 import { createServer } from "node:http";
 import * as diagnostics_channel from "node:diagnostics_channel";
-import { Writable } from "node:stream";
 import express from "express";
-import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   auditLog,
@@ -22,6 +20,7 @@ import {
   registerResourceServer,
   startTestEmulator,
 } from "./helpers/emulator.js";
+import { pinoInMemory } from "./helpers/logs.js";
 import { listen } from "./helpers/net.js";
 import { forgeSignature, upToCallback, withApp } from "./helpers/refusals.js";
 import { FlakyStore } from "./helpers/token-app.js";
@@ -41,13 +40,7 @@ const listeners = Object.keys(PROCONNECT_CHANNELS).map((channel) => ({
 }));
 
 // The same events through auditLog() to pino at debug, every line kept: what pino writes holds no secret either.
-const written: string[] = [];
-const auditLines = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    written.push(chunk.toString("utf8"));
-    done();
-  },
-});
+const audit = pinoInMemory("debug");
 let stopAudit: () => void;
 
 /** The events of `channel` since the file began. */
@@ -90,7 +83,7 @@ function auditApp(options: Partial<ProConnectOptions> = {}, store?: FlakyStore) 
 
 beforeAll(async () => {
   for (const { name, listener } of listeners) diagnostics_channel.subscribe(name, listener);
-  stopAudit = auditLog(pino({ level: "debug" }, auditLines));
+  stopAudit = auditLog(audit.logger);
   // Access tokens of 60 s: getAccessToken({ minValidity: 3000 }) refreshes every time.
   emulator = await startTestEmulator({ ttl: { accessToken: 60 } });
   app = await startTestApp(emulator, auditApp());
@@ -341,8 +334,8 @@ describe("events: what they never hold", () => {
     const all = JSON.stringify(seen);
     for (const secret of secrets) expect(all).not.toContain(secret);
     // pino's lines, one per event (auditLog writes every channel, at debug included).
-    const lines = written.join("");
-    expect(lines.split("\n").filter(Boolean).length).toBe(seen.length);
+    const lines = audit.raw.join("\n");
+    expect(audit.raw.length).toBe(seen.length);
     for (const secret of secrets) expect(lines).not.toContain(secret);
   });
 });
@@ -372,7 +365,7 @@ describe("events: nobody listening", () => {
       expect([built, heard]).toEqual([1, [{ instance: "audit" }]]);
     } finally {
       for (const { name, listener } of listeners) diagnostics_channel.subscribe(name, listener);
-      stopAudit = auditLog(pino({ level: "debug" }, auditLines));
+      stopAudit = auditLog(audit.logger);
     }
   });
 });

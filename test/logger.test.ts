@@ -1,28 +1,15 @@
 // The logger contract the ecosystem uses: pino's (and bunyan's) `warn(details, message)`, with real pino.
-import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { proconnect, requireBearer } from "../lib/index.js";
 import type { ProConnectEmulator } from "../lib/testing/index.js";
 import { useTestApp } from "./helpers/app.js";
+import { pinoInMemory } from "./helpers/logs.js";
 import { signIn, withApp } from "./helpers/refusals.js";
 
 let emulator: ProConnectEmulator;
 
 useTestApp((started) => ({ emulator } = started));
-
-/** pino writing its JSON lines to memory. */
-function pinoInMemory() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n").filter(Boolean))
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino(destination), lines };
-}
 
 describe("logger: pino", () => {
   it("keeps the details as fields of the JSON line (the claim's name, the sub), never the claim's value", async () => {
