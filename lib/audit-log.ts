@@ -40,8 +40,8 @@ const LINES: Readonly<Record<Channel, (event: Record<string, unknown>) => [Level
  * // {"level":30,"audit":"proconnect","instance":null,"sub":"…","idp_id":"…","siret":"…","acr":"eidas1","durationMs":2140,"msg":"proconnect: signed in"}
  */
 export function auditLog(logger: ProConnectLogger): () => void {
-  const parsed = loggerSchema.safeParse(logger);
-  if (!parsed.success) {
+  // Checked here, not at the first event: a listener's error would be an uncaught exception then.
+  if (logger === undefined || !loggerSchema.safeParse(logger).success) {
     throw new ProConnectError(
       "invalid_options",
       "auditLog(logger): the logger must have warn(details, message) (pino, bunyan or console)",

@@ -55,10 +55,13 @@ describe("auditLog()", () => {
     for (const value of cookies) expect(raw.join("\n")).not.toContain(value);
   });
 
-  it("refuses what is not a logger, at once", () => {
+  it.each([
+    ["an object without warn", { info: () => undefined }],
+    ["nothing", undefined],
+  ])("refuses %s as the logger, at once", (_what, logger) => {
     let thrown: unknown;
     try {
-      auditLog({ info: () => undefined } as never);
+      auditLog(logger as never);
     } catch (error) {
       thrown = error;
     }
