@@ -1,4 +1,4 @@
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import session from "express-session";
 
 type Callback = (error?: unknown) => void;
@@ -10,6 +10,10 @@ type Callback = (error?: unknown) => void;
 export class SqliteSessionStore extends session.Store {
   readonly #db: DatabaseSync;
   readonly #sweeper: NodeJS.Timeout;
+  readonly #get: StatementSync;
+  readonly #set: StatementSync;
+  readonly #touch: StatementSync;
+  readonly #destroy: StatementSync;
 
   constructor(file: string, { sweepSeconds = 600 } = {}) {
     super();
@@ -17,6 +21,13 @@ export class SqliteSessionStore extends session.Store {
     // WAL: readers never wait for the writer; busy_timeout: a write waits for another at most 3 s.
     this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 3000;
       CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, data TEXT NOT NULL, expires INTEGER NOT NULL)`);
+    // Prepared once: each request then runs them.
+    this.#get = this.#db.prepare("SELECT data FROM sessions WHERE sid = ? AND expires > ?");
+    this.#set = this.#db.prepare(
+      "INSERT OR REPLACE INTO sessions (sid, data, expires) VALUES (?, ?, ?)",
+    );
+    this.#touch = this.#db.prepare("UPDATE sessions SET expires = ? WHERE sid = ?");
+    this.#destroy = this.#db.prepare("DELETE FROM sessions WHERE sid = ?");
     // Expired sessions are never read again (get() checks), and removed now and then.
     const sweep = this.#db.prepare("DELETE FROM sessions WHERE expires <= ?");
     this.#sweeper = setInterval(() => sweep.run(Date.now()), sweepSeconds * 1000).unref();
@@ -27,30 +38,26 @@ export class SqliteSessionStore extends session.Store {
     callback: (error?: unknown, data?: session.SessionData | null) => void,
   ): void {
     this.#answer(callback, () => {
-      const row = this.#db
-        .prepare("SELECT data FROM sessions WHERE sid = ? AND expires > ?")
-        .get(sid, Date.now()) as { data: string } | undefined;
+      const row = this.#get.get(sid, Date.now()) as { data: string } | undefined;
       return row ? (JSON.parse(row.data) as session.SessionData) : null;
     });
   }
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
     this.#answer(callback, () => {
-      this.#db
-        .prepare("INSERT OR REPLACE INTO sessions (sid, data, expires) VALUES (?, ?, ?)")
-        .run(sid, JSON.stringify(data), expiresOf(data));
+      this.#set.run(sid, JSON.stringify(data), expiresOf(data));
     });
   }
 
   override touch(sid: string, data: session.SessionData, callback?: () => void): void {
     this.#answer(callback, () => {
-      this.#db.prepare("UPDATE sessions SET expires = ? WHERE sid = ?").run(expiresOf(data), sid);
+      this.#touch.run(expiresOf(data), sid);
     });
   }
 
   override destroy(sid: string, callback?: Callback): void {
     this.#answer(callback, () => {
-      this.#db.prepare("DELETE FROM sessions WHERE sid = ?").run(sid);
+      this.#destroy.run(sid);
     });
   }
 
