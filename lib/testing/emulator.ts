@@ -10,6 +10,7 @@ import {
   securityHeaders,
   notFound,
 } from "./front-channel.js";
+import { healthRoutes } from "./health.js";
 import { DEFAULT_IDENTITIES } from "./identities.js";
 import { interactionRoutes, type InteractionSetup } from "./interactions.js";
 import { generateSigningKeys } from "./keys.js";
@@ -203,6 +204,7 @@ function emulatorApp(
   app.get(["/favicon.ico", "/favicon.svg"], (_req, res) => {
     res.set("cache-control", "public, max-age=86400").type("image/svg+xml").send(FAVICON_SVG);
   });
+  app.use(healthRoutes());
   app.use(frontChannelChecks(config.strict, interactions.sessions));
   app.use(interactionRoutes(interactions));
   app.use(PREFIX, interactions.provider.callback());
