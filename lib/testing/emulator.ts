@@ -46,7 +46,8 @@ export interface ProConnectEmulator {
   registerClient(client: EmulatorClientInput): EmulatorClient;
   /**
    * The last one-time code ProConnect sent by e-mail to `email` and still valid (its MFA step for an FI
-   * that cannot do MFA), or `undefined`. `TestBrowser` types it by itself.
+   * that cannot do MFA), or `undefined`. `TestBrowser` types it by itself; the code page shows it in a
+   * development notice, and the `onEmailCode` option gets each one as it is sent.
    */
   lastEmailCode(email: string): string | undefined;
   /** Sets, or with `undefined` removes, the hooks that make the emulator misbehave on purpose. */
@@ -131,7 +132,7 @@ export async function startProConnectEmulator(
     const issuer = `${config.publicUrl === undefined ? url : new URL(config.publicUrl).origin}${PREFIX}`;
     const sentClaims = new Map<string, Record<string, unknown>>();
     const sessions = new ProConnectSessions(store, config.ttl.session);
-    const mailbox = new Mailbox();
+    const mailbox = new Mailbox(config.onEmailCode);
     const provider = new Provider(
       issuer,
       providerConfiguration({

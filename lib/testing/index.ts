@@ -15,6 +15,7 @@ export { PROCONNECT_AUTHORIZE_PARAMS } from "./authorize-params.js";
 export { SIGNING_ALGS, type SigningAlg } from "../algorithms.js";
 export {
   type ClaimsUse,
+  type EmailCodeSent,
   type EmulatorClient,
   type EmulatorClientInput,
   type EmulatorIdentity,

@@ -164,7 +164,8 @@ async function showCodePage(steps: Steps, req: Request, res: Response): Promise<
   const pending = await pendingCodeStep(steps.sessions, req, res);
   if (!pending) return;
   const sent = steps.mailbox.sendCodeIfNeeded(pending.email);
-  res.type("html").send(codePage(details, pending.email, sent));
+  const code = steps.mailbox.lastCode(pending.email);
+  res.type("html").send(codePage(details, pending.email, sent, code));
 }
 
 /** The code typed: wrong, too many tries, or right (the session gains `mail`, and the login goes on). */
@@ -177,6 +178,8 @@ async function submitCode(steps: Steps, req: Request, res: Response): Promise<vo
   const typed = typeof body.verify_email_token === "string" ? body.verify_email_token : "";
   const checked = mailbox.check(pending.email, typed);
   if (checked !== "ok") {
+    // Blocked: the code can no longer be used, so the notice does not show it.
+    const shownCode = checked === "blocked" ? undefined : mailbox.lastCode(pending.email);
     const error =
       checked === "blocked"
         ? "Vous avez dépassé le nombre de tentatives autorisées. Veuillez réessayer plus tard."
@@ -184,7 +187,7 @@ async function submitCode(steps: Steps, req: Request, res: Response): Promise<vo
     res
       .status(checked === "blocked" ? 429 : 400)
       .type("html")
-      .send(codePage(details, pending.email, false, error));
+      .send(codePage(details, pending.email, false, shownCode, error));
     return;
   }
   const { id, session } = pending.current;
@@ -201,12 +204,19 @@ async function showMailbox(steps: Steps, req: Request, res: Response): Promise<v
   res.json({ email: pending.email, code: steps.mailbox.lastCode(pending.email) ?? null });
 }
 
-function codePage(details: Details, email: string, sent: boolean, error?: string) {
+function codePage(
+  details: Details,
+  email: string,
+  sent: boolean,
+  code: string | undefined,
+  error?: string,
+) {
   return emailCodePage({
     action: codePath(details.uid),
     mailbox: `${codePath(details.uid)}/boite-mail`,
     email,
     sent,
+    code,
     error,
     serviceUrl: serviceUrlOf(details.params.redirect_uri),
   });

@@ -189,6 +189,14 @@ const tamperSchema = z.custom<EmulatorTamper>(
   { error: "must be an object of functions among claims, idToken and userinfo" },
 );
 
+/** A one-time code the emulator "sent" by e-mail (ProConnect's MFA step), as `onEmailCode` gets it. */
+export interface EmailCodeSent {
+  /** The address ProConnect would send it to. */
+  email: string;
+  /** The 8 digits, valid an hour, as the person would type them. */
+  code: string;
+}
+
 export const emulatorOptionsSchema = z.strictObject({
   /** Port to listen on; 0 (the default) picks a free one. */
   port: z.number().int().min(0).max(65535).default(0),
@@ -249,6 +257,17 @@ export const emulatorOptionsSchema = z.strictObject({
     )
     .optional(),
   tamper: tamperSchema.optional(),
+  /**
+   * Called each time the emulator sends ProConnect's one-time code by e-mail (its MFA step, for a person
+   * whose FI cannot do MFA), with the address and the code: the emulator sends no e-mail, so this is
+   * where its host shows the code (`proconnect-express emulator` and `npm start` print it). Called
+   * before the code page is answered; what it throws fails that page. The code is never logged otherwise.
+   */
+  onEmailCode: z
+    .custom<(sent: EmailCodeSent) => void>((value) => typeof value === "function", {
+      error: "must be a function",
+    })
+    .optional(),
   /**
    * Lifetimes in seconds, by default those of ProConnect's server (oidc-provider-config.service.ts):
    * oidc-provider's defaults for the code (600 s), access token and id_token (an hour); the session's

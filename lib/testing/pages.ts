@@ -22,6 +22,8 @@ button.secondary{background:#fff;color:#000091;border:1px solid #000091;text-ali
 a{color:#000091}
 :focus-visible{outline:3px solid #0a76f6;outline-offset:2px}
 .error{color:#ce0500;font-weight:600}ul{list-style:none;padding:0}li{margin:.5rem 0}
+.dev-notice{border-left:4px solid #0063cb;background:#e8edff;padding:.5rem 1rem;margin:1rem 0}
+.dev-notice p{margin:.5rem 0}.dev-notice__code{font-family:ui-monospace,monospace;font-size:1.5rem;letter-spacing:.1em}
 `;
 
 /** The logout page's one script (it submits oidc-provider's confirmation form), allowed by its hash. */
@@ -152,6 +154,8 @@ export interface EmailCodePageInput {
   mailbox: string;
   email: string;
   sent: boolean;
+  /** The code sent and still valid, shown in the development notice; none once it is blocked. */
+  code?: string;
   error?: string;
   /** The service the login came from: a link back to it. */
   serviceUrl?: string;
@@ -166,6 +170,7 @@ export function emailCodePage({
   mailbox,
   email,
   sent,
+  code,
   error,
   serviceUrl,
 }: EmailCodePageInput): string {
@@ -175,6 +180,7 @@ export function emailCodePage({
     `<h1>Confirmer votre adresse e-mail</h1>
 <p>Ce service demande une double authentification, que votre fournisseur d'identité ne propose pas encore : ProConnect vous envoie un code à usage unique par e-mail.</p>
 ${sent ? `<p role="status">Code de vérification envoyé : vérifiez les e-mails envoyés à <strong>${escapeHtml(email)}</strong>.</p>` : ""}
+${developmentNotice(email, code)}
 <form method="post" action="${escapeHtml(action)}" data-mailbox="${escapeHtml(mailbox)}">
 ${alert}
 <label for="verify_email_token">Code de confirmation</label>
@@ -184,6 +190,22 @@ ${alert}
 </form>`,
     { error: error !== undefined, serviceUrl },
   );
+}
+
+/**
+ * The emulator's own notice, which ProConnect's page has not: no e-mail leaves the emulator, so the
+ * code is on the page, where a person developing an app reads it (the CLI and `onEmailCode` give it
+ * too). Only this browser's login shows it: the page is behind its ProConnect session.
+ */
+function developmentNotice(email: string, code: string | undefined): string {
+  const shown = code
+    ? `<p>Code envoyé à ${escapeHtml(email)} : <strong class="dev-notice__code">${escapeHtml(code)}</strong></p>`
+    : `<p>Aucun code valide à afficher : trop de tentatives, ou code expiré.</p>`;
+  return `<section class="dev-notice" aria-labelledby="dev-notice-title">
+<p id="dev-notice-title"><strong>Émulateur local, pas ProConnect : aucun e-mail n'est envoyé</strong></p>
+<p>En production, ProConnect envoie ce code par e-mail à la personne. Pour le développement, l'émulateur l'affiche ici.</p>
+${shown}
+</section>`;
 }
 
 /** ProConnect's error codes, as its own error pages show them. */

@@ -93,6 +93,12 @@ interface Letter {
 export class Mailbox {
   // One entry per address, of the emulator's finite list of identities: bounded.
   readonly #letters = new Map<string, Letter>();
+  /** The host's `onEmailCode`: where the e-mail would go, as it goes. */
+  readonly #onSent: ((sent: { email: string; code: string }) => void) | undefined;
+
+  constructor(onSent?: (sent: { email: string; code: string }) => void) {
+    this.#onSent = onSent;
+  }
 
   /** Sends a new code unless one was sent within the cooldown; true when it sent one. */
   sendCodeIfNeeded(email: string): boolean {
@@ -100,6 +106,7 @@ export class Mailbox {
     if (last && Date.now() - last.sentAt < RESEND_COOLDOWN_MS) return false;
     const code = String(randomInt(0, 100_000_000)).padStart(8, "0");
     this.#letters.set(email, { code, sentAt: Date.now(), attempts: 0 });
+    this.#onSent?.({ email, code });
     return true;
   }
 
