@@ -252,6 +252,11 @@ ${form}
   );
 }
 
+/** ProConnect's postLogoutSuccessSource: its error page's layout, titled « Déconnexion », and one sentence. */
 export function loggedOutPage(): string {
-  return layout("Déconnecté", `<h1>Vous êtes déconnecté de ProConnect</h1>`);
+  return layout(
+    "Déconnexion",
+    `<h1>Déconnexion</h1>
+<p>Vous êtes bien déconnecté, vous pouvez fermer votre navigateur.</p>`,
+  );
 }
