@@ -7,6 +7,7 @@ import {
   errorHandler,
   frontChannelChecks,
   installNotFoundPage,
+  installRedirectEncoding,
   securityHeaders,
   notFound,
 } from "./front-channel.js";
@@ -117,7 +118,10 @@ export async function startProConnectEmulator(
     if (!result.success) {
       throw new TypeError(`Invalid emulator client:\n${z.prettifyError(result.error)}`);
     }
-    void clients.upsert(result.data.clientId, clientMetadata(result.data), 0);
+    // ProConnect loads only active service providers: a deactivated one is an unknown client.
+    if (result.data.active)
+      void clients.upsert(result.data.clientId, clientMetadata(result.data), 0);
+    else void clients.destroy(result.data.clientId);
     registered.set(result.data.clientId, result.data);
     return result.data;
   };
@@ -152,6 +156,7 @@ export async function startProConnectEmulator(
     const signing = installSigning(provider, keys, clients);
     installSignedAnswerTamper(provider, currentTamper);
     installNotFoundPage(provider);
+    installRedirectEncoding(provider, config.redirectEncoding);
 
     const counter = requestCounter();
     const app = emulatorApp(config, counter, currentTamper, {
@@ -210,6 +215,6 @@ function emulatorApp(
   app.use(interactionRoutes(interactions));
   app.use(PREFIX, interactions.provider.callback());
   app.use(notFound);
-  app.use(errorHandler);
+  app.use(errorHandler(config.strict));
   return app;
 }

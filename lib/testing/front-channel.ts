@@ -7,6 +7,7 @@ import express, {
 } from "express";
 import type Provider from "oidc-provider";
 import { checkAuthorizeParams } from "./authorize-params.js";
+import { serverDescription } from "./descriptions.js";
 import { errorPage, SECURITY_HEADERS } from "./pages.js";
 import { PREFIX } from "./paths.js";
 import type { ProConnectSessions } from "./pc-session.js";
@@ -77,6 +78,66 @@ export const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/**
+ * ProConnect's server runs oidc-provider 7, whose redirects to a client are built by Node.js's
+ * querystring: a space is `%20`, `!'()*` are kept. oidc-provider 9 writes them as a form (`+`). The
+ * query and fragment of every absolute redirect are written again the server's way (`"percent"`), or
+ * oidc-provider 9's (`"form"`), the values the same but for the server's wording of some descriptions.
+ */
+export function installRedirectEncoding(provider: Provider, encoding: "percent" | "form"): void {
+  const encode = encoding === "percent" ? encodeURIComponent : formEncode;
+  provider.use(async (ctx, next) => {
+    await next();
+    const location = ctx.response.get("location");
+    if (ctx.status >= 300 && ctx.status < 400 && /^https?:\/\//.test(location)) {
+      ctx.set("location", reencoded(location, encode));
+    }
+  });
+}
+
+type Encode = (value: string) => string;
+
+// application/x-www-form-urlencoded, as URLSearchParams writes it.
+const formEncode: Encode = (value) =>
+  encodeURIComponent(value)
+    .replace(/[!'()~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
+
+function reencoded(location: string, encode: Encode): string {
+  const hashAt = location.indexOf("#");
+  const beforeHash = hashAt === -1 ? location : location.slice(0, hashAt);
+  const queryAt = beforeHash.indexOf("?");
+  const base = queryAt === -1 ? beforeHash : beforeHash.slice(0, queryAt);
+  const query = queryAt === -1 ? "" : `?${reencode(beforeHash.slice(queryAt + 1), encode)}`;
+  const hash = hashAt === -1 ? "" : `#${reencode(location.slice(hashAt + 1), encode)}`;
+  return `${base}${query}${hash}`;
+}
+
+const formDecode = (part: string) => decodeURIComponent(part.replace(/\+/g, " "));
+
+function reencode(params: string, encode: Encode): string {
+  return params
+    .split("&")
+    .map((pair) => {
+      try {
+        const at = pair.indexOf("=");
+        if (at === -1) return encode(formDecode(pair));
+        const name = formDecode(pair.slice(0, at));
+        let value = formDecode(pair.slice(at + 1));
+        if (name === "error_description") value = serverDescription(value);
+        return `${encode(name)}=${encode(value)}`;
+      } catch {
+        return pair; // a malformed escape in the client's own redirect_uri: left as it is
+      }
+    })
+    .join("&");
+}
+
+// NestJS's NotFoundException for an unknown route, shown by ProConnect's HttpExceptionFilter with the
+// title of http-error-display.ts.
+const notFoundPage = (method: string, url: string) =>
+  errorPage("not_found", `Cannot ${method} ${url}`, "Y000404", undefined, "Page non trouvée");
+
 /** ProConnect shows its own page, code Y000404, for unknown routes under /api/v2. */
 export function installNotFoundPage(provider: Provider): void {
   provider.use(async (ctx, next) => {
@@ -84,32 +145,33 @@ export function installNotFoundPage(provider: Provider): void {
     if (ctx.status === 404 && ctx.body === undefined) {
       ctx.status = 404;
       ctx.type = "html";
-      ctx.body = errorPage("not_found", `no route ${ctx.method} ${ctx.path}`, "Y000404");
+      // Express's originalUrl: Koa's lacks the /api/v2 that Express's mount strips.
+      const { originalUrl } = ctx.req as { originalUrl?: string };
+      ctx.body = notFoundPage(ctx.method, originalUrl ?? ctx.originalUrl);
     }
   });
 }
 
 /** The same page outside /api/v2. */
 export const notFound: RequestHandler = (req, res) => {
-  sendError(res, 404, errorPage("not_found", `no route ${req.method} ${req.path}`, "Y000404"));
+  sendError(res, 404, notFoundPage(req.method, req.originalUrl));
 };
 
-/** A missing or expired interaction cookie is ProConnect's Y030110; anything else is a bug here. */
-export function errorHandler(
-  error: Error,
-  _req: Request,
-  res: Response,
-  _next: NextFunction,
-): void {
-  const missingSession = error.name === "SessionNotFound";
-  const description = missingSession
-    ? "interaction session cookie missing or expired"
-    : error.message;
-  sendError(
-    res,
-    missingSession ? 400 : 500,
-    errorPage(missingSession ? "session_not_found" : "server_error", description),
-  );
+/**
+ * oidc-provider's SessionNotFound (no interaction cookie, or an expired one) is shown by ProConnect's
+ * OidcProviderSessionNotFoundExceptionFilter as `oidc-provider-error:session-not-found` with
+ * oidc-provider's description; `strict`, the documented Y030110. Anything else is a bug here.
+ */
+export function errorHandler(strict: boolean) {
+  return (error: Error, _req: Request, res: Response, _next: NextFunction): void => {
+    if (error.name !== "SessionNotFound") {
+      sendError(res, 500, errorPage("server_error", error.message));
+      return;
+    }
+    const { error_description: description } = error as { error_description?: string };
+    const code = strict ? "Y030110" : "oidc-provider-error:session-not-found";
+    sendError(res, 400, errorPage("session_not_found", description ?? error.message, code));
+  };
 }
 
 function sendError(res: Response, status: number, page: string): void {

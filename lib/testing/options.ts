@@ -52,7 +52,14 @@ export const emulatorClientSchema = z
      * this algorithm (`application/token-introspection+jwt`) instead of plain JSON.
      */
     introspectionSignedResponseAlg: z.enum(SIGNING_ALGS).optional(),
+    /**
+     * `false`: a client ProConnect has deactivated (its service-provider `active: false`). oidc-provider
+     * then does not find it: `/authorize` answers 400 with the unknown client's page ("client is
+     * invalid"), and its tokens are refused as an unknown client's.
+     */
+    active: z.boolean().default(true),
   })
+
   .refine((client) => client.tokenEndpointAuthMethod !== "private_key_jwt" || client.jwks, {
     error: "private_key_jwt needs the client's public keys in `jwks`",
     path: ["jwks"],
@@ -220,6 +227,14 @@ export const emulatorOptionsSchema = z.strictObject({
    * parameter refused with Y000400) instead of its server's laxer behaviour.
    */
   strict: z.boolean().default(false),
+  /**
+   * How the parameters of a redirect to a client (its callback, in the query or the fragment, and the
+   * logout's return) are encoded. `"percent"` (the default), as ProConnect's server writes them: it runs
+   * oidc-provider 7, whose Node.js querystring encodes a space as `%20` and keeps `!'()*` as they are
+   * (`error_description=End-User%20authentication%20is%20required`). `"form"`: oidc-provider 9's own
+   * `application/x-www-form-urlencoded`, a space as `+`. Both decode to the same values.
+   */
+  redirectEncoding: z.enum(["percent", "form"]).default("percent"),
   clients: z.array(emulatorClientSchema).default([]),
   /**
    * Send every identity as its FI sent it, without ProConnect's clean-up (identity.sanitizer.ts): no

@@ -63,7 +63,7 @@ interface LayoutOptions {
 
 function layout(title: string, body: string, options: LayoutOptions = {}): string {
   const back = options.serviceUrl
-    ? `<p><a href="${escapeHtml(options.serviceUrl)}">Revenir au service sans me connecter</a></p>`
+    ? `<p data-back-to-sp-link><a href="${escapeHtml(options.serviceUrl)}">Revenir au service sans me connecter</a></p>`
     : "";
   return `<!doctype html>
 <html lang="fr">
@@ -219,20 +219,24 @@ export function proconnectErrorCode(error: string, description = ""): string | u
 }
 
 /**
- * ProConnect's error page: its code, then oidc-provider's error and description, which are in English
- * (marked so, for screen readers), for the developer.
+ * ProConnect's error page (views/error.ejs): a title, its code and its message (the error's
+ * description, in English, marked so for screen readers), then oidc-provider's error name for the
+ * developer. Tests read `data-error-code`, `data-error-message` and `data-error-title`, as ProConnect's
+ * own steps read its `error-code`, `error-message` and `error-section-title`.
  */
 export function errorPage(
   error: string,
   description: string,
   code = proconnectErrorCode(error, description),
   serviceUrl?: string,
+  title = "Une erreur est survenue",
 ) {
   return layout(
-    "Une erreur est survenue",
-    `<h1>Une erreur est survenue</h1>
+    title,
+    `<h1 data-error-title="${escapeHtml(title)}">${escapeHtml(title)}</h1>
 ${code ? `<p>Code d'erreur : <strong data-error-code="${escapeHtml(code)}">${escapeHtml(code)}</strong></p>` : ""}
-<p>Détail technique : <code lang="en">${escapeHtml(error)}</code> : <span lang="en">${escapeHtml(description)}</span></p>`,
+<p>Message d'erreur : <span lang="en" data-error-message="${escapeHtml(description)}">${escapeHtml(description)}</span></p>
+<p>Détail technique : <code lang="en">${escapeHtml(error)}</code></p>`,
     { error: true, serviceUrl },
   );
 }

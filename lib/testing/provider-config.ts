@@ -3,6 +3,7 @@ import type { AdapterPayload, Configuration } from "oidc-provider";
 import { ACR_VALUES } from "../acr.js";
 import { SIGNING_ALGS } from "../algorithms.js";
 import { EMULATOR_SCOPES, PROCONNECT_CLAIMS } from "./claims.js";
+import { serverDescription } from "./descriptions.js";
 import type {
   EmulatorClient,
   EmulatorIdentity,
@@ -86,7 +87,7 @@ export function providerConfiguration(input: ProviderConfigInput): Configuration
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     renderError: async (ctx, out) => {
       ctx.type = "html";
-      const description = out.error_description ?? "";
+      const description = serverDescription(out.error_description ?? "");
       // ProConnect's server shows oidc-provider's error under its own name; its documentation, codes.
       const code = input.strict
         ? proconnectErrorCode(out.error, description)

@@ -159,11 +159,31 @@ export function callbackParams(location: string): { params: URLSearchParams; raw
   return { params: new URLSearchParams(raw), raw };
 }
 
-/** The error code and message of one of the emulator's error pages ("le code d'erreur est …"). */
-export function errorPageOf(html: string): { code?: string; message?: string } {
-  const code = /data-error-code="([^"]+)"/.exec(html)?.[1];
-  const message = /data-error-message="([^"]*)"/.exec(html)?.[1];
-  return { code, message };
+const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" };
+const unescapeHtml = (value: string) =>
+  value.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ENTITIES[name] ?? "");
+
+/**
+ * One of the emulator's error pages as ProConnect's steps read the server's: "le code d'erreur est …"
+ * (`code`), "le message d'erreur est …" (`message`), "le titre de la page d'erreur est …" (`title`),
+ * "le lien retour vers le FS (est|n'est pas) affiché" (`backLink`). `undefined` when the page has none.
+ */
+export function errorPageOf(html: string): {
+  code?: string;
+  message?: string;
+  title?: string;
+  backLink: boolean;
+} {
+  const attribute = (name: string) => {
+    const value = new RegExp(`${name}="([^"]*)"`).exec(html)?.[1];
+    return value === undefined ? undefined : unescapeHtml(value);
+  };
+  return {
+    code: attribute("data-error-code"),
+    message: attribute("data-error-message"),
+    title: attribute("data-error-title"),
+    backLink: html.includes("data-back-to-sp-link"),
+  };
 }
 
 /**
