@@ -23,7 +23,8 @@ const OIDC_SESSION_COOKIE = /^_session(\.|$)/;
  * (back/apps/core-fca-low/src/services/core-fca-middleware.service.ts): its authorize-parameter rules
  * (in `strict` mode, the documented ones); oidc-provider's own session dropped, so that ProConnect's
  * session alone decides SSO; `prompt` forced to `login` when absent, and when `none` with a ProConnect
- * session (without one, oidc-provider answers login_required). On logout, ProConnect's session ends too.
+ * session (without one, oidc-provider answers login_required); the browser's ProConnect session opened
+ * (its session middleware, config/session.ts), still empty. On logout, ProConnect's session ends too.
  */
 export function frontChannelChecks(strict: boolean, sessions: ProConnectSessions): Router {
   const router = express.Router();
@@ -40,6 +41,7 @@ export function frontChannelChecks(strict: boolean, sessions: ProConnectSessions
         params.set("prompt", "login");
       }
       dropOidcSession(req, res);
+      await sessions.ensure(req, res);
       // POST is turned into the equivalent GET so oidc-provider reads the filtered parameters only.
       req.method = "GET";
       req.url = req.originalUrl = `${PREFIX}/authorize?${params}`;

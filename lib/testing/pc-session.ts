@@ -33,25 +33,51 @@ export class ProConnectSessions {
     this.#ttl = ttl;
   }
 
-  /** The session of this browser, if it has a live one. */
+  /**
+   * The session of this browser, if it has a live one with someone signed in (the server's
+   * ActiveUserSessionDto): the one /authorize opens is empty until the FI answers.
+   */
   async get(req: Request): Promise<{ id: string; session: ProConnectSession } | undefined> {
     const id = readCookie(req, SESSION_COOKIE);
     if (id === undefined) return undefined;
     const payload = await this.#adapter.find(id);
-    return payload ? { id, session: payload as unknown as ProConnectSession } : undefined;
+    return payload && typeof payload.sub === "string"
+      ? { id, session: payload as unknown as ProConnectSession }
+      : undefined;
   }
 
-  /** A new session for this browser, replacing any other. */
+  /**
+   * ProConnect's session middleware on /authorize: the browser gets a session (`pc_session_id`) from
+   * its first authorize request on, signed in or not.
+   */
+  async ensure(req: Request, res: Response): Promise<void> {
+    const id = readCookie(req, SESSION_COOKIE);
+    if (id !== undefined && (await this.#adapter.find(id))) return;
+    const created = randomBytes(32).toString("base64url");
+    await this.#adapter.upsert(created, {}, this.#ttl);
+    this.#setCookie(res, created);
+  }
+
+  /**
+   * A new session for this browser, replacing any other (under a new id, as the server duplicates its
+   * session when the FI answers): the previous one is dropped, so that a browser holds one at most.
+   */
   async open(res: Response, session: ProConnectSession): Promise<string> {
+    const previous = readCookie(res.req, SESSION_COOKIE);
+    if (previous !== undefined) await this.#adapter.destroy(previous);
     const id = randomBytes(32).toString("base64url");
     await this.#adapter.upsert(id, { ...session }, this.#ttl);
+    this.#setCookie(res, id);
+    return id;
+  }
+
+  #setCookie(res: Response, id: string): void {
     res.cookie(SESSION_COOKIE, id, {
       httpOnly: true,
       sameSite: "lax",
       path: "/",
       maxAge: this.#ttl * 1000,
     });
-    return id;
   }
 
   async save(id: string, session: ProConnectSession): Promise<void> {
