@@ -128,7 +128,7 @@ describe("/authorize by default (ProConnect's server behaviour)", () => {
   it("requires a state", async () => {
     const { page, code } = await outcome(laxConfig, {}, ["state"]);
     expect([page.status, code]).toEqual([400, "Y000400"]);
-    expect(page.body).toContain("state is required");
+    expect(page.body).toContain("state must be a string");
   });
 
   it("refuses a nonce longer than 512 characters or outside ASCII", async () => {
@@ -143,7 +143,7 @@ describe("/authorize by default (ProConnect's server behaviour)", () => {
   it("refuses a login_hint that is not an e-mail and a siret_hint that is not 14 characters", async () => {
     const hint = await outcome(laxConfig, { login_hint: "not-an-email" });
     expect([hint.page.status, hint.code]).toEqual([400, "Y000400"]);
-    expect(hint.page.body).toContain("login_hint must be an e-mail address");
+    expect(hint.page.body).toContain("Le login_hint doit être une adresse email valide");
     const siret = await outcome(laxConfig, { siret_hint: "1300252650001" });
     expect([siret.page.status, siret.code]).toEqual([400, "Y000400"]);
     const goodSiret = await outcome(laxConfig, { siret_hint: "13002526500013" });
@@ -155,13 +155,24 @@ describe("/authorize by default (ProConnect's server behaviour)", () => {
     expect([page.status, code]).toEqual([400, "Y000400"]);
   });
 
-  it("leaves repeated parameters to oidc-provider, which answers invalid_request", async () => {
+  it("refuses a repeated parameter with Y000400, as the server's validation sees no string", async () => {
     const request = await authorizationRequest(laxConfig);
     request.url.searchParams.append("scope", "openid email");
     const page = await new TestBrowser().navigate(request.url, { stopAt: toRp });
-    expect(page.location?.searchParams.get("error")).toBe("invalid_request");
-    expect(page.location?.searchParams.get("error_description")).toContain("provided twice");
-    expect(page.location?.searchParams.has("code")).toBe(false);
+    expect([page.status, errorCode(page.body)]).toEqual([400, "Y000400"]);
+    expect(page.body).toContain('data-error-message="scope must be a string"');
+    expect(page.location).toBeUndefined();
+  });
+
+  it("refuses a missing redirect_uri or scope with Y000400, not a redirect nor a default", async () => {
+    for (const [name, message] of [
+      ["redirect_uri", "redirect_uri must match /^https?:\\/\\/[^/].+$/ regular expression"],
+      ["scope", "scope must be a string"],
+    ] as const) {
+      const { page, code } = await outcome(laxConfig, {}, [name]);
+      expect([page.status, code, page.location]).toEqual([400, "Y000400", undefined]);
+      expect(page.body).toContain(`data-error-message="${message}"`);
+    }
   });
 
   it("keeps the state of the request in the error redirect", async () => {
