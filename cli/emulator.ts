@@ -133,7 +133,7 @@ async function start(
   output: Output,
   deps: EmulatorDeps,
 ): Promise<number> {
-  const { t, lang } = output;
+  const { t } = output;
   // Loaded on use: sp-config and doctor never load Express nor the emulator.
   const [{ startProConnectEmulator }, { MissingProviderError }] = await Promise.all([
     import("../lib/testing/emulator.js"),
@@ -141,7 +141,14 @@ async function start(
   ]);
   let emulator: ProConnectEmulator;
   try {
-    emulator = await startProConnectEmulator(options);
+    emulator = await startProConnectEmulator({
+      ...options,
+      // The emulator sends no e-mail: each MFA code is printed as it is sent, for the person at the keyboard.
+      onEmailCode: ({ email, code }) =>
+        output.out(
+          t(`Code envoyé par e-mail à ${email} : ${code}`, `E-mail code sent to ${email}: ${code}`),
+        ),
+    });
   } catch (error) {
     if (error instanceof MissingProviderError) {
       output.err(
@@ -162,6 +169,21 @@ async function start(
     );
     return EXIT.failed;
   }
+  printBanner(emulator, resolved, args, output);
+  await deps.untilInterrupted();
+  await emulator.close();
+  output.out(t("Émulateur arrêté.", "Emulator stopped."));
+  return EXIT.ok;
+}
+
+/** What the emulator prints once it listens: its issuer, its clients, its test identities, then how to stop it. */
+function printBanner(
+  emulator: ProConnectEmulator,
+  resolved: z.output<typeof emulatorOptionsSchema>,
+  args: EmulatorArgs,
+  output: Output,
+): void {
+  const { t, lang } = output;
   const colon = lang === "en" ? ":" : " :";
   output.out(
     t(
@@ -212,11 +234,13 @@ async function start(
     );
   }
   output.out();
+  output.out(
+    t(
+      "Les codes de double authentification (envoyés par e-mail par ProConnect) s'afficheront ici et sur la page de l'émulateur.",
+      "The one-time codes of MFA (which ProConnect sends by e-mail) will be printed here and shown on the emulator's page.",
+    ),
+  );
   output.out(t("Ctrl+C pour l'arrêter.", "Ctrl+C to stop it."));
-  await deps.untilInterrupted();
-  await emulator.close();
-  output.out(t("Émulateur arrêté.", "Emulator stopped."));
-  return EXIT.ok;
 }
 
 /** `--client-secret (clients[0].clientSecret) : doit avoir au moins 32 caractères`. */

@@ -5,7 +5,12 @@ import { startExample } from "./server.js";
 
 try {
   // The audit trail as JSON lines on the standard output (docs/observability.md).
-  const running = await startExample(process.env, { audit: pino({ name: "audit" }) });
+  const running = await startExample(process.env, {
+    audit: pino({ name: "audit" }),
+    // The emulator sends no e-mail: the MFA code of « Espace sécurisé », printed for the person trying it.
+    onEmailCode: ({ email, code }) =>
+      process.stdout.write(`E-mail code sent to ${email}: ${code}\n`),
+  });
   process.stdout.write(`${running.banner}\n`);
   const stop = () => void running.close().then(() => process.exit(0));
   process.once("SIGINT", stop);

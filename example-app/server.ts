@@ -9,7 +9,11 @@ import {
   type ProConnectLogger,
   type ProConnectOptions,
 } from "proconnect-express";
-import { startProConnectEmulator, type ProConnectEmulator } from "proconnect-express/testing";
+import {
+  startProConnectEmulator,
+  type EmailCodeSent,
+  type ProConnectEmulator,
+} from "proconnect-express/testing";
 import { createExampleApp, EXAMPLE_SCOPES } from "./app.js";
 import { ConfigError, credentialsOf, parseEnv } from "./config.js";
 import { connectRedisSessions, REDIS_KEY_PREFIX, type RedisSessions } from "./redis.js";
@@ -49,6 +53,11 @@ export interface StartOptions {
    * `auditLog()`; none by default. `npm start` gives pino on the standard output.
    */
   audit?: ProConnectLogger;
+  /**
+   * In emulator mode, called with each one-time code the emulator sends for MFA (« Espace sécurisé »):
+   * `npm start` prints it. The emulator's code page shows it too.
+   */
+  onEmailCode?: (sent: EmailCodeSent) => void;
 }
 
 async function listen(server: Server, port: number, host: string | undefined, what: string) {
@@ -141,6 +150,7 @@ export async function startExample(
       emulator = await startProConnectEmulator({
         port: config.EMULATOR_PORT,
         strict: true,
+        ...(options.onEmailCode ? { onEmailCode: options.onEmailCode } : {}),
         clients: [
           {
             clientId: EMULATOR_CLIENT_ID,
@@ -207,6 +217,7 @@ export async function startExample(
           `Example app: ${url}`,
           `Mode: local ProConnect emulator (no credentials configured), ${emulator.issuer}`,
           "Sign in as test@fia1.fr (the emulator's login page lists the other test identities).",
+          `« Espace sécurisé » asks for a one-time code (MFA): the emulator's page shows it${options.onEmailCode ? ", and it is printed here when sent" : ""}.`,
           "To use the real ProConnect, set PROCONNECT_CLIENT_ID, PROCONNECT_CLIENT_SECRET, PROCONNECT_ENVIRONMENT and PROCONNECT_NETWORK.",
         ]
       : [

@@ -7,6 +7,7 @@ import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { close, listen, origin } from "../lib/testing/net.js";
+import { TestBrowser } from "../lib/testing/browser.js";
 import { assertBuilt, CLI_BIN } from "./helpers/built.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -299,11 +300,50 @@ describe("proconnect-express emulator", () => {
     expect(stdout).toContain("    secret: local-emulator-secret-not-for-production-use");
     expect(stdout).toContain("    login:   http://localhost:3000/callback");
     expect(stdout).toContain("  test@fia1.fr (idp_id fia1v2)\n");
+    expect(stdout).toContain(
+      "The one-time codes of MFA (which ProConnect sends by e-mail) will be printed here and shown on the emulator's page.",
+    );
     expect(stdout).not.toMatch(/Émulateur|Identités|connexion|compte/);
     run.child.kill("SIGINT");
     const result = await exitOf(run);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Emulator stopped.");
+  });
+
+  it("prints each e-mail code (MFA) as it is sent: the one its code page shows, which lets the person in", async () => {
+    const run = runCli(["--port", "0"]);
+    try {
+      const issuer = await issuerOf(run);
+      expect(run.output().stdout).toContain(
+        "Les codes de double authentification (envoyés par e-mail par ProConnect) s'afficheront ici et sur la page de l'émulateur.",
+      );
+      const authorize = new URL(`${issuer}/authorize`);
+      authorize.search = new URLSearchParams({
+        response_type: "code",
+        client_id: "proconnect-express-local",
+        redirect_uri: "http://localhost:3000/callback",
+        scope: "openid email",
+        state: "state-of-at-least-thirty-two-characters",
+        nonce: "nonce-of-at-least-thirty-two-characters",
+        claims: JSON.stringify({ id_token: { acr: { essential: true, values: ["eidas1-mfa"] } } }),
+      }).toString();
+      const browser = new TestBrowser();
+      const page = await browser.navigate(authorize, { email: "test@fia1.fr", emailCode: false });
+      expect(page.url.pathname).toMatch(/\/verification-email$/);
+      const printed = /^Code envoyé par e-mail à test@fia1\.fr : (\d{8})$/m;
+      await expect.poll(() => run.output().stdout, { timeout: 5_000 }).toMatch(printed);
+      const code = printed.exec(run.output().stdout)![1]!;
+      expect(page.body).toContain(`<strong class="dev-notice__code">${code}</strong>`);
+      const done = await browser.navigate(page.url, {
+        method: "POST",
+        form: { verify_email_token: code },
+        stopAt: (url) => url.origin === "http://localhost:3000",
+      });
+      expect(done.location?.searchParams.get("code")).toBeTruthy();
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    expect((await exitOf(run)).code).toBe(0);
   });
 
   it("exits 2 on a clients file the emulator refuses, naming --clients and the entry", async () => {

@@ -162,6 +162,8 @@ describe.runIf(chromiumAvailable())("example app and emulator pages: axe-core, k
     await page.goto(`${example.url}/securise`);
     await signInOnEmulator("test@fia1.fr");
     await page.waitForURL((url) => url.pathname.endsWith("/verification-email"));
+    // Audited with the emulator's development notice that shows the code.
+    await page.getByRole("region", { name: /^Émulateur local, pas ProConnect/ }).waitFor();
     found.push(...(await audit("emulator: e-mail code page")));
     await page.getByRole("textbox").fill("00000000");
     await page.getByRole("button", { name: "Continuer" }).click();

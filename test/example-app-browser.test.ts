@@ -191,14 +191,25 @@ describe.runIf(chromiumAvailable())("example app in a real browser (chromium)", 
     expect(browserProblems).toEqual([]);
   });
 
-  it("asks for MFA on « Espace sécurisé »: the e-mail code page, then the page at eidas1-mfa", async () => {
-    await page.goto(`${example.url}/securise`);
+  it("goes through « Espace sécurisé » as a person would: the e-mail code read on the emulator's page, typed, then the page at eidas1-mfa", async () => {
+    await page.goto(example.url);
+    await page.getByRole("button", { name: "S’identifier avec ProConnect" }).click();
+    await signInOnEmulator("test@fia1.fr");
+    await page.waitForURL(`${example.url}/`);
+    // Signed in without MFA: the page asks for more, and ProConnect asks who signs in again.
+    await page.getByRole("link", { name: /^Espace sécurisé/ }).click();
     await signInOnEmulator("test@fia1.fr");
     // ProConnect's one-time code step, as test@fia1.fr's identity provider cannot do MFA.
     await page.waitForURL((url) => url.pathname.endsWith("/verification-email"));
-    const code = example.emulator!.lastEmailCode("test@fia1.fr")!;
-    await page.getByRole("textbox").fill(code);
-    await page.getByRole("button").first().click();
+    // The emulator's development notice: what a person sees, not TestBrowser's mailbox.
+    const notice = page.getByRole("region", { name: /^Émulateur local, pas ProConnect/ });
+    expect(await notice.isVisible()).toBe(true);
+    const text = await notice.innerText();
+    expect(text).toContain("En production, ProConnect envoie ce code par e-mail");
+    const code = /Code envoyé à test@fia1\.fr : (\d{8})/.exec(text)?.[1];
+    expect(code, text).toMatch(/^\d{8}$/);
+    await page.getByLabel("Code de confirmation").fill(code!);
+    await page.getByRole("button", { name: "Continuer" }).click();
     await page.waitForURL(`${example.url}/securise`);
     expect(await heading()).toBe("Espace sécurisé");
     await expect(page.getByText("eidas1-mfa").count()).resolves.toBeGreaterThan(0);
