@@ -47,7 +47,7 @@ export function providerConfiguration(input: ProviderConfigInput): Configuration
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_post",
     },
-    clientAuthMethods: ["client_secret_post", "private_key_jwt"],
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
     claims: structuredClone(PROCONNECT_CLAIMS) as Configuration["claims"],
     scopes: ["openid"],
     acrValues: [...ACR_VALUES],
@@ -58,9 +58,10 @@ export function providerConfiguration(input: ProviderConfigInput): Configuration
       idTokenSigningAlgValues: [...SIGNING_ALGS],
       userinfoSigningAlgValues: [...SIGNING_ALGS],
       introspectionSigningAlgValues: [...SIGNING_ALGS],
-      clientAuthSigningAlgValues: ["ES256", "RS256", "PS256"],
+      clientAuthSigningAlgValues: [...CLIENT_AUTH_SIGNING_ALGS],
     },
     features: FEATURES,
+    discovery: SERVER_DISCOVERY,
     routes: {
       authorization: "/authorize",
       token: "/token",
@@ -96,6 +97,37 @@ export function providerConfiguration(input: ProviderConfigInput): Configuration
     },
   };
 }
+
+const CLIENT_AUTH_METHODS = ["client_secret_post", "private_key_jwt"] as const;
+const CLIENT_AUTH_SIGNING_ALGS = ["ES256", "RS256", "PS256"] as const;
+// oidc-provider-config.service.ts's enabledJWA for encryption.
+const ENCRYPTION = { alg: ["ECDH-ES", "RSA-OAEP"], enc: ["A256GCM"] };
+
+/**
+ * What ProConnect's discovery document has and oidc-provider 9 does not write: its server's encryption
+ * (`features.encryption`) and request objects (oidc-provider 7's defaults: no `request`, `request_uri`
+ * registered), and oidc-provider 7's auth methods of the introspection and revocation endpoints, those
+ * of the token endpoint. Advertised only, as by the server, where a service provider cannot register
+ * keys to use them; `request_uri_parameter_supported` stays false (the server's oidc-provider 7 says
+ * true): the emulator fetches no request URI.
+ */
+const SERVER_DISCOVERY = {
+  id_token_encryption_alg_values_supported: ENCRYPTION.alg,
+  id_token_encryption_enc_values_supported: ENCRYPTION.enc,
+  userinfo_encryption_alg_values_supported: ENCRYPTION.alg,
+  userinfo_encryption_enc_values_supported: ENCRYPTION.enc,
+  introspection_encryption_alg_values_supported: ENCRYPTION.alg,
+  introspection_encryption_enc_values_supported: ENCRYPTION.enc,
+  request_object_encryption_alg_values_supported: ENCRYPTION.alg,
+  request_object_encryption_enc_values_supported: ENCRYPTION.enc,
+  request_object_signing_alg_values_supported: [...SIGNING_ALGS],
+  request_parameter_supported: false,
+  require_request_uri_registration: true,
+  introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+  introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_AUTH_SIGNING_ALGS],
+  revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+  revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_AUTH_SIGNING_ALGS],
+};
 
 /**
  * ProConnect's loadExistingGrant: always a grant, with the scopes and claims asked for now, so that
