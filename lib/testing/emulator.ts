@@ -11,6 +11,7 @@ import {
   securityHeaders,
   notFound,
 } from "./front-channel.js";
+import { fiCallbackRoutes } from "./fi-callback.js";
 import { healthRoutes } from "./health.js";
 import { DEFAULT_IDENTITIES } from "./identities.js";
 import { interactionRoutes, type InteractionSetup } from "./interactions.js";
@@ -211,6 +212,7 @@ function emulatorApp(
     res.set("cache-control", "public, max-age=86400").type("image/svg+xml").send(FAVICON_SVG);
   });
   app.use(healthRoutes());
+  app.use(fiCallbackRoutes(interactions.sessions));
   app.use(frontChannelChecks(config.strict, interactions.sessions));
   app.use(interactionRoutes(interactions));
   app.use(PREFIX, interactions.provider.callback());

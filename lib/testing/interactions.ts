@@ -111,12 +111,14 @@ async function startInteraction(steps: Steps, req: Request, res: Response): Prom
     await signInAtFi(steps, req, res, details, chosen);
     return;
   }
+  const fiState = await sessions.sendToFi(req, res, details.uid);
   res.type("html").send(
     loginPage({
       action: `${interactionPath(details.uid)}/login`,
       loginHint,
       identities,
       serviceUrl: serviceUrlOf(params.redirect_uri),
+      fiState,
     }),
   );
 }
@@ -164,7 +166,7 @@ async function showCodePage(steps: Steps, req: Request, res: Response): Promise<
   const pending = await pendingCodeStep(steps.sessions, req, res);
   if (!pending) return;
   const sent = steps.mailbox.sendCodeIfNeeded(pending.email);
-  const code = steps.mailbox.usableCode(pending.email);
+  const code = steps.mailbox.lastCode(pending.email);
   res.type("html").send(codePage(details, pending.email, sent, code));
 }
 
@@ -178,8 +180,8 @@ async function submitCode(steps: Steps, req: Request, res: Response): Promise<vo
   const typed = typeof body.verify_email_token === "string" ? body.verify_email_token : "";
   const checked = mailbox.check(pending.email, typed);
   if (checked !== "ok") {
-    // Attempts run out: the code can no longer be used, so the notice does not show it.
-    const shownCode = mailbox.usableCode(pending.email);
+    // Blocked: the code can no longer be used, so the notice does not show it.
+    const shownCode = checked === "blocked" ? undefined : mailbox.lastCode(pending.email);
     const error =
       checked === "blocked"
         ? "Vous avez dépassé le nombre de tentatives autorisées. Veuillez réessayer plus tard."

@@ -98,6 +98,11 @@ export interface LoginPageInput {
   error?: string;
   /** The service the login came from: a link back to it. */
   serviceUrl?: string;
+  /**
+   * The state ProConnect sent the FI this page stands for (its authorize URL's `state`), shown as the
+   * e-mail form's `data-fi-state`: what a test sends /oidc-callback as the FI's answer.
+   */
+  fiState?: string;
 }
 
 /**
@@ -119,6 +124,7 @@ export function loginPage({
   identities,
   error,
   serviceUrl,
+  fiState,
 }: LoginPageInput): string {
   const { alert, attributes: describedBy } = fieldError("email-error", error);
   const choices = identities
@@ -132,7 +138,7 @@ export function loginPage({
   return layout(
     "Connexion",
     `<h1>Connexion avec ProConnect</h1>
-<form method="post" action="${escapeHtml(action)}">
+<form method="post" action="${escapeHtml(action)}"${fiState ? ` data-fi-state="${escapeHtml(fiState)}"` : ""}>
 ${alert}
 <label for="email">Adresse e-mail professionnelle</label>
 <input id="email" name="email" type="email" autocomplete="email" required value="${escapeHtml(loginHint ?? "")}"${describedBy}>

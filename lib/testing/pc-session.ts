@@ -8,6 +8,8 @@ import type { EmulatorStore } from "./store.js";
 // its interaction controller, not by oidc-provider.
 
 export const SESSION_COOKIE = "pc_session_id";
+// An FI request lives as long as the login it is for (oidc-provider's interaction, an hour).
+const FI_REQUEST_TTL = 3600;
 
 /** What ProConnect remembers of a login: the person, what the FI answered, the e-mail code step. */
 export interface ProConnectSession {
@@ -26,10 +28,12 @@ export interface ProConnectSession {
 /** The ProConnect sessions of one emulator, in its store (so they expire and are counted there). */
 export class ProConnectSessions {
   readonly #adapter: Adapter;
+  readonly #fiRequests: Adapter;
   readonly #ttl: number;
 
   constructor(store: EmulatorStore, ttl: number) {
     this.#adapter = store.adapterFor("ProConnectSession");
+    this.#fiRequests = store.adapterFor("FiRequest");
     this.#ttl = ttl;
   }
 
@@ -50,12 +54,38 @@ export class ProConnectSessions {
    * ProConnect's session middleware on /authorize: the browser gets a session (`pc_session_id`) from
    * its first authorize request on, signed in or not.
    */
-  async ensure(req: Request, res: Response): Promise<void> {
+  async ensure(req: Request, res: Response): Promise<string> {
     const id = readCookie(req, SESSION_COOKIE);
-    if (id !== undefined && (await this.#adapter.find(id))) return;
+    if (id !== undefined && (await this.#adapter.find(id))) return id;
     const created = randomBytes(32).toString("base64url");
     await this.#adapter.upsert(created, {}, this.#ttl);
     this.#setCookie(res, created);
+    return created;
+  }
+
+  /**
+   * The person is sent to an FI (the emulator's login page shows): the session remembers the state
+   * ProConnect sent it and the login it is for (its idpState and interactionId), for the FI's answer
+   * on /oidc-callback. Returns that state.
+   */
+  async sendToFi(req: Request, res: Response, uid: string): Promise<string> {
+    const id = await this.ensure(req, res);
+    const state = randomBytes(32).toString("hex");
+    await this.#fiRequests.upsert(id, { fiState: state, interactionUid: uid }, FI_REQUEST_TTL);
+    return state;
+  }
+
+  /**
+   * The FI request of this browser's session, forgotten as it is read (the server sets idpState to
+   * null before checking the answer, against replays).
+   */
+  async takeFiRequest(req: Request): Promise<{ state: string; uid: string } | undefined> {
+    const id = readCookie(req, SESSION_COOKIE);
+    if (id === undefined) return undefined;
+    const request = await this.#fiRequests.find(id);
+    if (!request) return undefined;
+    await this.#fiRequests.destroy(id);
+    return { state: String(request.fiState), uid: String(request.interactionUid) };
   }
 
   /**
@@ -140,12 +170,6 @@ export class Mailbox {
   lastCode(email: string): string | undefined {
     const letter = this.#letters.get(email);
     return letter && Date.now() - letter.sentAt < CODE_TTL_MS ? letter.code : undefined;
-  }
-
-  /** The code the person may still type, for the emulator's notice: none once attempts ran out. */
-  usableCode(email: string): string | undefined {
-    const letter = this.#letters.get(email);
-    return letter && letter.attempts >= MAX_CODE_ATTEMPTS ? undefined : this.lastCode(email);
   }
 
   /** Checks a typed code (spaces ignored): `ok`, `wrong`, or `blocked` after too many attempts. */
