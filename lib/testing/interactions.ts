@@ -63,6 +63,7 @@ export function interactionRoutes(setup: InteractionSetup): Router {
   router.post(`${interactionPath(":uid")}/login`, form, step(submitLogin));
   router.get(codePath(":uid"), step(showCodePage));
   router.post(codePath(":uid"), form, step(submitCode));
+  router.post(`${codePath(":uid")}/renvoi`, form, step(resendCode));
   // The emulator's stand-in for the person's inbox, for TestBrowser: the code sent for this login.
   router.get(`${codePath(":uid")}/boite-mail`, step(showMailbox));
   return router;
@@ -75,11 +76,12 @@ async function startInteraction(steps: Steps, req: Request, res: Response): Prom
   const params = details.params as Params;
   const idpHint = stringParam(params.idp_hint);
   const loginHint = stringParam(params.login_hint);
-  // A login already finished, and oidc-provider still finds its essential acr unmet (an acr
-  // ProConnect no longer supports, say): another round could not change it. Read literally,
-  // ProConnect's code would go round again; it is reported to end in access_denied.
+  // A login already finished, and oidc-provider still finds its essential acr unmet. When ProConnect
+  // supports one of the values asked for, it goes round again (its session does not meet them: a new
+  // login). When it supports none (an acr it no longer supports, say), its session would be reused
+  // and the same acr sent back forever: that is reported to end in access_denied.
   const acrReasons = details.prompt.reasons.filter((reason) => reason.startsWith("essential_acr"));
-  if (details.lastSubmission?.login && acrReasons.length > 0) {
+  if (details.lastSubmission?.login && acrReasons.length > 0 && !essentialAcr(details)) {
     const description =
       acrReasons[0] === "essential_acrs"
         ? "none of the requested ACRs could be obtained"
@@ -99,7 +101,7 @@ async function startInteraction(steps: Steps, req: Request, res: Response): Prom
     identity !== undefined &&
     (loginHint === undefined || identity.email === loginHint) &&
     (idpHint === undefined || identity.idp_id === idpHint) &&
-    isEssentialAcrSatisfied(current.session, essentialAcr(params));
+    isEssentialAcrSatisfied(current.session, essentialAcr(details));
   if (canReuse) {
     await verify(steps, req, res, details, current.id, current.session);
     return;
@@ -167,7 +169,19 @@ async function showCodePage(steps: Steps, req: Request, res: Response): Promise<
   if (!pending) return;
   const sent = steps.mailbox.sendCodeIfNeeded(pending.email);
   const code = steps.mailbox.lastCode(pending.email);
-  res.type("html").send(codePage(details, pending.email, sent, code));
+  const resendAt = steps.mailbox.resendAt(pending.email);
+  res.type("html").send(codePage(details, pending.email, sent, code, undefined, resendAt));
+}
+
+/** "Recevoir un nouveau code" (postResendVerifyEmail): a new code once the cooldown is over. */
+async function resendCode(steps: Steps, req: Request, res: Response): Promise<void> {
+  const details = await steps.provider.interactionDetails(req, res);
+  const pending = await pendingCodeStep(steps.sessions, req, res);
+  if (!pending) return;
+  const sent = steps.mailbox.sendCodeIfNeeded(pending.email, true);
+  const code = steps.mailbox.lastCode(pending.email);
+  const resendAt = steps.mailbox.resendAt(pending.email);
+  res.type("html").send(codePage(details, pending.email, sent, code, undefined, resendAt));
 }
 
 /** The code typed: wrong, too many tries, or right (the session gains `mail`, and the login goes on). */
@@ -189,7 +203,9 @@ async function submitCode(steps: Steps, req: Request, res: Response): Promise<vo
     res
       .status(checked === "blocked" ? 429 : 400)
       .type("html")
-      .send(codePage(details, pending.email, false, shownCode, error));
+      .send(
+        codePage(details, pending.email, false, shownCode, error, mailbox.resendAt(pending.email)),
+      );
     return;
   }
   const { id, session } = pending.current;
@@ -212,6 +228,7 @@ function codePage(
   sent: boolean,
   code: string | undefined,
   error?: string,
+  resendAt?: number,
 ) {
   return emailCodePage({
     action: codePath(details.uid),
@@ -221,6 +238,9 @@ function codePage(
     code,
     error,
     serviceUrl: serviceUrlOf(details.params.redirect_uri),
+    ...(resendAt === undefined
+      ? {}
+      : { resend: { action: `${codePath(details.uid)}/renvoi`, availableAt: resendAt } }),
   });
 }
 
@@ -255,7 +275,8 @@ async function signInAtFi(
   details: Details,
   identity: EmulatorIdentity,
 ) {
-  const idpAcr = fiAcr(identity, details.params as Params);
+  // An FI with acr values of its own answers with its acr whatever was asked.
+  const idpAcr = setup.sanitize.identityProviders[identity.idp_id]?.acr ?? fiAcr(identity, details);
   const sanitized = sanitizeIdentity(identity, idpAcr, setup.sanitize);
   if (!sanitized.ok) {
     const page = errorPage(
@@ -322,7 +343,7 @@ async function verify(
     return;
   }
 
-  const essential = essentialAcr(params);
+  const essential = essentialAcr(details);
   const acr = interactionAcr(session, essential);
   if (acr === undefined) {
     if (canEmailCodeSatisfy(session, essential)) {
@@ -339,7 +360,13 @@ async function verify(
     req,
     res,
     {
-      login: { accountId: session.sub, acr, amr: session.spAmr, remember: true },
+      // An FI that sends no amr: none in the id_token either (oidc-client.controller.ts keeps its undefined).
+      login: {
+        accountId: session.sub,
+        acr,
+        amr: session.spAmr.length > 0 ? session.spAmr : undefined,
+        remember: true,
+      },
       consent: { grantId },
     },
     { mergeWithLastSubmission: false },
@@ -405,15 +432,23 @@ function stringParam(value: unknown): string | undefined {
 }
 
 /**
- * The essential acr values the client asked for, among those ProConnect supports
- * (getFilteredAcrParamsFromInteraction); undefined when none, as when only removed values were asked
- * for (oidc-provider then answers access_denied itself, since the acr obtained is not among them).
+ * The essential acr values still unmet, among those ProConnect supports, read as its server does from
+ * oidc-provider's login prompt (getFilteredAcrParamsFromInteraction): `essential_acr`'s value first,
+ * else `essential_acrs`' values. Undefined when none, as when only removed values were asked for.
  */
-function essentialAcr(params: Params): string[] | undefined {
-  const request = parseClaims(params.claims)?.id_token?.acr as AcrRequest | undefined;
-  if (!request?.essential) return undefined;
-  const wanted = request.values ?? (typeof request.value === "string" ? [request.value] : []);
-  const supported = wanted.filter((value) => SUPPORTED.has(value));
+function essentialAcr(details: Details): string[] | undefined {
+  const { name, reasons } = details.prompt;
+  const request = (details.prompt.details as { acr?: AcrRequest }).acr;
+  if (name !== "login" || !request) return undefined;
+  let wanted: unknown[] = [];
+  if (reasons.includes("essential_acr")) {
+    wanted = typeof request.value === "string" ? request.value.split(" ") : [];
+  } else if (reasons.includes("essential_acrs")) {
+    wanted = Array.isArray(request.values) ? request.values : [];
+  }
+  const supported = wanted.filter(
+    (value): value is string => typeof value === "string" && SUPPORTED.has(value),
+  );
   return supported.length > 0 ? supported : undefined;
 }
 
@@ -421,11 +456,12 @@ function essentialAcr(params: Params): string[] | undefined {
  * The FI's answer: the first essential value (else of `acr_values`) the identity's login can reach,
  * else its usual level.
  */
-function fiAcr(identity: EmulatorIdentity, params: Params): string {
+function fiAcr(identity: EmulatorIdentity, details: Details): string {
   const reachable = (value: string) => (identity.acr as readonly string[]).includes(value);
-  const acrValues = typeof params.acr_values === "string" ? params.acr_values.split(" ") : [];
+  const { acr_values: asked } = details.params;
+  const acrValues = typeof asked === "string" ? asked.split(" ") : [];
   return (
-    essentialAcr(params)?.find(reachable) ??
+    essentialAcr(details)?.find(reachable) ??
     acrValues.find(reachable) ??
     identity.acr[0] ??
     "eidas1"

@@ -260,6 +260,13 @@ export const emulatorOptionsSchema = z.strictObject({
           .string()
           .refine((siret) => normalizeSiret(siret) === siret, "must be a valid SIRET of 14 digits")
           .optional(),
+        /**
+         * The acr this FI answers with, whatever was asked: an FI with acr values of its own (some of
+         * the Fonction publique territoriale's) or one that always answers `eidas3`. ProConnect keeps
+         * it as `idp_acr` and, when it does not know it, treats the login as `eidas1`
+         * (oidc-acr.service.ts). By default the FI answers the first acr asked that the person can reach.
+         */
+        acr: z.string().min(1).optional(),
       }),
     )
     .default({}),

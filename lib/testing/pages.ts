@@ -165,6 +165,8 @@ export interface EmailCodePageInput {
   error?: string;
   /** The service the login came from: a link back to it. */
   serviceUrl?: string;
+  /** "Recevoir un nouveau code": where it posts, and when it is enabled (10 minutes after a code). */
+  resend?: { action: string; availableAt: number };
 }
 
 /**
@@ -179,6 +181,7 @@ export function emailCodePage({
   code,
   error,
   serviceUrl,
+  resend,
 }: EmailCodePageInput): string {
   const { alert, attributes: describedBy } = fieldError("code-error", error, "code-hint");
   return layout(
@@ -193,9 +196,27 @@ ${alert}
 <p id="code-hint">Saisissez le code à 8 chiffres reçu par e-mail.</p>
 <input id="verify_email_token" name="verify_email_token" type="text" inputmode="numeric" autocomplete="one-time-code" required pattern="^\\s*(\\d\\s*){8}$"${describedBy}>
 <button type="submit">Continuer</button>
-</form>`,
+</form>
+${resend ? resendForm(resend) : ""}`,
     { error: error !== undefined, serviceUrl },
   );
+}
+
+/**
+ * ProConnect's "Recevoir un nouveau code", disabled until the cooldown is over. Its page enables it with
+ * a countdown script; without scripts here, the page says when (reload it then).
+ */
+function resendForm({ action, availableAt }: { action: string; availableAt: number }): string {
+  const waiting = availableAt > Date.now();
+  const time = new Date(availableAt).toLocaleTimeString("fr-FR", {
+    timeZone: "Europe/Paris",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+  return `<form method="post" action="${escapeHtml(action)}">
+<button type="submit" class="secondary"${waiting ? ` disabled aria-describedby="resend-hint"` : ""}>Recevoir un nouveau code</button>
+${waiting ? `<p id="resend-hint">Vous pourrez demander un nouveau code à ${escapeHtml(time)} (heure de Paris).</p>` : ""}
+</form>`;
 }
 
 /**

@@ -156,14 +156,27 @@ export class Mailbox {
     this.#onSent = onSent;
   }
 
-  /** Sends a new code unless one was sent within the cooldown; true when it sent one. */
-  sendCodeIfNeeded(email: string): boolean {
+  /**
+   * Sends a new code when none is valid, or when the person asks for another (`requested`, the page's
+   * "Recevoir un nouveau code") once the cooldown is over (email-verification.service.ts
+   * computeShouldSendEmail): showing the page again sends nothing. True when it sent one.
+   */
+  sendCodeIfNeeded(email: string, requested = false): boolean {
     const last = this.#letters.get(email);
-    if (last && Date.now() - last.sentAt < RESEND_COOLDOWN_MS) return false;
+    if (last && Date.now() - last.sentAt < CODE_TTL_MS) {
+      if (!requested || Date.now() - last.sentAt < RESEND_COOLDOWN_MS) return false;
+    }
     const code = String(randomInt(0, 100_000_000)).padStart(8, "0");
-    this.#letters.set(email, { code, sentAt: Date.now(), attempts: 0 });
+    // The attempts are counted per address (its rate limiter), not per code: a new code keeps them.
+    this.#letters.set(email, { code, sentAt: Date.now(), attempts: last?.attempts ?? 0 });
     this.#onSent?.({ email, code });
     return true;
+  }
+
+  /** When another code may be asked for (the page's button is disabled until then), in ms since the epoch. */
+  resendAt(email: string): number {
+    const letter = this.#letters.get(email);
+    return (letter?.sentAt ?? Date.now()) + RESEND_COOLDOWN_MS;
   }
 
   /** The last code sent to `email` and still valid. */

@@ -1,5 +1,10 @@
 import { randomBytes, type JsonWebKey } from "node:crypto";
-import type { AdapterPayload, Configuration } from "oidc-provider";
+import type {
+  AdapterPayload,
+  Configuration,
+  interactionPolicy as InteractionPolicy,
+} from "oidc-provider";
+import { proconnectPolicy } from "./acr-policy.js";
 import { ACR_VALUES } from "../acr.js";
 import { SIGNING_ALGS } from "../algorithms.js";
 import { EMULATOR_SCOPES, PROCONNECT_CLAIMS } from "./claims.js";
@@ -71,7 +76,10 @@ export function providerConfiguration(input: ProviderConfigInput): Configuration
       introspection: "/token/introspection",
       revocation: "/token/revocation",
     },
-    interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid) },
+    interactions: {
+      url: (_ctx, interaction) => interactionPath(interaction.uid),
+      ...(loadedPolicy ? { policy: proconnectPolicy(loadedPolicy) } : {}),
+    },
     issueRefreshToken: async () => true,
     loadExistingGrant,
     ttl: {
@@ -222,6 +230,10 @@ export function clientMetadata(client: EmulatorClient): AdapterPayload {
   };
 }
 
+// oidc-provider's interaction policy helpers, from the module loadProvider() imported (always before
+// providerConfiguration() is called): the login prompt's acr checks as oidc-provider 7 has them.
+let loadedPolicy: typeof InteractionPolicy | undefined;
+
 /**
  * oidc-provider, an optional peer dependency: imported on demand so that the package works without it
  * for whoever does not use the emulator.
@@ -229,6 +241,7 @@ export function clientMetadata(client: EmulatorClient): AdapterPayload {
 export async function loadProvider() {
   try {
     const module = await import("oidc-provider");
+    loadedPolicy = module.interactionPolicy;
     return module.default;
   } catch (cause) {
     throw new MissingProviderError(cause);
