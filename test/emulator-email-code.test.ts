@@ -93,6 +93,9 @@ describe("the e-mail code page's development notice and onEmailCode", () => {
     expect(last.status).toBe(429);
     expect(noticeText(last.body)).toContain("Aucun code valide à afficher");
     expect(noticeText(last.body)).not.toContain(code);
+    // Nor when the page is shown again.
+    const again = await browser.navigate(page.url, { emailCode: false });
+    expect(noticeText(again.body)).toContain("Aucun code valide à afficher");
   });
 
   it("refuses an onEmailCode that is not a function, naming it", async () => {

@@ -168,7 +168,7 @@ async function showCodePage(steps: Steps, req: Request, res: Response): Promise<
   const pending = await pendingCodeStep(steps.sessions, req, res);
   if (!pending) return;
   const sent = steps.mailbox.sendCodeIfNeeded(pending.email);
-  const code = steps.mailbox.lastCode(pending.email);
+  const code = steps.mailbox.usableCode(pending.email);
   const resendAt = steps.mailbox.resendAt(pending.email);
   res.type("html").send(codePage(details, pending.email, sent, code, undefined, resendAt));
 }
@@ -194,8 +194,8 @@ async function submitCode(steps: Steps, req: Request, res: Response): Promise<vo
   const typed = typeof body.verify_email_token === "string" ? body.verify_email_token : "";
   const checked = mailbox.check(pending.email, typed);
   if (checked !== "ok") {
-    // Blocked: the code can no longer be used, so the notice does not show it.
-    const shownCode = checked === "blocked" ? undefined : mailbox.lastCode(pending.email);
+    // Attempts run out: the code can no longer be used, so the notice does not show it.
+    const shownCode = mailbox.usableCode(pending.email);
     const error =
       checked === "blocked"
         ? "Vous avez dépassé le nombre de tentatives autorisées. Veuillez réessayer plus tard."

@@ -185,6 +185,12 @@ export class Mailbox {
     return letter && Date.now() - letter.sentAt < CODE_TTL_MS ? letter.code : undefined;
   }
 
+  /** The code the person may still type, for the emulator's notice: none once attempts ran out. */
+  usableCode(email: string): string | undefined {
+    const letter = this.#letters.get(email);
+    return letter && letter.attempts >= MAX_CODE_ATTEMPTS ? undefined : this.lastCode(email);
+  }
+
   /** Checks a typed code (spaces ignored): `ok`, `wrong`, or `blocked` after too many attempts. */
   check(email: string, typed: string): "ok" | "wrong" | "blocked" {
     const letter = this.#letters.get(email);
