@@ -208,7 +208,7 @@ function printBanner(
   );
   for (const client of resolved.clients) {
     output.out(
-      `  ${client.clientId} (id_token ${client.idTokenSignedResponseAlg}, userinfo ${client.userinfoSignedResponseAlg})`,
+      `  ${client.clientId} (id_token ${client.idTokenSignedResponseAlg}, userinfo ${client.userinfoSignedResponseAlg})${client.active ? "" : t(" — désactivé : client inconnu pour /authorize", " — deactivated: an unknown client to /authorize")}`,
     );
     // The local secret is public (documented); a secret of the flags or a file is the user's own.
     if (client.clientSecret === LOCAL_CLIENT.clientSecret) {

@@ -83,7 +83,7 @@ describe("api-authorize.feature", () => {
     });
   }
 
-  it(scenario("api-authorize", 20, "localhost autorisé en integ (@ignoreDocker)"), async () => {
+  it(scenario("api-authorize", 21, "localhost autorisé en integ (@ignoreDocker)"), async () => {
     await expectInteractionPage(
       authorizeParams({
         client_id: LOCALHOST_CLIENT,
@@ -93,12 +93,12 @@ describe("api-authorize.feature", () => {
   });
 
   for (const prompt of ["login", "consent", "login consent", "consent login"]) {
-    it(scenario("api-authorize", 30, `Cas nominal prompt=${prompt}`), async () => {
+    it(scenario("api-authorize", 31, `Cas nominal prompt=${prompt}`), async () => {
       await expectInteractionPage(authorizeParams({ prompt }));
     });
   }
 
-  it(scenario("api-authorize", 46, "prompt n'est pas défini"), async () => {
+  it(scenario("api-authorize", 47, "prompt n'est pas défini"), async () => {
     await expectInteractionPage(authorizeParams({}, ["prompt"]));
   });
 
@@ -107,16 +107,16 @@ describe("api-authorize.feature", () => {
     ["none login", "invalid_request", "prompt none must only be used alone"],
     ["none consent", "invalid_request", "prompt none must only be used alone"],
   ] as const) {
-    it(scenario("api-authorize", 55, `erreur prompt=${prompt} sans session`), async () => {
+    it(scenario("api-authorize", 56, `erreur prompt=${prompt} sans session`), async () => {
       await expectCallbackError({ prompt }, error, description);
     });
   }
 
-  it(scenario("api-authorize", 72, "Cas nominal sans nonce"), async () => {
+  it(scenario("api-authorize", 73, "Cas nominal sans nonce"), async () => {
     await expectInteractionPage(authorizeParams({}, ["nonce"]));
   });
 
-  it(scenario("api-authorize", 81, "Cas nominal avec response_mode (ignoré)"), async () => {
+  it(scenario("api-authorize", 82, "Cas nominal avec response_mode (ignoré)"), async () => {
     await expectInteractionPage(authorizeParams({ response_mode: "fragment" }));
   });
 
@@ -132,7 +132,7 @@ describe("api-authorize.feature", () => {
     ],
   ] as const) {
     const title = `Erreur invalid_request avec code_challenge=${codeChallenge}`;
-    it(scenario("api-authorize", 90, title), async () => {
+    it(scenario("api-authorize", 91, title), async () => {
       const set = { code_challenge: codeChallenge, code_challenge_method: "S256" };
       await expectCallbackError(set, "invalid_request", description);
     });
@@ -143,7 +143,7 @@ describe("api-authorize.feature", () => {
     ["plain", "not supported value of code_challenge_method"],
   ] as const) {
     const title = `Erreur invalid_request avec code_challenge_method=${method}`;
-    it(scenario("api-authorize", 108, title), async () => {
+    it(scenario("api-authorize", 109, title), async () => {
       const set = {
         code_challenge: "test_challenge_qui_fait_au_moins_43_caracteres",
         code_challenge_method: method,
@@ -157,7 +157,7 @@ describe("api-authorize.feature", () => {
     ["inconnu", "unsupported_response_type", "unsupported response_type requested"],
   ] as const) {
     const title = `Erreur ${error} avec response_type=${responseType}`;
-    it(scenario("api-authorize", 125, title), async () => {
+    it(scenario("api-authorize", 126, title), async () => {
       await expectCallbackError({ response_type: responseType }, error, description);
     });
   }
@@ -166,7 +166,7 @@ describe("api-authorize.feature", () => {
   const fragmentRows = ["id_token", "id_token token", "code id_token", "code token", "code token"];
   for (const [row, responseType] of fragmentRows.entries()) {
     const title = `unsupported_response_type avec response_type=${responseType} en fragment (exemple ${row + 1})`;
-    it(scenario("api-authorize", 146, title), async () => {
+    it(scenario("api-authorize", 145, title), async () => {
       await expectCallbackError(
         { response_type: responseType },
         "unsupported_response_type",
