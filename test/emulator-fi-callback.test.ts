@@ -40,4 +40,14 @@ describe("the emulator's callback from the FIs", () => {
     const signedIn = await browser.navigate(url, { email: "test@fia1.fr", stopAt: toRp });
     expect(signedIn.location?.searchParams.get("code")).toEqual(expect.any(String));
   });
+
+  it("refuses a form posted to /redirect-to-idp without a CSRF token with Y470002", async () => {
+    const response = await fetch(`${emulator.issuer}/redirect-to-idp`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "email=test%40fia1.fr",
+    });
+    expect(response.status).toBe(500);
+    expect(errorCode(await response.text())).toBe("Y470002");
+  });
 });

@@ -1,4 +1,5 @@
 import express, { type Request, type Response, type Router } from "express";
+import { form } from "./front-channel.js";
 import { errorPage } from "./pages.js";
 import { PREFIX } from "./paths.js";
 import type { ProConnectSessions } from "./pc-session.js";
@@ -12,13 +13,29 @@ import type { ProConnectSessions } from "./pc-session.js";
 const TOKEN_FAILED = "Y020026";
 const AUTHORIZATION_RESPONSE_ERROR = "Y020032";
 
-/** GET /api/v2/oidc-callback: always an error page, as ProConnect shows for a wrong FI answer. */
+/**
+ * GET /api/v2/oidc-callback: always an error page, as ProConnect shows for a wrong FI answer. POST
+ * /api/v2/redirect-to-idp: see {@link refuseCsrf}.
+ */
 export function fiCallbackRoutes(sessions: ProConnectSessions): Router {
   const router = express.Router();
   router.get(`${PREFIX}/oidc-callback`, (req, res, next) => {
     answer(sessions, req, res).catch(next);
   });
+  router.post(`${PREFIX}/redirect-to-idp`, form, refuseCsrf);
   return router;
+}
+
+/**
+ * ProConnect's e-mail form posts to /redirect-to-idp with a CSRF token its page put in the session
+ * (back/libs/csrf/src/guards/csrf-token.guard.ts). The emulator's login page posts to its own route
+ * and issues no such token, so any post here is refused as the server refuses a token it did not
+ * issue: Y470002 without one, Y470001 with another (BaseException: 500, no message).
+ */
+function refuseCsrf(req: Request, res: Response): void {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const code = typeof body.csrfToken === "string" && body.csrfToken ? "Y470001" : "Y470002";
+  fail(res, 500, "server_error", "", code);
 }
 
 async function answer(sessions: ProConnectSessions, req: Request, res: Response): Promise<void> {
