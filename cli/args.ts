@@ -49,6 +49,10 @@ export interface EmulatorArgs {
   clientsFile: string | undefined;
   /** `--identities`: a JSON file of the test identities. */
   identitiesFile: string | undefined;
+  /** `--identity-providers`: a JSON file of the FIs' settings, by `idp_id`. */
+  identityProvidersFile: string | undefined;
+  /** `--accounts`: a JSON file of ProConnect's accounts that exist at start. */
+  accountsFile: string | undefined;
 }
 
 /** What the command line asks for: a command, help, or a usage error to report. */
@@ -94,6 +98,11 @@ Options d'emulator (il tourne jusqu'à Ctrl+C ou SIGTERM) :
   --clients <fichier.json>    les clients à enregistrer (une liste JSON), au lieu des options
                               --client-id… ci-dessous
   --identities <fichier.json> les identités de test (une liste JSON)
+  --identity-providers <fichier.json>
+                              les fournisseurs d'identité par idp_id (un objet JSON) : nom,
+                              SIRET par défaut, désactivé, injoignable ou en erreur
+  --accounts <fichier.json>   les comptes ProConnect existants (une liste JSON) : leur sub et
+                              les identités (idp_id, sub du FI) qui y mènent
   --client-id <id>            (par défaut proconnect-express-local)
   --client-secret <secret>    au moins 32 caractères
   --redirect-uri <uri>        répétable (par défaut http://localhost:3000/callback)
@@ -146,6 +155,11 @@ emulator options (it runs until Ctrl+C or SIGTERM):
   --clients <file.json>       the clients to register (a JSON list), instead of the --client-id…
                               options below
   --identities <file.json>    the test identities (a JSON list)
+  --identity-providers <file.json>
+                              the identity providers by idp_id (a JSON object): name, default
+                              SIRET, disabled, unreachable or answering with an error
+  --accounts <file.json>      ProConnect's existing accounts (a JSON list): their sub and the
+                              identities (idp_id, the FI's sub) that lead to them
   --client-id <id>            (default proconnect-express-local)
   --client-secret <secret>    at least 32 characters
   --redirect-uri <uri>        repeatable (default http://localhost:3000/callback)
@@ -185,6 +199,8 @@ const OPTIONS = {
   "userinfo-alg": { type: "string" },
   clients: { type: "string" },
   identities: { type: "string" },
+  "identity-providers": { type: "string" },
+  accounts: { type: "string" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -212,6 +228,8 @@ const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
     ...ONE_CLIENT_FLAGS,
     "clients",
     "identities",
+    "identity-providers",
+    "accounts",
   ]),
 };
 
@@ -344,6 +362,8 @@ function emulatorArgs(values: ReturnType<typeof parseOptions>["values"], lang: L
     userinfoAlg: values["userinfo-alg"],
     clientsFile: values.clients,
     identitiesFile: values.identities,
+    identityProvidersFile: values["identity-providers"],
+    accountsFile: values.accounts,
   };
 }
 

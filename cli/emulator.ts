@@ -37,6 +37,13 @@ const FLAGS: Readonly<Record<string, string>> = {
   userinfoSignedResponseAlg: "--userinfo-alg",
 };
 
+/** The options read from a file of their own. */
+const FILE_FLAGS = {
+  identities: "--identities",
+  identityProviders: "--identity-providers",
+  accounts: "--accounts",
+} as const;
+
 /** The one client of the flags: the local one, but for what the flags change. */
 function clientOf(args: EmulatorArgs) {
   return {
@@ -57,6 +64,44 @@ function readList(
   deps: EmulatorDeps,
   output: Output,
 ): { ok: true; list: unknown[] } | { ok: false; problem: string } {
+  const read = readJson(flag, path, deps, output);
+  if (!read.ok) return read;
+  if (!Array.isArray(read.value)) {
+    const { t } = output;
+    return {
+      ok: false,
+      problem: `${flag} ${path} : ${t("doit contenir une liste JSON ([…])", "must hold a JSON list ([…])")}`,
+    };
+  }
+  return { ok: true, list: read.value };
+}
+
+/** A JSON object read from a flag's file (`--identity-providers`), or the problem to report. */
+function readObject(
+  flag: string,
+  path: string,
+  deps: EmulatorDeps,
+  output: Output,
+): { ok: true; value: Record<string, unknown> } | { ok: false; problem: string } {
+  const read = readJson(flag, path, deps, output);
+  if (!read.ok) return read;
+  if (typeof read.value !== "object" || read.value === null || Array.isArray(read.value)) {
+    const { t } = output;
+    return {
+      ok: false,
+      problem: `${flag} ${path} : ${t("doit contenir un objet JSON ({…})", "must hold a JSON object ({…})")}`,
+    };
+  }
+  return { ok: true, value: read.value as Record<string, unknown> };
+}
+
+/** A flag's file parsed as JSON, or the problem to report. */
+function readJson(
+  flag: string,
+  path: string,
+  deps: EmulatorDeps,
+  output: Output,
+): { ok: true; value: unknown } | { ok: false; problem: string } {
   const { t } = output;
   let text: string;
   try {
@@ -75,13 +120,7 @@ function readList(
     // The parser's message may quote the file (a client secret): not repeated.
     return { ok: false, problem: `${flag} ${path} : ${t("JSON invalide", "invalid JSON")}` };
   }
-  if (!Array.isArray(value)) {
-    return {
-      ok: false,
-      problem: `${flag} ${path} : ${t("doit contenir une liste JSON ([…])", "must hold a JSON list ([…])")}`,
-    };
-  }
-  return { ok: true, list: value };
+  return { ok: true, value };
 }
 
 /**
@@ -108,8 +147,10 @@ export async function runEmulator(
     if (read.ok) identities = read.list;
     else problems.push(read.problem);
   }
+  const federation = readFederation(args, deps, output, problems);
   if (problems.length === 0) {
     const options = {
+      ...federation,
       port: args.port ?? DEFAULT_PORT,
       host: args.host ?? DEFAULT_HOST,
       ...(args.publicUrl === undefined ? {} : { publicUrl: args.publicUrl }),
@@ -124,6 +165,27 @@ export async function runEmulator(
   output.err(t("Options de l'émulateur invalides :", "Invalid emulator options:"));
   for (const problem of problems) output.err(`${mark("fail", output.color)} ${problem}`);
   return EXIT.usage;
+}
+
+/** `--identity-providers` and `--accounts`: the federation around the emulator, as options. */
+function readFederation(
+  args: EmulatorArgs,
+  deps: EmulatorDeps,
+  output: Output,
+  problems: string[],
+) {
+  const federation: { identityProviders?: Record<string, unknown>; accounts?: unknown[] } = {};
+  if (args.identityProvidersFile !== undefined) {
+    const read = readObject("--identity-providers", args.identityProvidersFile, deps, output);
+    if (read.ok) federation.identityProviders = read.value;
+    else problems.push(read.problem);
+  }
+  if (args.accountsFile !== undefined) {
+    const read = readList("--accounts", args.accountsFile, deps, output);
+    if (read.ok) federation.accounts = read.list;
+    else problems.push(read.problem);
+  }
+  return federation;
 }
 
 async function start(
@@ -249,8 +311,8 @@ function describeIssue(issue: z.core.$ZodIssue, args: EmulatorArgs, output: Outp
   const flag =
     head === "clients" && args.clientsFile !== undefined
       ? "--clients"
-      : head === "identities"
-        ? "--identities"
+      : head === "identities" || head === "identityProviders" || head === "accounts"
+        ? FILE_FLAGS[head]
         : issue.path.map((key) => FLAGS[String(key)]).find((name) => name !== undefined);
   const path = z.core.toDotPath(issue.path);
   const colon = output.lang === "en" ? ":" : " :";

@@ -186,6 +186,8 @@ describe("proconnect-express emulator", () => {
       "--userinfo-alg <alg>",
       "--clients <fichier.json>",
       "--identities <fichier.json>",
+      "--identity-providers <fichier.json>",
+      "--accounts <fichier.json>",
     ]) {
       expect(result.stdout).toContain(flag);
     }
@@ -344,6 +346,67 @@ describe("proconnect-express emulator", () => {
       run.child.kill("SIGTERM");
     }
     expect((await exitOf(run)).code).toBe(0);
+  });
+
+  it("--identity-providers and --accounts: an FI that is disabled, an existing account's sub; exits 2 on a list or a wrong status", async () => {
+    const person = (sub: string, idp_id: string, email: string) => ({
+      sub,
+      idp_id,
+      email,
+      given_name: "Alice",
+      usual_name: "MARTIN",
+      uid: sub,
+      siret: "13002526500013",
+    });
+    const identities = await jsonFile("federation-identities.json", [
+      person("agente-1", "fi-test", "agente@exemple.gouv.fr"),
+      person("agente-2", "fi-off", "agente@off.gouv.fr"),
+    ]);
+    const identityProviders = await jsonFile("identity-providers.json", {
+      "fi-off": { name: "FI en panne", status: "disabled" },
+    });
+    const accounts = await jsonFile("accounts.json", [
+      { sub: "compte-existant", identities: [{ idp_id: "fi-test", sub: "agente-1" }] },
+    ]);
+    const run = runCli([
+      ...["--port", "0", "--identities", identities],
+      ...["--identity-providers", identityProviders, "--accounts", accounts],
+    ]);
+    try {
+      const issuer = await issuerOf(run);
+      const login = await fetchLogin({
+        issuer,
+        clientId: "proconnect-express-local",
+        clientSecret: "local-emulator-secret-not-for-production-use",
+        redirectUri: "http://localhost:3000/callback",
+        email: "agente@exemple.gouv.fr",
+      });
+      expect(login.idToken.sub).toBe("compte-existant");
+      const authorize = new URL(`${issuer}/authorize`);
+      authorize.search = new URLSearchParams({
+        response_type: "code",
+        client_id: "proconnect-express-local",
+        redirect_uri: "http://localhost:3000/callback",
+        scope: "openid email",
+        state: "state-of-at-least-thirty-two-characters",
+      }).toString();
+      const page = await new TestBrowser().navigate(authorize, { email: "agente@off.gouv.fr" });
+      expect(page.status).toBe(400);
+      expect(page.body).toContain('data-error-code="Y020017"');
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    expect((await exitOf(run)).code).toBe(0);
+
+    const list = await exitOf(runCli(["--identity-providers", accounts]));
+    expect(list.code).toBe(2);
+    expect(list.stderr).toContain(`--identity-providers ${accounts} : doit contenir un objet JSON`);
+    const wrong = await jsonFile("wrong-idp.json", { "fi-off": { status: "down" } });
+    const status = await exitOf(runCli(["--port", "0", "--identity-providers", wrong]));
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain(
+      `--identity-providers (identityProviders["fi-off"].status) : doit valoir "up" ou "disabled" ou "unreachable"`,
+    );
   });
 
   it("exits 2 on a clients file the emulator refuses, naming --clients and the entry", async () => {

@@ -13,6 +13,7 @@ import {
 } from "./front-channel.js";
 import { fiCallbackRoutes } from "./fi-callback.js";
 import { healthRoutes } from "./health.js";
+import { Accounts } from "./accounts.js";
 import { DEFAULT_IDENTITIES } from "./identities.js";
 import { interactionRoutes, type InteractionSetup } from "./interactions.js";
 import { generateSigningKeys } from "./keys.js";
@@ -136,6 +137,7 @@ export async function startProConnectEmulator(
     const url = origin(server, config.host);
     const issuer = `${config.publicUrl === undefined ? url : new URL(config.publicUrl).origin}${PREFIX}`;
     const sentClaims = new Map<string, Record<string, unknown>>();
+    const accounts = new Accounts(config);
     const sessions = new ProConnectSessions(store, config.ttl.session);
     const mailbox = new Mailbox(config.onEmailCode);
     const provider = new Provider(
@@ -146,6 +148,7 @@ export async function startProConnectEmulator(
         store,
         keys,
         identitiesBySub: new Map(identities.map((identity) => [identity.sub, identity])),
+        accounts,
         sentClaims,
         tamper: currentTamper,
       }),
@@ -171,6 +174,8 @@ export async function startProConnectEmulator(
       sessions,
       mailbox,
       sentClaims,
+      accounts,
+      identityProviders: config.identityProviders,
       sanitize: config,
     });
     server.on("request", app);

@@ -1,7 +1,10 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from "express";
 import type Provider from "oidc-provider";
 import { ACR_VALUES } from "../acr.js";
+import type { Accounts } from "./accounts.js";
+import { abortWithError, fiFailure, retryUrl, type IdentityProviders } from "./fi-failures.js";
 import { form } from "./front-channel.js";
+import { defaultContactHref, invalidIdentityHref } from "./support-links.js";
 import type { EmulatorClient, EmulatorIdentity } from "./options.js";
 import { emailCodePage, errorPage, loginPage, serviceUrlOf } from "./pages.js";
 import { interactionPath } from "./paths.js";
@@ -26,6 +29,10 @@ export interface InteractionSetup {
   mailbox: Mailbox;
   /** What ProConnect last sent for each person: its userinfo answers from it. */
   sentClaims: Map<string, Record<string, unknown>>;
+  /** ProConnect's accounts: the `sub` clients get for each FI login. */
+  accounts: Accounts;
+  /** The FIs' settings: some fail on purpose. */
+  identityProviders: IdentityProviders;
   sanitize: SanitizeOptions;
 }
 
@@ -66,6 +73,10 @@ export function interactionRoutes(setup: InteractionSetup): Router {
   router.post(`${codePath(":uid")}/renvoi`, form, step(resendCode));
   // The emulator's stand-in for the person's inbox, for TestBrowser: the code sent for this login.
   router.get(`${codePath(":uid")}/boite-mail`, step(showMailbox));
+  router.get(
+    `${interactionPath(":uid")}/error`,
+    step((s, req, res) => abortWithError(s.provider, req, res)),
+  );
   return router;
 }
 
@@ -95,7 +106,7 @@ async function startInteraction(steps: Steps, req: Request, res: Response): Prom
   }
 
   const current = await sessions.get(req);
-  const identity = current && steps.bySub.get(current.session.sub);
+  const identity = current && steps.bySub.get(current.session.idpSub);
   const canReuse =
     current !== undefined &&
     identity !== undefined &&
@@ -275,6 +286,19 @@ async function signInAtFi(
   details: Details,
   identity: EmulatorIdentity,
 ) {
+  const failure = fiFailure(setup.identityProviders, identity.idp_id);
+  if (failure) {
+    const page = errorPage(
+      failure.error,
+      failure.message,
+      failure.code,
+      serviceUrlOf(details.params.redirect_uri),
+      failure.title,
+      { retryUrl: retryUrl(details.uid, failure) },
+    );
+    res.status(failure.status).type("html").send(page);
+    return;
+  }
   // An FI with acr values of its own answers with its acr whatever was asked.
   const idpAcr = setup.sanitize.identityProviders[identity.idp_id]?.acr ?? fiAcr(identity, details);
   const sanitized = sanitizeIdentity(identity, idpAcr, setup.sanitize);
@@ -284,17 +308,23 @@ async function signInAtFi(
       `authentication aborted due to a technical error on the authorization server: the identity provider sent an invalid identity (${sanitized.description})`,
       "Y500006",
       serviceUrlOf(details.params.redirect_uri),
+      "Accès impossible",
+      { contactHref: invalidIdentityHref(sanitized.constraints, sanitized.target) },
     );
     res.status(sanitized.status).type("html").send(page);
     return;
   }
+  // oidc-client.controller.ts: the account is found or created once the identity is valid.
+  const email = typeof sanitized.claims.email === "string" ? sanitized.claims.email : undefined;
+  const sub = setup.accounts.signIn(identity, email);
   const session: ProConnectSession = {
-    sub: identity.sub,
+    sub,
+    idpSub: identity.sub,
     idpAcr,
     idpAmr: [...identity.amr],
     spAmr: [...identity.amr],
     emailVerified: false,
-    claims: sanitized.claims,
+    claims: { ...sanitized.claims, sub },
   };
   const id = await setup.sessions.open(res, session);
   await verify(setup, req, res, details, id, session);
@@ -333,11 +363,22 @@ async function verify(
   const roles = Array.isArray(claims.roles) ? (claims.roles as unknown[]) : [];
   if (client?.publicAgentsOnly && !roles.includes("agent_public")) {
     const label = typeof claims.organization_label === "string" ? claims.organization_label : "";
+    // CoreFcaAgentNotFromPublicServiceException's message, and the default support link.
+    const message = `The user's roles are: [${roles.join(", ")}]; the user is linked to the non-public organization: ${label} (SIRET: ${String(claims.siret)})`;
+    const idpId = String(claims.idp_id);
+    const contactHref = defaultContactHref({
+      code: "Y500015",
+      message,
+      spName: client.name ?? client.clientId,
+      idpName: setup.identityProviders[idpId]?.name ?? idpId,
+    });
     const page = errorPage(
       "access_denied",
-      `authentication aborted due to invalid identity: the user's roles are: [${roles.join(", ")}]; the user is linked to the non-public organization: ${label} (SIRET: ${String(claims.siret)})`,
+      message,
       "Y500015",
       serviceUrlOf(params.redirect_uri),
+      "Email non autorisé",
+      { contactHref },
     );
     res.status(400).type("html").send(page);
     return;

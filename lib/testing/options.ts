@@ -22,6 +22,8 @@ const publicJwk = z.looseObject({ kty: z.string() }).refine((jwk) => !("d" in jw
 export const emulatorClientSchema = z
   .strictObject({
     clientId: z.string().min(1),
+    /** Its name, as ProConnect's error pages and support e-mails give it; the client id by default. */
+    name: z.string().min(1).optional(),
     clientSecret: z.string().min(32, "must be at least 32 characters (HS256 signs with it)"),
     redirectUris: z.array(registeredUri).min(1),
     postLogoutRedirectUris: z.array(registeredUri).default([]),
@@ -59,7 +61,6 @@ export const emulatorClientSchema = z
      */
     active: z.boolean().default(true),
   })
-
   .refine((client) => client.tokenEndpointAuthMethod !== "private_key_jwt" || client.jwks, {
     error: "private_key_jwt needs the client's public keys in `jwks`",
     path: ["jwks"],
@@ -267,9 +268,47 @@ export const emulatorOptionsSchema = z.strictObject({
          * (oidc-acr.service.ts). By default the FI answers the first acr asked that the person can reach.
          */
         acr: z.string().min(1).optional(),
+        /** Its name on ProConnect's error pages and in their support e-mail; the `idp_id` by default. */
+        name: z.string().min(1).optional(),
+        /**
+         * How it answers when a person is sent to it: `disabled` in ProConnect's settings (Y020017, "Accès
+         * indisponible"), `unreachable` (its discovery fails: Y020031), or with an OAuth `error` to
+         * ProConnect's callback (Y020032). Up by default.
+         */
+        status: z.enum(["up", "disabled", "unreachable"]).default("up"),
+        error: z
+          .strictObject({ error: z.string().min(1), error_description: z.string().optional() })
+          .optional(),
       }),
     )
     .default({}),
+  /**
+   * ProConnect's accounts that exist before the emulator starts (its `accountFca` collection): each
+   * with the `sub` clients get, and the FI logins (`idp_id`, the FI's `sub`, the e-mail it sent) that
+   * lead to it. Any other login finds its account by (`idp_id`, FI `sub`), or by e-mail from a login at
+   * the default FI (`defaultIdpId`), or gets a new one.
+   */
+  accounts: z
+    .array(
+      z.strictObject({
+        sub: z.string().min(1).max(256),
+        identities: z
+          .array(
+            z.strictObject({
+              idp_id: z.string().min(1),
+              sub: z.string().min(1),
+              email: z.string().optional(),
+            }),
+          )
+          .min(1),
+      }),
+    )
+    .default([]),
+  /**
+   * The default FI (the server's `defaultIdpId`, ProConnect Identité): a login at any other FI joins
+   * the account of a login there with the same e-mail, case aside.
+   */
+  defaultIdpId: z.string().min(1).default("proconnect-identite"),
   identities: z
     .array(emulatorIdentitySchema)
     .min(1)

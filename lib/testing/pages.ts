@@ -245,6 +245,24 @@ export function proconnectErrorCode(error: string, description = ""): string | u
   return undefined;
 }
 
+/** The buttons of ProConnect's error page (views/error.ejs), when the error has them. */
+export interface ErrorPageLinks {
+  /** "Réessayer de vous connecter": ends the login, sending the error to the client. */
+  retryUrl?: string;
+  /** "Signaler l'erreur": a `mailto:` link to the support, with the details of the error. */
+  contactHref?: string;
+}
+
+function errorPageLinks({ retryUrl, contactHref }: ErrorPageLinks): string {
+  const contact = contactHref
+    ? `\n<p><a href="${escapeHtml(contactHref)}" data-contact-link>Signaler l'erreur</a></p>`
+    : "";
+  const retry = retryUrl
+    ? `\n<p><a href="${escapeHtml(retryUrl)}" data-retry-link>Réessayer de vous connecter</a></p>`
+    : "";
+  return contact + retry;
+}
+
 /**
  * ProConnect's error page (views/error.ejs): a title, its code and its message (the error's
  * description, in English, marked so for screen readers), then oidc-provider's error name for the
@@ -257,13 +275,14 @@ export function errorPage(
   code = proconnectErrorCode(error, description),
   serviceUrl?: string,
   title = "Une erreur est survenue",
+  links: ErrorPageLinks = {},
 ) {
   return layout(
     title,
     `<h1 data-error-title="${escapeHtml(title)}">${escapeHtml(title)}</h1>
 ${code ? `<p>Code d'erreur : <strong data-error-code="${escapeHtml(code)}">${escapeHtml(code)}</strong></p>` : ""}
 <p>Message d'erreur : <span lang="en" data-error-message="${escapeHtml(description)}">${escapeHtml(description)}</span></p>
-<p>Détail technique : <code lang="en">${escapeHtml(error)}</code></p>`,
+<p>Détail technique : <code lang="en">${escapeHtml(error)}</code></p>${errorPageLinks(links)}`,
     { error: true, serviceUrl },
   );
 }

@@ -13,7 +13,10 @@ const FI_REQUEST_TTL = 3600;
 
 /** What ProConnect remembers of a login: the person, what the FI answered, the e-mail code step. */
 export interface ProConnectSession {
+  /** The person's ProConnect account: the `sub` clients get. */
   sub: string;
+  /** The FI's own `sub` for the person (the test identity's). */
+  idpSub: string;
   /** The acr and amr the FI answered with. */
   idpAcr: string;
   idpAmr: string[];

@@ -5,6 +5,7 @@ import type {
   interactionPolicy as InteractionPolicy,
 } from "oidc-provider";
 import { proconnectPolicy } from "./acr-policy.js";
+import type { Accounts } from "./accounts.js";
 import { ACR_VALUES } from "../acr.js";
 import { SIGNING_ALGS } from "../algorithms.js";
 import { EMULATOR_SCOPES, PROCONNECT_CLAIMS } from "./claims.js";
@@ -28,6 +29,8 @@ export interface ProviderConfigInput {
   store: EmulatorStore;
   keys: readonly JsonWebKey[];
   identitiesBySub: ReadonlyMap<string, EmulatorIdentity>;
+  /** ProConnect's accounts: who last signed in to each. */
+  accounts: Accounts;
   /** What ProConnect last sent for each person, after its clean-up: its userinfo answers that. */
   sentClaims: ReadonlyMap<string, Record<string, unknown>>;
   tamper: CurrentTamper;
@@ -186,11 +189,12 @@ const FEATURES: Configuration["features"] = {
  */
 function findAccount({
   identitiesBySub,
+  accounts,
   sentClaims,
   tamper,
 }: ProviderConfigInput): NonNullable<Configuration["findAccount"]> {
   return async (ctx, sub) => {
-    const identity = identitiesBySub.get(sub);
+    const identity = accounts.identityOf(sub) ?? identitiesBySub.get(sub);
     if (!identity) return undefined;
     return {
       accountId: sub,

@@ -10,7 +10,15 @@ import type { EmulatorIdentity, OrganizationKind, ResolvedEmulatorOptions } from
 /** What ProConnect sends for a person, or why it refuses the login (its Y500006 page). */
 export type SanitizedIdentity =
   | { ok: true; claims: Record<string, unknown> }
-  | { ok: false; status: 400 | 500; description: string };
+  | {
+      ok: false;
+      status: 400 | 500;
+      description: string;
+      /** What failed, one object per field as class-validator reports it (the support e-mail quotes it). */
+      constraints: Record<string, string>[];
+      /** The identity as checked: the FI's (its Y500006 support e-mail quotes it). */
+      target: Record<string, unknown>;
+    };
 
 export type SanitizeOptions = Pick<
   ResolvedEmulatorOptions,
@@ -53,6 +61,12 @@ const ROLES: Readonly<Record<OrganizationKind, readonly string[]>> = {
 // Fixture fields that are not the FI's claims.
 const NOT_CLAIMS = new Set(["label", "acr", "amr", "organization", "raw", "custom", "idp_acr"]);
 
+/** What the FI itself sent: its claims without the `idp_id` ProConnect adds. */
+function sentByFi(claims: Record<string, unknown>): Record<string, unknown> {
+  const { idp_id: _added, ...sent } = claims;
+  return sent;
+}
+
 /** The FI's own claims for this person, as the fixture gives them. */
 function fiClaims(identity: EmulatorIdentity): Record<string, unknown> {
   return Object.fromEntries(Object.entries(identity).filter(([name]) => !NOT_CLAIMS.has(name)));
@@ -83,7 +97,7 @@ export function sanitizeIdentity(
   const claims = fiClaims(identity);
   if (typeof claims.siret === "string") claims.siret = claims.siret.replace(/\s/g, "");
   const checked = fromIdp.safeParse(claims);
-  if (!checked.success) return refuse(400, checked.error);
+  if (!checked.success) return refuse(400, checked.error, sentByFi(claims));
 
   if (typeof claims.siret !== "string" || normalizeSiret(claims.siret) !== claims.siret) {
     const defaultSiret = options.identityProviders[identity.idp_id]?.defaultSiret;
@@ -93,6 +107,8 @@ export function sanitizeIdentity(
         status: 500,
         description:
           "siret: Le siret est invalide (and the identity provider has no default SIRET)",
+        constraints: [{ isSiret: "Le siret est invalide." }],
+        target: sentByFi(claims),
       };
     }
     claims.siret = defaultSiret;
@@ -128,9 +144,32 @@ function computeOrganization(
   return { roles: [...ROLES[kind]], ...(label === undefined ? {} : { organization_label: label }) };
 }
 
-function refuse(status: 400 | 500, error: z.ZodError): SanitizedIdentity {
+function refuse(
+  status: 400 | 500,
+  error: z.ZodError,
+  target: Record<string, unknown>,
+): SanitizedIdentity {
   const description = error.issues
     .map((issue) => `${issue.path.join(".") || "identity"}: ${issue.message}`)
     .join("; ");
-  return { ok: false, status, description };
+  const byField = new Map<string, Record<string, string>>();
+  for (const issue of error.issues) {
+    const field = String(issue.path[0] ?? "identity");
+    const [name, message] = constraintOf(field, issue);
+    byField.set(field, { ...byField.get(field), [name]: message });
+  }
+  return { ok: false, status, description, constraints: [...byField.values()], target };
+}
+
+/** A zod issue as the class-validator decorator of IdentityFromIdpDto that fails on it. */
+function constraintOf(field: string, issue: z.core.$ZodIssue): [string, string] {
+  if (field === "email") return ["isEmail", "email must be an email"];
+  if (issue.code === "too_small") {
+    return ["minLength", `${field} must be longer than or equal to 1 characters`];
+  }
+  if (issue.code === "too_big") {
+    return ["maxLength", `${field} must be shorter than or equal to 256 characters`];
+  }
+  if (issue.code === "custom") return ["isAscii", `${field} must contain only ASCII characters`];
+  return ["isString", `${field} must be a string`];
 }
