@@ -552,4 +552,50 @@ describe("error pages (interaction.controller.ts getVerify, core-fca.service.ts,
     const strictPage = await new TestBrowser().navigate(url, { stopAt: toRp });
     expect(errorCode(strictPage.body)).toBe("Y030031");
   });
+
+  it("answers a deactivated client (active: false) as an unknown one, at /authorize and /token", async () => {
+    const lax = await startProConnectEmulator({ clients: [testClient()] });
+    try {
+      const laxConfig = await discover(lax);
+      const before = await authorizationRequest(laxConfig);
+      const signedIn = await new TestBrowser().navigate(before.url, {
+        email: "test@fia1.fr",
+        stopAt: toRp,
+      });
+      // service-provider-adapter-mongo loads active service providers only.
+      lax.registerClient(testClient({ active: false }));
+      await expect(exchange(laxConfig, signedIn.location!, before)).rejects.toMatchObject({
+        error: "invalid_client",
+      });
+      const { url } = await authorizationRequest(laxConfig);
+      const page = await new TestBrowser().navigate(url, { stopAt: toRp });
+      expect([page.status, errorCode(page.body)]).toEqual([
+        400,
+        "oidc-provider-rendered-error:invalid_client",
+      ]);
+      expect(page.body).toContain('data-error-message="client is invalid"');
+    } finally {
+      await lax.close();
+    }
+  });
+
+  it("shows a login page without its interaction cookie as the server's session-not-found, Y030110 in strict mode", async () => {
+    const lax = await startProConnectEmulator({ clients: [testClient()] });
+    try {
+      for (const [target, code] of [
+        [lax, "oidc-provider-error:session-not-found"],
+        [emulator, "Y030110"],
+      ] as const) {
+        const { url } = await authorizationRequest(await discover(target));
+        const page = await new TestBrowser().navigate(url);
+        const stranger = await new TestBrowser().navigate(page.url);
+        expect([stranger.status, errorCode(stranger.body)]).toEqual([400, code]);
+        expect(stranger.body).toContain(
+          'data-error-message="interaction session id cookie not found"',
+        );
+      }
+    } finally {
+      await lax.close();
+    }
+  });
 });
