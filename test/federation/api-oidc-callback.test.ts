@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { TestBrowser } from "../../lib/testing/index.js";
 import { toRp } from "../helpers/emulator.js";
-import { authorizeParams, errorPageOf, scenario, useFederation } from "./harness.js";
+import { authorizeParams, errorPageOf, login, scenario, useFederation } from "./harness.js";
 
 const emulator = useFederation();
 
@@ -93,6 +93,32 @@ describe("api-oidc-callback.feature", () => {
         "Y020026",
         "server responded with an error in the response body",
       );
+    },
+  );
+});
+
+// "le fournisseur d'identité renvoie l'erreur …": the FI of test@fia1.fr answers with that error
+// (option identityProviders), on an emulator of its own.
+describe("api-oidc-callback.feature, an FI that answers with an error", () => {
+  const failing = useFederation({
+    identityProviders: {
+      fia1v2: { error: { error: "invalid_scope", error_description: "your scopes are invalid" } },
+    },
+  });
+
+  it(
+    scenario(
+      "api-oidc-callback",
+      82,
+      "API oidc-callback - affichage de l'erreur remontée via le paramètre error",
+    ),
+    async () => {
+      const { status, body } = await login(failing(), authorizeParams(), { email: "test@fia1.fr" });
+      expect(status).toBe(502);
+      expect(errorPageOf(body)).toMatchObject({
+        code: "Y020032",
+        message: "invalid_scope (your scopes are invalid)",
+      });
     },
   );
 });
