@@ -241,7 +241,7 @@ describe("example app, with the local emulator", () => {
     expect(wrong.body).toMatch(/<input id="email"[^>]* aria-invalid="true"[^>]* autofocus>/);
     // Its error pages mark oidc-provider's English as such.
     const missing = await fetch(`${example.issuer}/nulle-part`);
-    expect(await missing.text()).toMatch(/<span lang="en">no route GET/);
+    expect(await missing.text()).toMatch(/<span lang="en" data-error-message="[^"]*">Cannot GET /);
   });
 
   it("names the claim the identity provider did not send, never its value", () => {
