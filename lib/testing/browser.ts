@@ -273,6 +273,15 @@ function emulatorFormSubmission(
       return [new URL(action, base), new URLSearchParams({ xsrf, logout: "yes" })];
     }
   }
+  // A logout without a ProConnect session: oidc-provider's page posts the confirmation by itself.
+  const confirm = /<form method="post" action="([^"]*\/session\/end\/confirm)">/.exec(html)?.[1];
+  if (confirm && html.includes("document.forms[0].submit()")) {
+    const fields = [...html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)"\/?>/g)];
+    return [
+      new URL(unescapeHtml(confirm), base),
+      new URLSearchParams(fields.map(([, n = "", v = ""]): [string, string] => [n, v])),
+    ];
+  }
   const loginAction = /<form method="post" action="([^"]*\/interaction\/[^"]+\/login)"/.exec(
     html,
   )?.[1];

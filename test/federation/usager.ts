@@ -2,6 +2,7 @@
 // (its custom-params box) and the emulator's login page, which stands for ProConnect's interaction
 // page and the FI's login page.
 import { randomBytes } from "node:crypto";
+import { DEFAULT_IDENTITIES, type EmulatorIdentityInput } from "../../lib/testing/index.js";
 import { redirectUriOf, SP } from "./harness.js";
 import { defaultCustomParams } from "./service-provider.js";
 
@@ -38,5 +39,35 @@ export function spAuthorizeParams(
  */
 export function loginFormOf(html: string): string | undefined {
   const action = /<form method="post" action="([^"]*\/interaction\/[^"]+\/login)"/.exec(html)?.[1];
+  return action?.replace(/&amp;/g, "&");
+}
+
+/**
+ * A person of the fixtures' FI mocks as an emulator identity: the default agent (test@fia1.fr's
+ * claims) with `email`, at `idp_id`, reaching the acr values `acr` (the FI answers the first one asked
+ * for that it can reach, else the first).
+ */
+export function agent(
+  email: string,
+  idp_id = "fia1v2",
+  overrides: Partial<EmulatorIdentityInput> = {},
+): EmulatorIdentityInput {
+  const [base] = DEFAULT_IDENTITIES;
+  if (!base) throw new Error("the emulator has no default identity");
+  return {
+    ...base,
+    label: email,
+    sub: `${idp_id}:${email}`,
+    idp_id,
+    email,
+    acr: ["eidas1"],
+    amr: ["pwd"],
+    ...overrides,
+  };
+}
+
+/** The e-mail code page's form ("je suis redirigé vers la page de vérification de l'email"). */
+export function codeFormOf(html: string): string | undefined {
+  const action = /<form method="post" action="([^"]*\/verification-email)"/.exec(html)?.[1];
   return action?.replace(/&amp;/g, "&");
 }
