@@ -190,7 +190,7 @@ async function resendCode(steps: Steps, req: Request, res: Response): Promise<vo
   const pending = await pendingCodeStep(steps.sessions, req, res);
   if (!pending) return;
   const sent = steps.mailbox.sendCodeIfNeeded(pending.email, true);
-  const code = steps.mailbox.lastCode(pending.email);
+  const code = steps.mailbox.usableCode(pending.email);
   const resendAt = steps.mailbox.resendAt(pending.email);
   res.type("html").send(codePage(details, pending.email, sent, code, undefined, resendAt));
 }
