@@ -9,6 +9,7 @@ import type { EmulatorClient, EmulatorIdentity } from "./options.js";
 import { emailCodePage, errorPage, loginPage, serviceUrlOf } from "./pages.js";
 import { interactionPath } from "./paths.js";
 import type { Mailbox, ProConnectSession, ProConnectSessions } from "./pc-session.js";
+import { rememberedEmail, rememberEmail } from "./remember-me.js";
 import { sanitizeIdentity, type SanitizeOptions } from "./sanitizer.js";
 
 // ProConnect's interaction controller (back/apps/core-fca-low/src/controllers/interaction.controller.ts),
@@ -125,10 +126,14 @@ async function startInteraction(steps: Steps, req: Request, res: Response): Prom
     return;
   }
   const fiState = await sessions.sendToFi(req, res, details.uid);
+  // email-fca.js: the box is ticked when an address is remembered; a login_hint is remembered.
+  const remembered = rememberedEmail(req);
+  if (loginHint !== undefined) rememberEmail(res, loginHint);
   res.type("html").send(
     loginPage({
       action: `${interactionPath(details.uid)}/login`,
-      loginHint,
+      loginHint: loginHint ?? remembered,
+      remembered: remembered !== undefined,
       identities,
       serviceUrl: serviceUrlOf(params.redirect_uri),
       fiState,
@@ -155,6 +160,13 @@ async function submitLogin(steps: Steps, req: Request, res: Response): Promise<v
   const details = await provider.interactionDetails(req, res);
   const body = (req.body ?? {}) as Record<string, unknown>;
   const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : undefined;
+  // The e-mail form's button (email-fca.js): its box ticked keeps the address, else forgets it.
+  if (typeof body.sub !== "string") {
+    rememberEmail(
+      res,
+      body.rememberMe && typeof body.email === "string" ? body.email.trim() : undefined,
+    );
+  }
   const identity =
     typeof body.sub === "string"
       ? steps.bySub.get(body.sub)
@@ -163,6 +175,7 @@ async function submitLogin(steps: Steps, req: Request, res: Response): Promise<v
     const page = loginPage({
       action: `${interactionPath(details.uid)}/login`,
       loginHint: email,
+      remembered: Boolean(body.rememberMe),
       identities,
       error: "Aucune identité de test ne correspond à cette adresse e-mail.",
       serviceUrl: serviceUrlOf(details.params.redirect_uri),

@@ -21,6 +21,7 @@ button{font:inherit;padding:.5rem 1rem;background:#000091;color:#fff;border:0;cu
 button.secondary{background:#fff;color:#000091;border:1px solid #000091;text-align:left}
 a{color:#000091}
 :focus-visible{outline:3px solid #0a76f6;outline-offset:2px}
+.remember{display:flex;align-items:center;gap:.5rem;margin:0 0 1rem}.remember input{width:auto;margin:0}.remember label{font-weight:400}
 .error{color:#ce0500;font-weight:600}ul{list-style:none;padding:0}li{margin:.5rem 0}
 .dev-notice{border-left:4px solid #0063cb;background:#e8edff;padding:.5rem 1rem;margin:1rem 0}
 .dev-notice p{margin:.5rem 0}.dev-notice__code{font-family:ui-monospace,monospace;font-size:1.5rem;letter-spacing:.1em}
@@ -93,7 +94,10 @@ export function serviceUrlOf(redirectUri: unknown): string | undefined {
 
 export interface LoginPageInput {
   action: string;
+  /** The e-mail field's value: the login_hint, else the address this browser remembers. */
   loginHint?: string;
+  /** « Mémoriser mon adresse sur cet appareil » ticked: this browser remembers an address. */
+  remembered?: boolean;
   identities: readonly EmulatorIdentity[];
   error?: string;
   /** The service the login came from: a link back to it. */
@@ -121,6 +125,7 @@ function fieldError(errorId: string, error: string | undefined, hintId?: string)
 export function loginPage({
   action,
   loginHint,
+  remembered = false,
   identities,
   error,
   serviceUrl,
@@ -142,6 +147,7 @@ export function loginPage({
 ${alert}
 <label for="email">Adresse e-mail professionnelle</label>
 <input id="email" name="email" type="email" autocomplete="email" required value="${escapeHtml(loginHint ?? "")}"${describedBy}>
+<p class="remember"><input id="remember-me" name="rememberMe" type="checkbox" value="true"${remembered ? " checked" : ""}><label for="remember-me">Mémoriser mon adresse sur cet appareil</label></p>
 <button type="submit">Se connecter</button>
 </form>
 <h2>Identités de test</h2>
