@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { TestBrowser } from "../lib/testing/index.js";
 import { person, signInAt, signOut } from "./federation/fi-people.js";
-import { useFederation } from "./federation/harness.js";
+import { authorizeParams, errorPageOf, login, useFederation } from "./federation/harness.js";
 
 /** Two logins in one browser, signed out in between: the two subs the client got. */
 async function twoLogins(emulator: Parameters<typeof signInAt>[0], first: string, second: string) {
@@ -22,8 +22,26 @@ describe("the emulator's ProConnect accounts", () => {
       person({ sub: "fia1-bob", email: "bob@example.com" }),
       person({ sub: "pci-bob", idp_id: "proconnect-identite", email: "bob@example.com" }),
       person({ sub: "compte-pris", email: "carl@fia1.fr" }),
+      person({ sub: "user-deactivated", email: "user-deactivated@fia1.fr" }),
     ],
-    accounts: [{ sub: "compte-pris", identities: [{ idp_id: "fia2v2", sub: "carl-fia2" }] }],
+    accounts: [
+      { sub: "compte-pris", identities: [{ idp_id: "fia2v2", sub: "carl-fia2" }] },
+      // The fixtures' "deactivated" account (back/scripts/seed/data/account-fca.ts).
+      {
+        sub: "2c98c3a8-5094-45e9-9c85-7e453323c328",
+        identities: [{ idp_id: "fia1v2", sub: "user-deactivated" }],
+        active: false,
+      },
+    ],
+  });
+
+  it("ends the login of a blocked account on ProConnect's Y500024 page", async () => {
+    const { status, body, callback } = await login(emulator(), authorizeParams(), {
+      sub: "user-deactivated",
+    });
+    expect(callback).toBeUndefined();
+    expect(status).toBe(400);
+    expect(errorPageOf(body)).toMatchObject({ code: "Y500024", title: "Accès impossible" });
   });
 
   it("does not join two FIs other than the default one, whatever their e-mails", async () => {

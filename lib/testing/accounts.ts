@@ -15,6 +15,8 @@ interface AccountKey {
 interface Account {
   sub: string;
   keys: AccountKey[];
+  /** false: blocked by ProConnect's operators (Y500024). */
+  active: boolean;
 }
 
 /** The emulator's accounts: those of the `accounts` option, then one per new person. */
@@ -26,8 +28,9 @@ export class Accounts {
 
   constructor(options: Pick<ResolvedEmulatorOptions, "accounts" | "defaultIdpId">) {
     this.#defaultIdpId = options.defaultIdpId;
-    this.#accounts = options.accounts.map(({ sub, identities }) => ({
+    this.#accounts = options.accounts.map(({ sub, identities, active }) => ({
       sub,
+      active,
       keys: identities.map(({ idp_id, sub: idpSub, email }) => ({
         idpId: idp_id,
         idpSub,
@@ -56,6 +59,11 @@ export class Accounts {
     return account.sub;
   }
 
+  /** Whether the account may sign in (interaction.controller.ts getVerify: else Y500024). */
+  isActive(sub: string): boolean {
+    return this.#accounts.find((account) => account.sub === sub)?.active ?? false;
+  }
+
   /** The person who last signed in to this account. */
   identityOf(sub: string): EmulatorIdentity | undefined {
     return this.#identities.get(sub);
@@ -72,7 +80,7 @@ export class Accounts {
 
   #create(idpSub: string): Account {
     const taken = this.#accounts.some((account) => account.sub === idpSub);
-    const account = { sub: taken ? randomUUID() : idpSub, keys: [] };
+    const account = { sub: taken ? randomUUID() : idpSub, keys: [], active: true };
     this.#accounts.push(account);
     return account;
   }

@@ -137,8 +137,24 @@ async function startInteraction(steps: Steps, req: Request, res: Response): Prom
       identities,
       serviceUrl: serviceUrlOf(params.redirect_uri),
       fiState,
+      fiRequest: fiRequestOf(steps.clients, params),
     }),
   );
+}
+
+/**
+ * What ProConnect adds to its authorize request to the FI (core-fca-controller.service.ts
+ * redirectToIdpWithIdpId, customAuthorizeParams): the FI's page shows them.
+ */
+function fiRequestOf(clients: ReadonlyMap<string, EmulatorClient>, params: Params) {
+  const spId = String(params.client_id);
+  const hints = Object.fromEntries(
+    ["login_hint", "siret_hint"].flatMap((name) => {
+      const value = stringParam(params[name]);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  ) as Record<string, string>;
+  return { ...hints, sp_id: spId, sp_name: clients.get(spId)?.name ?? spId };
 }
 
 /** idp_hint: straight to that FI (the hinted address's identity there, if any); login_hint alone: that address's FI. */
@@ -361,6 +377,19 @@ async function verify(
   const client = clients.get(String(params.client_id));
   const { claims } = session;
   const email = typeof claims.email === "string" ? claims.email : "";
+
+  if (!setup.accounts.isActive(session.sub)) {
+    // CoreFcaAgentAccountBlockedException: a message of its description, no support link.
+    const page = errorPage(
+      "access_denied",
+      "Votre compte n’est plus actif, vous ne pouvez pas accéder au service demandé.",
+      "Y500024",
+      serviceUrlOf(params.redirect_uri),
+      "Accès impossible",
+    );
+    res.status(400).type("html").send(page);
+    return;
+  }
 
   const domains = client?.allowedEmailDomains;
   if (domains && !domains.includes(email.slice(email.lastIndexOf("@") + 1).toLowerCase())) {

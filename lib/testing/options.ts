@@ -301,6 +301,8 @@ export const emulatorOptionsSchema = z.strictObject({
             }),
           )
           .min(1),
+        /** `false`: blocked by ProConnect's operators, its logins end on the Y500024 page. */
+        active: z.boolean().default(true),
       }),
     )
     .default([]),

@@ -107,6 +107,8 @@ export interface LoginPageInput {
    * e-mail form's `data-fi-state`: what a test sends /oidc-callback as the FI's answer.
    */
   fiState?: string;
+  /** What ProConnect sends the FI besides the OIDC parameters (`sp_id`, `sp_name`, the hints). */
+  fiRequest?: Record<string, string>;
 }
 
 /**
@@ -121,6 +123,15 @@ function fieldError(errorId: string, error: string | undefined, hintId?: string)
   };
 }
 
+/** The FI's debug block (the federation's FI mocks show it): what ProConnect sent it, as JSON. */
+function fiRequestDetails(request: Record<string, string>): string {
+  return `<details id="fi-request">
+<summary>Ce que ProConnect transmet au fournisseur d'identité</summary>
+<pre data-fi-request>${escapeHtml(JSON.stringify(request, null, 2))}</pre>
+</details>
+`;
+}
+
 /** The interaction page: an e-mail field (pre-filled from login_hint) and the list of fixture identities. */
 export function loginPage({
   action,
@@ -130,6 +141,7 @@ export function loginPage({
   error,
   serviceUrl,
   fiState,
+  fiRequest,
 }: LoginPageInput): string {
   const { alert, attributes: describedBy } = fieldError("email-error", error);
   const choices = identities
@@ -150,6 +162,7 @@ ${alert}
 <p class="remember"><input id="remember-me" name="rememberMe" type="checkbox" value="true"${remembered ? " checked" : ""}><label for="remember-me">Mémoriser mon adresse sur cet appareil</label></p>
 <button type="submit">Se connecter</button>
 </form>
+${fiRequest ? fiRequestDetails(fiRequest) : ""}
 <h2>Identités de test</h2>
 <form method="post" action="${escapeHtml(action)}">
 <ul>

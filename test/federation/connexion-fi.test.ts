@@ -4,18 +4,21 @@
 import { describe, expect, it } from "vitest";
 import { TestBrowser } from "../../lib/testing/index.js";
 import { toRp } from "../helpers/emulator.js";
-import { person } from "./fi-people.js";
+import { person, SP_NAMES } from "./fi-people.js";
 import {
   authorizeParams,
   callbackParams,
   errorPageOf,
+  federationClients,
   login,
   redeem,
   scenario,
+  SP,
   useFederation,
 } from "./harness.js";
 
 const emulator = useFederation({
+  clients: federationClients({ [SP.default]: { name: SP_NAMES[SP.default] } }),
   identities: [
     person({ sub: "test-fia1", email: "test@fia1.fr" }),
     person({ sub: "test-fia3", idp_id: "fia3-desactive", email: "test@fia3.fr" }),
@@ -38,6 +41,39 @@ const retryLinkOf = (html: string) => {
 };
 
 describe("connexion-fi.feature", () => {
+  // The emulator's page stands for the FI's: it shows what ProConnect sent the FI, as the FI mock does.
+  const fiRequestOf = (html: string) => {
+    const json = /<pre data-fi-request>([^<]*)<\/pre>/.exec(html)?.[1];
+    return (json ?? "")
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, "&");
+  };
+
+  it(
+    scenario(
+      "connexion-fi",
+      5,
+      "Je me rends sur la page du FI et je récupère correctement le sp_id",
+    ),
+    async () => {
+      const { body } = await login(emulator(), authorizeParams());
+      expect(fiRequestOf(body)).toContain(`"sp_id": "${SP.default}"`);
+    },
+  );
+
+  it(
+    scenario(
+      "connexion-fi",
+      14,
+      "Je me rends sur la page du FI et je récupère correctement le sp_name",
+    ),
+    async () => {
+      const { body } = await login(emulator(), authorizeParams());
+      expect(fiRequestOf(body)).toContain(`"sp_name": "FSA - FSA1-LOW"`);
+    },
+  );
+
   it(scenario("connexion-fi", 23, "J'utilise un fournisseur d'identité désactivé"), async () => {
     const { browser, status, body, callback } = await login(emulator(), authorizeParams(), {
       email: "test@fia3.fr",
