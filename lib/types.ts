@@ -227,7 +227,10 @@ export interface ProConnectOptions {
   idTokenSignedResponseAlg?: SigningAlg;
   /** The userinfo's signing algorithm, as registered with ProConnect: `"ES256"` (default), `"RS256"` or `"HS256"`. */
   userinfoSignedResponseAlg?: SigningAlg;
-  /** `acr_values` sent with every login: a preference, not a requirement (use `requireAuth({ acr })` for that). */
+  /**
+   * `acr_values` sent with every login: a preference, not a requirement (use `requireAuth({ acr })` for
+   * that). Not sent when a route requires an acr: ProConnect would take them for the required values.
+   */
   acrValues?: ProConnectAcr[];
   /**
    * The `claims` parameter sent with every login.

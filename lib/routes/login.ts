@@ -119,7 +119,9 @@ export function loginRoute({ options, provider, loginCookies, name }: Context): 
       for (const name of ["idp_hint", "login_hint", "siret_hint", "prompt"] as const) {
         if (query[name] !== undefined) parameters[name] = query[name];
       }
-      if (options.acrValues) parameters.acr_values = options.acrValues.join(" ");
+      // Not beside a required acr: ProConnect's oidc-provider 7 would take acr_values as its essential
+      // values, and the login would come back below the level required.
+      if (options.acrValues && !query.acr) parameters.acr_values = options.acrValues.join(" ");
       if (Object.keys(claims).length > 0) parameters.claims = JSON.stringify(claims);
 
       // Discovery first: when ProConnect is down, the browser gets no cookie.
