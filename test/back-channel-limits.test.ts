@@ -151,6 +151,26 @@ describe("GET /login: a discovery document over its size limit", () => {
     });
   });
 
+  it("reads no further than a Content-Length within the limit, however much follows it (memory bounded)", async () => {
+    // A body within its declared length is not counted as it streams in: the declared length is
+    // what bounds it. 10 MB after the declared two bytes must not be read as part of it.
+    const answer = (socket: Socket) => {
+      socket.write(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+      );
+      socket.write(Buffer.alloc(10 * MB, 0x78));
+    };
+    await withRawProvider(answer, 10_000, async (target) => {
+      const { result: page, growth } = await peakRssGrowth(() =>
+        new TestBrowser().navigate(`${target.url}/login`),
+      );
+      // `{}` alone was read: the issuer is missing. Read further, the x's would be a JSON error or the limit.
+      expect([page.status, errorOf(page).code]).toEqual([503, "provider_unavailable"]);
+      expect(errorOf(page).message).toMatch(/"issuer" property must be a string/);
+      expect(growth).toBeLessThan(MAX_RSS_GROWTH);
+    });
+  });
+
   it("still bounds a discovery document that trickles in by httpTimeout (503, no answer in time)", async () => {
     // Headers at once, then a byte every 20 ms, forever: only the timeout can end it.
     const answer = (socket: Socket) => {
