@@ -1,9 +1,8 @@
 // usager/connexion-idp_hint.feature
 import { describe, expect, it } from "vitest";
-import { TestBrowser } from "../../lib/testing/index.js";
 import { toRp } from "../helpers/emulator.js";
 import { callbackParams, login, redeem, scenario, SP, useFederation } from "./harness.js";
-import { agent, loginFormOf, spAuthorizeParams } from "./usager.js";
+import { agent, loginFormOf, signInAt, spAuthorizeParams } from "./usager.js";
 
 const FEATURE = "connexion-idp_hint";
 // The fixtures' "premier FI" (par défaut) and "second FI". With an idp_hint, the emulator signs in
@@ -29,38 +28,23 @@ describe("connexion-idp_hint.feature", () => {
   });
 
   it(scenario(FEATURE, 14, "idp_hint valide et session ouverte avec le même FI"), async () => {
-    const browser = new TestBrowser();
-    const first = await login(
-      emulator(),
-      spAuthorizeParams(SP.default),
-      { email: "test@fia1.fr" },
-      browser,
-    );
-    const { userinfo: firstUser } = await redeem(emulator(), first.callback!);
-    expect(firstUser.idp_id).toBe(FIRST_FI);
+    const first = await signInAt(emulator(), SP.default, { as: { email: "test@fia1.fr" } });
+    expect(first.userinfo.idp_id).toBe(FIRST_FI);
     // No login page: ProConnect's session is reused (SSO).
-    const second = await login(
-      emulator(),
-      spAuthorizeParams(SP.second, { idp_hint: FIRST_FI }),
-      {},
-      browser,
-    );
-    expect(second.callback?.pathname).toBe(`/${SP.second}/oidc-callback`);
-    const { userinfo } = await redeem(emulator(), second.callback!, SP.second);
+    const { userinfo } = await signInAt(emulator(), SP.second, {
+      custom: { idp_hint: FIRST_FI },
+      browser: first.browser,
+    });
     expect(userinfo.email).toBe("test@fia1.fr");
   });
 
   it(scenario(FEATURE, 29, "idp_hint valide et session ouverte avec un FI différent"), async () => {
-    const browser = new TestBrowser();
-    await login(emulator(), spAuthorizeParams(SP.default), { email: "test@fia1.fr" }, browser);
+    const { browser } = await signInAt(emulator(), SP.default, { as: { email: "test@fia1.fr" } });
     // A new login at the second FI, whose person the emulator signs in.
-    const second = await login(
-      emulator(),
-      spAuthorizeParams(SP.second, { idp_hint: SECOND_FI }),
-      {},
+    const { userinfo } = await signInAt(emulator(), SP.second, {
+      custom: { idp_hint: SECOND_FI },
       browser,
-    );
-    const { userinfo } = await redeem(emulator(), second.callback!, SP.second);
+    });
     expect(userinfo.idp_id).toBe(SECOND_FI);
     expect(userinfo.email).toBe("test@fia2.fr");
   });
@@ -77,14 +61,7 @@ describe("connexion-idp_hint.feature", () => {
   });
 
   it(scenario(FEATURE, 52, "SSO après une cinématique idp_hint non terminée"), async () => {
-    const browser = new TestBrowser();
-    const first = await login(
-      emulator(),
-      spAuthorizeParams(SP.default),
-      { email: "test@fia1.fr" },
-      browser,
-    );
-    expect(first.callback?.searchParams.has("code")).toBe(true);
+    const { browser } = await signInAt(emulator(), SP.default, { as: { email: "test@fia1.fr" } });
     // The third FS sends the person to another FI, whose login page the person leaves. ProConnect's
     // getInteraction has already cleared its session (the hinted FI is not the session's).
     const hinted = spAuthorizeParams(SP.third, { scope: "openid email", idp_hint: "abandoned-fi" });

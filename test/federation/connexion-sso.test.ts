@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { TestBrowser } from "../../lib/testing/index.js";
 import { toRp } from "../helpers/emulator.js";
-import { login, postLogoutUriOf, redeem, scenario, SP, useFederation } from "./harness.js";
-import { agent, loginFormOf, spAuthorizeParams } from "./usager.js";
+import { postLogoutUriOf, scenario, SP, useFederation } from "./harness.js";
+import { agent, loginFormOf, signInAt, spAuthorizeParams, type SignInAtOptions } from "./usager.js";
 
 const FEATURE = "connexion-sso";
 const REQUIRED = "openid uid given_name usual_name email"; // scopes.json, "obligatoires"
@@ -12,10 +12,9 @@ const emulator = useFederation({
   identities: [agent("test@fia1.fr", "fia1v2", { acr: ["eidas1", "eidas1-mfa"] })],
 });
 
-/** "je suis connecté au fournisseur de service": the code exchanged, the userinfo read. */
-async function signedIn(callback: URL | undefined, clientId: string) {
-  expect(callback?.pathname).toBe(`/${clientId}/oidc-callback`);
-  const signed = await redeem(emulator(), callback!, clientId);
+/** "… je suis connecté au fournisseur de service", as test@fia1.fr. */
+async function signedIn(clientId: string, options: SignInAtOptions) {
+  const signed = await signInAt(emulator(), clientId, options);
   expect(signed.userinfo.email).toBe("test@fia1.fr");
   return signed;
 }
@@ -56,35 +55,20 @@ describe("connexion-sso.feature", () => {
       async () => {
         const prompt = (value: string) => (value === "disabled" ? {} : { prompt: value });
         const browser = new TestBrowser();
-        const first = await login(
-          emulator(),
-          spAuthorizeParams(SP.default, prompt(firstPrompt)),
-          { email: "test@fia1.fr" },
+        await signedIn(SP.default, {
+          as: { email: "test@fia1.fr" },
+          custom: prompt(firstPrompt),
           browser,
-        );
-        await signedIn(first.callback, SP.default);
-        const second = await login(
-          emulator(),
-          spAuthorizeParams(SP.second, prompt(secondPrompt)),
-          {},
-          browser,
-        );
-        await signedIn(second.callback, SP.second);
+        });
+        await signedIn(SP.second, { custom: prompt(secondPrompt), browser });
       },
     );
   }
 
   it(scenario(FEATURE, 27, "Déconnexion d'un FS seulement et SSO terminé"), async () => {
     const browser = new TestBrowser();
-    const first = await login(
-      emulator(),
-      spAuthorizeParams(SP.default),
-      { email: "test@fia1.fr" },
-      browser,
-    );
-    const atFirst = await signedIn(first.callback, SP.default);
-    const second = await login(emulator(), spAuthorizeParams(SP.second), {}, browser);
-    const atSecond = await signedIn(second.callback, SP.second);
+    const atFirst = await signedIn(SP.default, { as: { email: "test@fia1.fr" }, browser });
+    const atSecond = await signedIn(SP.second, { browser });
     await logout(browser, String(atFirst.tokens.id_token), SP.default);
     await showsInteractionPage(browser, spAuthorizeParams(SP.default));
     // "je navigue sur la page fournisseur de service « second FS », je suis connecté": the second
@@ -94,20 +78,8 @@ describe("connexion-sso.feature", () => {
 
   it(scenario(FEATURE, 51, "Déconnexion de plusieurs FS"), async () => {
     const browser = new TestBrowser();
-    const first = await login(
-      emulator(),
-      spAuthorizeParams(SP.default),
-      { email: "test@fia1.fr" },
-      browser,
-    );
-    const atFirst = await signedIn(first.callback, SP.default);
-    const third = await login(
-      emulator(),
-      spAuthorizeParams(SP.third, { scope: REQUIRED }),
-      {},
-      browser,
-    );
-    const atThird = await signedIn(third.callback, SP.third);
+    const atFirst = await signedIn(SP.default, { as: { email: "test@fia1.fr" }, browser });
+    const atThird = await signedIn(SP.third, { custom: { scope: REQUIRED }, browser });
     await logout(browser, String(atFirst.tokens.id_token), SP.default);
     await logout(browser, String(atThird.tokens.id_token), SP.third);
     await showsInteractionPage(
@@ -124,13 +96,12 @@ describe("connexion-sso.feature", () => {
     ),
     async () => {
       const browser = new TestBrowser();
-      const first = await login(
-        emulator(),
-        spAuthorizeParams(SP.default, { claims: { id_token: { acr: null } } }),
-        { email: "test@fia1.fr" },
+      const first = await signedIn(SP.default, {
+        as: { email: "test@fia1.fr" },
+        custom: { claims: { id_token: { acr: null } } },
         browser,
-      );
-      expect((await signedIn(first.callback, SP.default)).idToken.acr).toBe("eidas1");
+      });
+      expect(first.idToken.acr).toBe("eidas1");
       // "le bouton ProConnect deux facteurs" (the mock's /force-2fa, ACR_VALUES_FOR_2FA's default).
       const force2fa = {
         claims: {
@@ -162,20 +133,14 @@ describe("connexion-sso.feature", () => {
         claims: { id_token: { amr: null, acr: { essential: true, value: "eidas1-mfa" } } },
       };
       // The FI answers eidas1-mfa, the level asked for: no e-mail code.
-      const first = await login(
-        emulator(),
-        spAuthorizeParams(SP.default, mfa),
-        { email: "test@fia1.fr", emailCode: false },
+      const first = await signedIn(SP.default, {
+        as: { email: "test@fia1.fr", emailCode: false },
+        custom: mfa,
         browser,
-      );
-      expect((await signedIn(first.callback, SP.default)).idToken.acr).toBe("eidas1-mfa");
-      const second = await login(
-        emulator(),
-        spAuthorizeParams(SP.second, mfa),
-        { emailCode: false },
-        browser,
-      );
-      expect((await signedIn(second.callback, SP.second)).idToken.acr).toBe("eidas1-mfa");
+      });
+      expect(first.idToken.acr).toBe("eidas1-mfa");
+      const second = await signedIn(SP.second, { as: { emailCode: false }, custom: mfa, browser });
+      expect(second.idToken.acr).toBe("eidas1-mfa");
     },
   );
 });

@@ -2,8 +2,14 @@
 // (its custom-params box) and the emulator's login page, which stands for ProConnect's interaction
 // page and the FI's login page.
 import { randomBytes } from "node:crypto";
-import { DEFAULT_IDENTITIES, type EmulatorIdentityInput } from "../../lib/testing/index.js";
-import { redirectUriOf, SP } from "./harness.js";
+import {
+  DEFAULT_IDENTITIES,
+  TestBrowser,
+  type EmulatorIdentityInput,
+  type NavigateOptions,
+  type ProConnectEmulator,
+} from "../../lib/testing/index.js";
+import { login, redeem, redirectUriOf, SP } from "./harness.js";
 import { defaultCustomParams } from "./service-provider.js";
 
 /**
@@ -70,4 +76,29 @@ export function agent(
 export function codeFormOf(html: string): string | undefined {
   const action = /<form method="post" action="([^"]*\/verification-email)"/.exec(html)?.[1];
   return action?.replace(/&amp;/g, "&");
+}
+
+export interface SignInAtOptions {
+  /** Who signs in if the login page shows (ProConnect's session may sign the person in at once). */
+  as?: NavigateOptions;
+  /** The service provider's custom params, as {@link spAuthorizeParams} takes them. */
+  custom?: Record<string, unknown>;
+  /** The person's browser, which keeps ProConnect's session from one service provider to the next. */
+  browser?: TestBrowser;
+}
+
+/**
+ * "je clique sur le bouton ProConnect … je suis connecté au fournisseur de service": the service
+ * provider's authorize request, the login, back at its callback, the code redeemed.
+ */
+export async function signInAt(
+  emulator: ProConnectEmulator,
+  clientId: string,
+  { as = {}, custom = {}, browser = new TestBrowser() }: SignInAtOptions = {},
+) {
+  const { callback } = await login(emulator, spAuthorizeParams(clientId, custom), as, browser);
+  if (callback?.pathname !== `/${clientId}/oidc-callback`) {
+    throw new Error(`not back at ${clientId}'s callback: ${callback?.href ?? "no redirect"}`);
+  }
+  return { browser, callback, ...(await redeem(emulator, callback, clientId)) };
 }
