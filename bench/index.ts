@@ -32,29 +32,32 @@ import { SESSION_COOKIE as OUR_COOKIE } from "./rp-proconnect.js";
 import type { ResourceServers } from "./resource-servers.js";
 import { CONNECTIONS, measure, median, type Run } from "./throughput.js";
 
+// BENCH_QUICK=1 (.ci/run): every section runs, briefly, so that CI catches a broken benchmark within its
+// time budget; so few runs make no verdict, and the report says so.
+const QUICK = process.env.BENCH_QUICK === "1";
 const WARM_UP_LOGINS = 40; // per relying party, 4 at a time: discovery, JWKS, JIT
 const ROUTE_WARM_UP_SECONDS = 2;
 // The protected-route comparison runs in this many processes in turn, each with its own pair of servers:
 // from one process to the next the ratio moves by several hundredths (what V8 compiled, and how), more
 // than it moves between the runs of one process. The verdict is the median of the processes' ratios.
-const ROUTE_PROCESSES = 5;
-const ROUTE_RUNS = 6; // per server and process, alternating: A B, B A, A B…
+const ROUTE_PROCESSES = QUICK ? 2 : 5;
+const ROUTE_RUNS = QUICK ? 2 : 6; // per server and process, alternating: A B, B A, A B…
 // A verdict needs the processes to agree: past this spread of their ratios (the highest and the lowest
 // left out), the run is too noisy.
 const ROUTE_MAX_SPREAD = 0.05;
 const ROUTE_TARGET = 0.97;
 // Short runs, so that each pair sees the same machine: its speed drifts over seconds.
 const ROUTE_SECONDS = 0.5;
-const TURNS_SECONDS = 18; // one login at a time, the three taking turns
+const TURNS_SECONDS = QUICK ? 6 : 18; // one login at a time, the three taking turns
 const TURNS_CHUNKS = 6; // the turns are cut in this many consecutive slices to show their spread
 const PARALLEL = 8;
-const PARALLEL_RUNS = 8; // per relying party, in rotating order: a b c, b c a, c a b…
+const PARALLEL_RUNS = QUICK ? 3 : 8; // per relying party, in rotating order: a b c, b c a, c a b…
 const PARALLEL_SECONDS = 1.5;
 const LOGIN_CPU_TARGET = 0.85; // issue 28: at most 0.85× express-openid-connect's CPU per login
-const AUDIT_RUNS = 4; // pairs of (a)'s parallel runs without and with auditLog(pino), alternating
+const AUDIT_RUNS = QUICK ? 1 : 4; // pairs of (a)'s parallel runs without and with auditLog(pino), alternating
 const SESSION_TARGET_BYTES = 4096;
-const API_RUNS = 20; // per server, alternating, ROUTE_SECONDS each
-const UNCACHED_RUNS = 4;
+const API_RUNS = QUICK ? 4 : 20; // per server, alternating, ROUTE_SECONDS each
+const UNCACHED_RUNS = QUICK ? 1 : 4;
 const INTROSPECTION_PATH = "/api/v2/token/introspection";
 
 const RPS: readonly RpName[] = ["proconnect", "official", "eoc"];
@@ -530,7 +533,9 @@ function number(value: number, digits = 0): string {
   });
 }
 
-function met(ok: boolean): string {
+/** A target's verdict; a quick run gives none on timings (`timed`), only on counts and sizes. */
+function met(ok: boolean, timed = true): string {
+  if (QUICK && timed) return "no verdict (quick run)";
   return ok ? "**met**" : "**not met**";
 }
 
@@ -543,6 +548,12 @@ function report(results: Results): string {
   line();
   line(machine());
   line();
+  if (QUICK) {
+    line(
+      "**Quick run** (`BENCH_QUICK=1`, as CI runs it): every section, with few runs. It shows that the benchmark works; its timings are not for reading, and it gives no verdict on them (only on counts and sizes).",
+    );
+    line();
+  }
 
   // 1.
   const verdict = routeVerdict(route, results.otherLoad);
@@ -704,10 +715,10 @@ function report(results: Results): string {
   line(`- This project first in logins/s, 1 at a time: ${first(ratioOne)}`);
   line(`- This project first in logins/s, ${PARALLEL} at a time: ${first(ratioParallel)}`);
   line(
-    `- Exactly 2 back-channel requests per login (token, userinfo): ${ours.join(", ")}, ${met(exactlyTwo)}`,
+    `- Exactly 2 back-channel requests per login (token, userinfo): ${ours.join(", ")}, ${met(exactlyTwo, false)}`,
   );
   line(
-    `- Session ≤ 4 KB per user: ${number(stored)} bytes stored (its cookie: ${number(session.proconnect.cookie)} bytes), ${met(stored <= SESSION_TARGET_BYTES)}`,
+    `- Session ≤ 4 KB per user: ${number(stored)} bytes stored (its cookie: ${number(session.proconnect.cookie)} bytes), ${met(stored <= SESSION_TARGET_BYTES, false)}`,
   );
   line();
   const other = results.otherLoad;
