@@ -69,9 +69,9 @@ export function interactionRoutes(setup: InteractionSetup): Router {
   const router = express.Router();
   router.get(interactionPath(":uid"), step(startInteraction));
   router.post(`${interactionPath(":uid")}/login`, form, step(submitLogin));
-  router.get(codePath(":uid"), step(showCodePage));
+  router.get(codePath(":uid"), step(showCodePage(false)));
   router.post(codePath(":uid"), form, step(submitCode));
-  router.post(`${codePath(":uid")}/renvoi`, form, step(resendCode));
+  router.post(`${codePath(":uid")}/renvoi`, form, step(showCodePage(true)));
   // The emulator's stand-in for the person's inbox, for TestBrowser: the code sent for this login.
   router.get(`${codePath(":uid")}/boite-mail`, step(showMailbox));
   router.get(
@@ -202,26 +202,18 @@ async function submitLogin(steps: Steps, req: Request, res: Response): Promise<v
   await signInAtFi(steps, req, res, details, identity);
 }
 
-/** The e-mail code page, the code sent once. */
-async function showCodePage(steps: Steps, req: Request, res: Response): Promise<void> {
-  const details = await steps.provider.interactionDetails(req, res);
-  const pending = await pendingCodeStep(steps.sessions, req, res);
-  if (!pending) return;
-  const sent = steps.mailbox.sendCodeIfNeeded(pending.email);
-  const code = steps.mailbox.usableCode(pending.email);
-  const resendAt = steps.mailbox.resendAt(pending.email);
-  res.type("html").send(codePage(details, pending.email, sent, code, undefined, resendAt));
-}
-
-/** "Recevoir un nouveau code" (postResendVerifyEmail): a new code once the cooldown is over. */
-async function resendCode(steps: Steps, req: Request, res: Response): Promise<void> {
-  const details = await steps.provider.interactionDetails(req, res);
-  const pending = await pendingCodeStep(steps.sessions, req, res);
-  if (!pending) return;
-  const sent = steps.mailbox.sendCodeIfNeeded(pending.email, true);
-  const code = steps.mailbox.usableCode(pending.email);
-  const resendAt = steps.mailbox.resendAt(pending.email);
-  res.type("html").send(codePage(details, pending.email, sent, code, undefined, resendAt));
+/**
+ * The e-mail code page, the code sent once; `requested`, its "Recevoir un nouveau code" button
+ * (postResendVerifyEmail): a new code once the cooldown is over.
+ */
+function showCodePage(requested: boolean) {
+  return async (steps: Steps, req: Request, res: Response): Promise<void> => {
+    const details = await steps.provider.interactionDetails(req, res);
+    const pending = await pendingCodeStep(steps.sessions, req, res);
+    if (!pending) return;
+    const sent = steps.mailbox.sendCodeIfNeeded(pending.email, requested);
+    res.type("html").send(codePage(details, steps.mailbox, pending.email, sent));
+  };
 }
 
 /** The code typed: wrong, too many tries, or right (the session gains `mail`, and the login goes on). */
@@ -234,8 +226,6 @@ async function submitCode(steps: Steps, req: Request, res: Response): Promise<vo
   const typed = typeof body.verify_email_token === "string" ? body.verify_email_token : "";
   const checked = mailbox.check(pending.email, typed);
   if (checked !== "ok") {
-    // Attempts run out: the code can no longer be used, so the notice does not show it.
-    const shownCode = mailbox.usableCode(pending.email);
     const error =
       checked === "blocked"
         ? "Vous avez dépassé le nombre de tentatives autorisées. Veuillez réessayer plus tard."
@@ -243,9 +233,7 @@ async function submitCode(steps: Steps, req: Request, res: Response): Promise<vo
     res
       .status(checked === "blocked" ? 429 : 400)
       .type("html")
-      .send(
-        codePage(details, pending.email, false, shownCode, error, mailbox.resendAt(pending.email)),
-      );
+      .send(codePage(details, mailbox, pending.email, false, error));
     return;
   }
   const { id, session } = pending.current;
@@ -262,25 +250,26 @@ async function showMailbox(steps: Steps, req: Request, res: Response): Promise<v
   res.json({ email: pending.email, code: steps.mailbox.lastCode(pending.email) ?? null });
 }
 
+/**
+ * The code page, its notice showing the code the person may still type (none once the attempts ran
+ * out) and its "Recevoir un nouveau code" button enabled when the mailbox allows another.
+ */
 function codePage(
   details: Details,
+  mailbox: Mailbox,
   email: string,
   sent: boolean,
-  code: string | undefined,
   error?: string,
-  resendAt?: number,
 ) {
   return emailCodePage({
     action: codePath(details.uid),
     mailbox: `${codePath(details.uid)}/boite-mail`,
     email,
     sent,
-    code,
+    code: mailbox.usableCode(email),
     error,
     serviceUrl: serviceUrlOf(details.params.redirect_uri),
-    ...(resendAt === undefined
-      ? {}
-      : { resend: { action: `${codePath(details.uid)}/renvoi`, availableAt: resendAt } }),
+    resend: { action: `${codePath(details.uid)}/renvoi`, availableAt: mailbox.resendAt(email) },
   });
 }
 

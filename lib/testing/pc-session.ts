@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from "node:crypto";
 import type { Request, Response } from "express";
 import type { Adapter } from "oidc-provider";
 import type { EmulatorStore } from "./store.js";
+import type { EmailCodeSent } from "./options.js";
 
 // ProConnect keeps its own session (cookie `pc_session_id`, 12 hours, config/session.ts) beside
 // oidc-provider's, whose cookies it clears on every /authorize: SSO is decided on this session, by
@@ -153,9 +154,9 @@ export class Mailbox {
   // One entry per address, of the emulator's finite list of identities: bounded.
   readonly #letters = new Map<string, Letter>();
   /** The host's `onEmailCode`: where the e-mail would go, as it goes. */
-  readonly #onSent: ((sent: { email: string; code: string }) => void) | undefined;
+  readonly #onSent: ((sent: EmailCodeSent) => void) | undefined;
 
-  constructor(onSent?: (sent: { email: string; code: string }) => void) {
+  constructor(onSent?: (sent: EmailCodeSent) => void) {
     this.#onSent = onSent;
   }
 
