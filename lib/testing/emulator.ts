@@ -30,7 +30,7 @@ import {
 import { FAVICON_SVG } from "./pages.js";
 import { PREFIX } from "./paths.js";
 import { Mailbox, ProConnectSessions } from "./pc-session.js";
-import { clientMetadata, loadProvider, providerConfiguration } from "./provider-config.js";
+import { loadProvider, providerConfiguration, storeClient } from "./provider-config.js";
 import { installSignedAnswerTamper, installSigning } from "./signing.js";
 import { EmulatorStore } from "./store.js";
 
@@ -120,17 +120,14 @@ export async function startProConnectEmulator(
     if (!result.success) {
       throw new TypeError(`Invalid emulator client:\n${z.prettifyError(result.error)}`);
     }
-    // ProConnect loads only active service providers: a deactivated one is an unknown client.
-    if (result.data.active)
-      void clients.upsert(result.data.clientId, clientMetadata(result.data), 0);
-    else void clients.destroy(result.data.clientId);
+    void storeClient(clients, result.data);
     registered.set(result.data.clientId, result.data);
     return result.data;
   };
   config.clients.forEach(registerClient);
 
   // oidc-provider first: without it, nothing has started listening that would keep the process alive.
-  const [Provider, keys] = await Promise.all([loadProvider(), generateSigningKeys()]);
+  const [oidcProvider, keys] = await Promise.all([loadProvider(), generateSigningKeys()]);
   const server = createServer();
   await listen(server, config.port, config.host);
   try {
@@ -140,7 +137,7 @@ export async function startProConnectEmulator(
     const accounts = new Accounts(config);
     const sessions = new ProConnectSessions(store, config.ttl.session);
     const mailbox = new Mailbox(config.onEmailCode);
-    const provider = new Provider(
+    const provider = new oidcProvider.Provider(
       issuer,
       providerConfiguration({
         ttl: config.ttl,
@@ -151,6 +148,7 @@ export async function startProConnectEmulator(
         accounts,
         sentClaims,
         tamper: currentTamper,
+        interactionPolicy: oidcProvider.interactionPolicy,
       }),
     );
     // Order matters: Koa runs what follows `await next()` innermost first, so the 404 page, then the

@@ -1,5 +1,6 @@
 import { randomBytes, type JsonWebKey } from "node:crypto";
 import type {
+  Adapter,
   AdapterPayload,
   Configuration,
   interactionPolicy as InteractionPolicy,
@@ -34,6 +35,8 @@ export interface ProviderConfigInput {
   /** What ProConnect last sent for each person, after its clean-up: its userinfo answers that. */
   sentClaims: ReadonlyMap<string, Record<string, unknown>>;
   tamper: CurrentTamper;
+  /** oidc-provider's interaction policy helpers, from the module {@link loadProvider} imported. */
+  interactionPolicy: typeof InteractionPolicy;
 }
 
 /**
@@ -81,7 +84,8 @@ export function providerConfiguration(input: ProviderConfigInput): Configuration
     },
     interactions: {
       url: (_ctx, interaction) => interactionPath(interaction.uid),
-      ...(loadedPolicy ? { policy: proconnectPolicy(loadedPolicy) } : {}),
+      // The login prompt's acr checks as oidc-provider 7 has them.
+      policy: proconnectPolicy(input.interactionPolicy),
     },
     issueRefreshToken: async () => true,
     loadExistingGrant,
@@ -213,8 +217,18 @@ function findAccount({
   };
 }
 
+/**
+ * Writes a registered client to oidc-provider's store as ProConnect loads its service providers: only
+ * the active ones, so that a deactivated one is an unknown client.
+ */
+export function storeClient(adapter: Adapter, client: EmulatorClient): Promise<unknown> {
+  return client.active
+    ? adapter.upsert(client.clientId, clientMetadata(client), 0)
+    : adapter.destroy(client.clientId);
+}
+
 /** A registered client as oidc-provider stores it. */
-export function clientMetadata(client: EmulatorClient): AdapterPayload {
+function clientMetadata(client: EmulatorClient): AdapterPayload {
   return {
     client_id: client.clientId,
     client_secret: client.clientSecret,
@@ -234,19 +248,14 @@ export function clientMetadata(client: EmulatorClient): AdapterPayload {
   };
 }
 
-// oidc-provider's interaction policy helpers, from the module loadProvider() imported (always before
-// providerConfiguration() is called): the login prompt's acr checks as oidc-provider 7 has them.
-let loadedPolicy: typeof InteractionPolicy | undefined;
-
 /**
  * oidc-provider, an optional peer dependency: imported on demand so that the package works without it
- * for whoever does not use the emulator.
+ * for whoever does not use the emulator. Its class, and its interaction policy helpers.
  */
 export async function loadProvider() {
   try {
     const module = await import("oidc-provider");
-    loadedPolicy = module.interactionPolicy;
-    return module.default;
+    return { Provider: module.default, interactionPolicy: module.interactionPolicy };
   } catch (cause) {
     throw new MissingProviderError(cause);
   }
