@@ -1,4 +1,5 @@
 import express, { type Request, type Response, type Router } from "express";
+import { fiErrorMessage } from "./fi-failures.js";
 import { form } from "./front-channel.js";
 import { errorPage } from "./pages.js";
 import { PREFIX } from "./paths.js";
@@ -55,9 +56,7 @@ async function answer(sessions: ProConnectSessions, req: Request, res: Response)
   }
   const error = params.get("error");
   if (error) {
-    const description = params.get("error_description");
-    // AuthorizationResponseErrorException: 502, the FI's error and its description in brackets.
-    const message = description ? `${error} (${description})` : error;
+    const message = fiErrorMessage(error, params.get("error_description"));
     fail(res, 502, "invalid_request", message, AUTHORIZATION_RESPONSE_ERROR);
     return;
   }

@@ -23,8 +23,14 @@ export interface FiFailure {
   errorDescription: string;
 }
 
-const TECHNICAL_ERROR =
+/** The description ProConnect sends a client when a login ends on a technical error. */
+export const TECHNICAL_ERROR =
   "authentication aborted due to a technical error on the authorization server";
+
+/** AuthorizationResponseErrorException's message (Y020032): the FI's error, its description in brackets. */
+export function fiErrorMessage(error: string, description?: string | null): string {
+  return description ? `${error} (${description})` : error;
+}
 
 /** How the FI `idpId` fails, if it does. */
 export function fiFailure(providers: IdentityProviders, idpId: string): FiFailure | undefined {
@@ -53,13 +59,12 @@ export function fiFailure(providers: IdentityProviders, idpId: string): FiFailur
     };
   }
   if (provider.error) {
-    // AuthorizationResponseErrorException: the FI's error, then its description in brackets.
     const { error, error_description: description } = provider.error;
     return {
       status: 502,
       code: "Y020032",
       title: "Accès impossible",
-      message: description ? `${error} (${description})` : error,
+      message: fiErrorMessage(error, description),
       error: "invalid_request",
       errorDescription: TECHNICAL_ERROR,
     };

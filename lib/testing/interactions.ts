@@ -2,7 +2,13 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type Provider from "oidc-provider";
 import { ACR_VALUES } from "../acr.js";
 import type { Accounts } from "./accounts.js";
-import { abortWithError, fiFailure, retryUrl, type IdentityProviders } from "./fi-failures.js";
+import {
+  abortWithError,
+  fiFailure,
+  retryUrl,
+  TECHNICAL_ERROR,
+  type IdentityProviders,
+} from "./fi-failures.js";
 import { form } from "./front-channel.js";
 import { defaultContactHref, invalidIdentityHref } from "./support-links.js";
 import type { EmulatorClient, EmulatorIdentity } from "./options.js";
@@ -323,7 +329,7 @@ async function signInAtFi(
   if (!sanitized.ok) {
     const page = errorPage(
       "server_error",
-      `authentication aborted due to a technical error on the authorization server: the identity provider sent an invalid identity (${sanitized.description})`,
+      `${TECHNICAL_ERROR}: the identity provider sent an invalid identity (${sanitized.description})`,
       "Y500006",
       serviceUrlOf(details.params.redirect_uri),
       "Accès impossible",
