@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { TestBrowser } from "../../lib/testing/index.js";
 import { toRp } from "../helpers/emulator.js";
-import { postLogoutUriOf, scenario, SP, useFederation } from "./harness.js";
+import { signOut } from "./fi-people.js";
+import { scenario, SP, useFederation } from "./harness.js";
 import { agent, loginFormOf, signInAt, spAuthorizeParams, type SignInAtOptions } from "./usager.js";
 
 const FEATURE = "connexion-sso";
@@ -17,18 +18,6 @@ async function signedIn(clientId: string, options: SignInAtOptions) {
   const signed = await signInAt(emulator(), clientId, options);
   expect(signed.userinfo.email).toBe("test@fia1.fr");
   return signed;
-}
-
-/** "je clique sur le bouton de déconnexion": ProConnect's logout, back to the service provider. */
-async function logout(browser: TestBrowser, idToken: string, clientId: string) {
-  const params = new URLSearchParams({
-    id_token_hint: idToken,
-    post_logout_redirect_uri: postLogoutUriOf(clientId),
-  });
-  const page = await browser.navigate(`${emulator().issuer}/session/end?${params}`, {
-    stopAt: toRp,
-  });
-  expect(page.location?.href).toBe(postLogoutUriOf(clientId));
 }
 
 /** "je clique sur le bouton ProConnect … je suis redirigé vers la page interaction" */
@@ -69,7 +58,7 @@ describe("connexion-sso.feature", () => {
     const browser = new TestBrowser();
     const atFirst = await signedIn(SP.default, { as: { email: "test@fia1.fr" }, browser });
     const atSecond = await signedIn(SP.second, { browser });
-    await logout(browser, String(atFirst.tokens.id_token), SP.default);
+    await signOut(emulator(), browser, String(atFirst.tokens.id_token), SP.default);
     await showsInteractionPage(browser, spAuthorizeParams(SP.default));
     // "je navigue sur la page fournisseur de service « second FS », je suis connecté": the second
     // FS's own session, which ProConnect's logout does not reach.
@@ -80,8 +69,8 @@ describe("connexion-sso.feature", () => {
     const browser = new TestBrowser();
     const atFirst = await signedIn(SP.default, { as: { email: "test@fia1.fr" }, browser });
     const atThird = await signedIn(SP.third, { custom: { scope: REQUIRED }, browser });
-    await logout(browser, String(atFirst.tokens.id_token), SP.default);
-    await logout(browser, String(atThird.tokens.id_token), SP.third);
+    await signOut(emulator(), browser, String(atFirst.tokens.id_token), SP.default);
+    await signOut(emulator(), browser, String(atThird.tokens.id_token), SP.third);
     await showsInteractionPage(
       browser,
       spAuthorizeParams(SP.third, { scope: REQUIRED, claims: { id_token: {} } }),

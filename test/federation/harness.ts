@@ -33,6 +33,13 @@ export const SP = {
   third: "fsa3-low",
 } as const;
 
+/** The userinfo's signing algorithm each of them registered (service-providers.json). */
+export const USERINFO_ALG: Readonly<Record<string, "ES256" | "RS256">> = {
+  [SP.default]: "ES256",
+  [SP.second]: "ES256",
+  [SP.third]: "RS256",
+};
+
 export const redirectUriOf = (clientId: string) => `${RP}/${clientId}/oidc-callback`;
 export const postLogoutUriOf = (clientId: string) => `${RP}/${clientId}/logout-callback`;
 
@@ -54,9 +61,12 @@ export function federationClients(
 ): EmulatorClientInput[] {
   return [
     serviceProvider(SP.default, overrides[SP.default]),
-    serviceProvider(SP.second, { userinfoSignedResponseAlg: "ES256", ...overrides[SP.second] }),
+    serviceProvider(SP.second, {
+      userinfoSignedResponseAlg: USERINFO_ALG[SP.second],
+      ...overrides[SP.second],
+    }),
     serviceProvider(SP.third, {
-      userinfoSignedResponseAlg: "RS256",
+      userinfoSignedResponseAlg: USERINFO_ALG[SP.third],
       publicAgentsOnly: true,
       ...overrides[SP.third],
     }),

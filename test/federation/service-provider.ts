@@ -5,7 +5,7 @@ import * as client from "openid-client";
 import type { TestBrowser } from "../../lib/testing/index.js";
 import { type NavigateOptions, type ProConnectEmulator } from "../../lib/testing/index.js";
 import { CLIENT_SECRET, toRp } from "../helpers/emulator.js";
-import { postLogoutUriOf, redirectUriOf, SP } from "./harness.js";
+import { postLogoutUriOf, redirectUriOf, SP, USERINFO_ALG } from "./harness.js";
 
 /** PC_SCOPES of the mock service provider. */
 export const SP_SCOPES =
@@ -16,6 +16,15 @@ export const defaultCustomParams = (): Record<string, unknown> => ({
   scope: SP_SCOPES,
   claims: { id_token: { amr: null } },
 });
+
+/** The custom-params box's values as sent (its objToUrlParams): objects as JSON, empty ones left out. */
+export function customParams(custom: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(custom).flatMap(([name, value]) =>
+      value ? [[name, typeof value === "object" ? JSON.stringify(value) : String(value)]] : [],
+    ),
+  );
+}
 
 /** What the service provider's page shows once signed in ("Information utilisateur"). */
 export interface SignedIn {
@@ -41,7 +50,10 @@ export class MockServiceProvider {
     this.#config ??= await client.discovery(
       new URL(this.#emulator.issuer),
       this.clientId,
-      { id_token_signed_response_alg: "ES256", userinfo_signed_response_alg: "ES256" },
+      {
+        id_token_signed_response_alg: "ES256",
+        userinfo_signed_response_alg: USERINFO_ALG[this.clientId] ?? "ES256",
+      },
       client.ClientSecretPost(CLIENT_SECRET),
       { execute: [client.allowInsecureRequests] },
     );
@@ -66,9 +78,7 @@ export class MockServiceProvider {
       state,
       redirect_uri: redirectUriOf(this.clientId),
     };
-    for (const [name, value] of Object.entries(custom)) {
-      if (value) params[name] = typeof value === "object" ? JSON.stringify(value) : String(value);
-    }
+    Object.assign(params, customParams(custom));
     const url = client.buildAuthorizationUrl(config, params);
     const page = await browser.navigate(url, { ...as, stopAt: toRp });
     if (!page.location) {

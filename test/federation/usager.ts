@@ -9,8 +9,8 @@ import {
   type NavigateOptions,
   type ProConnectEmulator,
 } from "../../lib/testing/index.js";
-import { login, redeem, redirectUriOf, SP } from "./harness.js";
-import { defaultCustomParams } from "./service-provider.js";
+import { redirectUriOf, SP } from "./harness.js";
+import { customParams, defaultCustomParams, MockServiceProvider } from "./service-provider.js";
 
 /**
  * The authorize request of the fixtures' mock service provider, "je clique sur le bouton ProConnect":
@@ -31,12 +31,7 @@ export function spAuthorizeParams(
     ...defaultCustomParams(),
     ...custom,
   };
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(all)) {
-    if (!value) continue;
-    params.set(name, typeof value === "object" ? JSON.stringify(value) : String(value));
-  }
-  return params;
+  return new URLSearchParams(customParams(all));
 }
 
 /**
@@ -81,24 +76,22 @@ export function codeFormOf(html: string): string | undefined {
 export interface SignInAtOptions {
   /** Who signs in if the login page shows (ProConnect's session may sign the person in at once). */
   as?: NavigateOptions;
-  /** The service provider's custom params, as {@link spAuthorizeParams} takes them. */
+  /** The service provider's custom params, over its defaults (as {@link spAuthorizeParams} takes them). */
   custom?: Record<string, unknown>;
   /** The person's browser, which keeps ProConnect's session from one service provider to the next. */
   browser?: TestBrowser;
 }
 
 /**
- * "je clique sur le bouton ProConnect … je suis connecté au fournisseur de service": the service
- * provider's authorize request, the login, back at its callback, the code redeemed.
+ * "je clique sur le bouton ProConnect … je suis connecté au fournisseur de service", at the mock
+ * service provider `clientId`: its sign-in, `custom` over its default custom params.
  */
 export async function signInAt(
   emulator: ProConnectEmulator,
   clientId: string,
   { as = {}, custom = {}, browser = new TestBrowser() }: SignInAtOptions = {},
 ) {
-  const { callback } = await login(emulator, spAuthorizeParams(clientId, custom), as, browser);
-  if (callback?.pathname !== `/${clientId}/oidc-callback`) {
-    throw new Error(`not back at ${clientId}'s callback: ${callback?.href ?? "no redirect"}`);
-  }
-  return { browser, callback, ...(await redeem(emulator, callback, clientId)) };
+  const provider = new MockServiceProvider(emulator, clientId);
+  const signedIn = await provider.signIn(browser, as, { ...defaultCustomParams(), ...custom });
+  return { browser, ...signedIn };
 }
