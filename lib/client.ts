@@ -564,7 +564,7 @@ function limitedFetch(endpoint: ProviderEndpoint, what: string, limit: number) {
     }
     // Content-Length counts the bytes on the wire: the decompressed ones only when nothing is encoded.
     // undici reads exactly that many bytes, so a declared length within the limit bounds the body and
-    // the counting stream below (a third of a login's web-stream work) is not needed.
+    // the counting stream below is not needed (docs/performance.md: 5 % of a login's instructions).
     const declared = response.headers.get("content-length");
     if (declared !== null && !response.headers.has("content-encoding")) {
       if (Number(declared) <= limit) return response;
