@@ -8,17 +8,15 @@ import {
 } from "jose";
 import * as oidc from "openid-client";
 import type { SigningAlg } from "./algorithms.js";
+import { boundedFetch } from "./back-channel.js";
 import { ProConnectError } from "./errors.js";
-import { publish, type LoginProgress, type ProviderEndpoint } from "./events.js";
+import type { LoginProgress } from "./events.js";
 import { isLoopback } from "./hosts.js";
 import type { ResolvedOptions } from "./options.js";
 import {
-  BodyTooLargeError,
   DecidedFailure,
   discoveryError,
   introspectionError,
-  networkErrorCode,
-  recordCutResponse,
   signatureError,
   toProConnectError,
 } from "./provider-errors.js";
@@ -219,7 +217,7 @@ export class ProviderClient {
     const config = await oidc
       .discovery(issuer, options.clientId, metadata, oidc.ClientSecretPost(options.clientSecret), {
         timeout,
-        [oidc.customFetch]: limitedFetch(
+        [oidc.customFetch]: boundedFetch(
           "discovery",
           `discovery at ${options.issuer}`,
           BODY_LIMITS.discovery,
@@ -233,8 +231,8 @@ export class ProviderClient {
     const { jwks_uri: jwksUri, userinfo_endpoint: userinfoEndpoint } = config.serverMetadata();
     // openid-client calls only the token and userinfo endpoints through this configuration.
     const userinfoUrl = userinfoEndpoint === undefined ? undefined : new URL(userinfoEndpoint).href;
-    const tokenFetch = limitedFetch("token", "token endpoint", BODY_LIMITS.token);
-    const userinfoFetch = limitedFetch("userinfo", "userinfo endpoint", BODY_LIMITS.userinfo);
+    const tokenFetch = boundedFetch("token", "token endpoint", BODY_LIMITS.token);
+    const userinfoFetch = boundedFetch("userinfo", "userinfo endpoint", BODY_LIMITS.userinfo);
     config[oidc.customFetch] = (url, init) =>
       (url === userinfoUrl ? userinfoFetch : tokenFetch)(url, init);
     if (!jwksUri) {
@@ -250,7 +248,7 @@ export class ProviderClient {
       timeoutDuration: options.httpTimeout,
       cooldownDuration: 0,
       cacheMaxAge: JWKS_MAX_AGE_MS,
-      [customFetch]: limitedFetch("jwks", "JWKS", BODY_LIMITS.jwks),
+      [customFetch]: boundedFetch("jwks", "JWKS", BODY_LIMITS.jwks),
     });
     return { config, jwks };
   }
@@ -349,7 +347,7 @@ function discoverIssuer(issuer: string, clientId: string, httpTimeout: number) {
     found = oidc
       .discovery(url, clientId, undefined, undefined, {
         timeout: httpTimeout / 1000,
-        [oidc.customFetch]: limitedFetch(
+        [oidc.customFetch]: boundedFetch(
           "discovery",
           `discovery at ${issuer}`,
           BODY_LIMITS.discovery,
@@ -374,7 +372,7 @@ function jwksOf(jwksUri: string, httpTimeout: number): JWTVerifyGetKey {
       timeoutDuration: httpTimeout,
       cooldownDuration: 0,
       cacheMaxAge: JWKS_MAX_AGE_MS,
-      [customFetch]: limitedFetch("jwks", "JWKS", BODY_LIMITS.jwks),
+      [customFetch]: boundedFetch("jwks", "JWKS", BODY_LIMITS.jwks),
     });
     sharedJwks.set(key, jwks);
   }
@@ -450,7 +448,7 @@ export class IntrospectionClient {
     config.timeout = httpTimeout / 1000;
     const url = new URL(issuer);
     if (url.protocol === "http:" && isLoopback(url.hostname)) oidc.allowInsecureRequests(config);
-    const fetchAnswer = limitedFetch(
+    const fetchAnswer = boundedFetch(
       "introspection",
       "introspection endpoint",
       BODY_LIMITS.introspection,
@@ -501,94 +499,4 @@ function identifier(value: unknown): string | undefined {
 
 function unavailable(message: string, cause?: unknown): ProConnectError {
   return new ProConnectError("introspection_unavailable", message, { cause });
-}
-
-function bodyTooLarge(what: string, limit: number): BodyTooLargeError {
-  const size = limit >= 1024 * KB ? `${limit / (1024 * KB)} MB` : `${limit / KB} KB`;
-  return new BodyTooLargeError(
-    `ProConnect's ${what} answered more than ${size} (the limit): refused`,
-  );
-}
-
-/** `fetch`, published on the `provider:request` channel (endpoint, status, duration) when someone listens. */
-async function observedFetch(
-  endpoint: ProviderEndpoint,
-  url: string,
-  init: RequestInit,
-): Promise<Response> {
-  const started = performance.now();
-  const event = (outcome: "answered" | "failed", status?: number, error?: string) => {
-    const { origin, pathname } = new URL(url);
-    return {
-      endpoint,
-      method: init.method ?? "GET",
-      url: `${origin}${pathname}`,
-      outcome,
-      ...(status === undefined ? {} : { status }),
-      ...(error === undefined ? {} : { error }),
-      durationMs: performance.now() - started,
-    };
-  };
-  try {
-    const response = await fetch(url, init);
-    publish("providerRequest", () => event("answered", response.status));
-    return response;
-  } catch (error) {
-    publish("providerRequest", () =>
-      event(
-        "failed",
-        undefined,
-        networkErrorCode(error) ?? (error as Error | null)?.name ?? "error",
-      ),
-    );
-    throw error;
-  }
-}
-
-/**
- * The global fetch, each answer's body limited to `limit` bytes: by its declared length when it is not
- * compressed, else as it streams in, decompressed (undici decodes gzip, br and deflate before the body
- * stream, so a compression bomb is cut at the limit too).
- * The request's signal (openid-client's timeout, jose's) still aborts the body, read through the limit.
- */
-function limitedFetch(endpoint: ProviderEndpoint, what: string, limit: number) {
-  return async (url: string, init: RequestInit): Promise<Response> => {
-    const response = await observedFetch(endpoint, url, init);
-    const source = response.body;
-    if (source === null) return response;
-    // undici passes statuses up to 999 through, which Response cannot be built with. openid-client and
-    // jose refuse them on the status alone: their body is dropped unread.
-    if (response.status > 599) {
-      await source.cancel().catch(() => undefined);
-      return response;
-    }
-    // Content-Length counts the bytes on the wire: the decompressed ones only when nothing is encoded.
-    // undici reads exactly that many bytes, so a declared length within the limit bounds the body and
-    // the counting stream below is not needed (docs/performance.md: 5 % of a login's instructions).
-    const declared = response.headers.get("content-length");
-    if (declared !== null && !response.headers.has("content-encoding")) {
-      if (Number(declared) <= limit) return response;
-      await source.cancel().catch(() => undefined);
-      throw bodyTooLarge(what, limit);
-    }
-    let received = 0;
-    const counted = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        received += chunk.byteLength;
-        if (received > limit) {
-          const error = bodyTooLarge(what, limit);
-          recordCutResponse(limited, error);
-          throw error; // errors the body and cancels the source: undici stops reading and decoding
-        }
-        controller.enqueue(chunk);
-      },
-    });
-    // No url, redirected or type carried over: neither oauth4webapi nor jose reads them.
-    const limited = new Response(source.pipeThrough(counted), {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-    return limited;
-  };
 }

@@ -134,7 +134,7 @@ function failureOf(error: unknown): Failure {
       const message = describeCause(current);
       if (message !== undefined && !messages.includes(message)) messages.push(message);
     }
-    failure.tooLarge ??= tooLargeAt(current);
+    if (current instanceof BodyTooLargeError) failure.tooLarge ??= current;
     if (current instanceof Response) failure.response ??= current;
     errors &&= current instanceof Error;
     if (errors) readError(current as Error, failure);
@@ -458,29 +458,12 @@ function systemCode(error: unknown): string | undefined {
 }
 
 /**
- * An answer over its size limit. Thrown by client.ts's fetch or into a body's stream, so that
+ * An answer over its size limit. Thrown by the back channel's fetch (back-channel.ts), so that
  * openid-client and jose wrap it as any failure: the mappings above look for it first, through the
  * causes, by class.
  */
 export class BodyTooLargeError extends Error {
   override readonly name = "BodyTooLargeError";
-}
-
-/**
- * The Responses whose body was cut: oauth4webapi keeps the Response, not the stream's error, as the
- * cause of some failures (a body that is not JSON by its content type, an unexpected status).
- */
-const cutResponses = new WeakMap<Response, BodyTooLargeError>();
-
-/** Records that `response`'s body was cut by `error`, for when only the Response is kept as a cause. */
-export function recordCutResponse(response: Response, error: BodyTooLargeError): void {
-  cutResponses.set(response, error);
-}
-
-/** The over-large answer `value` is (or whose body was cut), if any. */
-function tooLargeAt(value: object): BodyTooLargeError | undefined {
-  if (value instanceof BodyTooLargeError) return value;
-  return value instanceof Response ? cutResponses.get(value) : undefined;
 }
 
 function fieldOf(value: unknown, name: string): unknown {
