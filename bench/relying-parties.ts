@@ -1,5 +1,6 @@
-// Child process: the relying parties under test, each on its own port with its own client registration.
-// The protected-route comparison has processes of its own (route-pair.ts).
+// Child process: one relying party under test, on its own port with its own client registration; the
+// benchmark starts one such process per relying party. The protected-route comparison has processes of
+// its own (route-pair.ts).
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { auditLog } from "../lib/index.js";
@@ -14,51 +15,32 @@ import * as ours from "./rp-proconnect.js";
 export type RpName = "proconnect" | "official" | "eoc";
 
 export interface Started {
-  /** Base URL and client registration of each relying party. */
-  rps: Record<RpName, { url: string; client: EmulatorClientInput }>;
+  /** Base URL and client registration of the relying party. */
+  url: string;
+  client: EmulatorClientInput;
 }
 
 const sessionSecret = randomBytes(32).toString("base64url");
-const stores = { proconnect: new MemoryStore(), official: new MemoryStore() };
+const store = new MemoryStore();
+let started: RpName | undefined;
 
-async function startAll({ issuer }: { issuer: string }): Promise<Started> {
+/** Starts `rp` alone in this process: its CPU is then its own, not the others' garbage collections. */
+async function startOne({ issuer, rp }: { issuer: string; rp: RpName }): Promise<Started> {
   const common = { issuer, clientSecret: CLIENT_SECRET, sessionSecret };
-
-  const a = await listen();
-  const aClient = registration("proconnect", a.url, "/callback");
-  a.server.on(
+  const server = await listen();
+  const callback = rp === "official" ? official.CALLBACK_PATH : "/callback";
+  const client = registration(rp, server.url, callback);
+  const options = { ...common, baseUrl: server.url, clientId: client.clientId, store };
+  server.server.on(
     "request",
-    ours.proconnectApp({
-      ...common,
-      baseUrl: a.url,
-      clientId: aClient.clientId,
-      store: stores.proconnect,
-    }),
+    rp === "proconnect"
+      ? ours.proconnectApp(options)
+      : rp === "official"
+        ? official.officialStyleApp(options)
+        : eocApp(options),
   );
-
-  const b = await listen();
-  const bClient = registration("official", b.url, official.CALLBACK_PATH);
-  b.server.on(
-    "request",
-    official.officialStyleApp({
-      ...common,
-      baseUrl: b.url,
-      clientId: bClient.clientId,
-      store: stores.official,
-    }),
-  );
-
-  const c = await listen();
-  const cClient = registration("eoc", c.url, "/callback");
-  c.server.on("request", eocApp({ ...common, baseUrl: c.url, clientId: cClient.clientId }));
-
-  return {
-    rps: {
-      proconnect: { url: a.url, client: aClient },
-      official: { url: b.url, client: bClient },
-      eoc: { url: c.url, client: cClient },
-    },
-  };
+  started = rp;
+  return { url: server.url, client };
 }
 
 /** The session id in express-session's signed cookie (`s:<id>.<signature>`), from a Cookie header. */
@@ -71,12 +53,12 @@ function sessionId(cookieHeader: string, name: string): string | undefined {
 }
 
 /** Bytes of the session entry a store holds for this cookie (MemoryStore keeps JSON.stringify(session)). */
-function storedBytes({ rp, cookie }: { rp: "proconnect" | "official"; cookie: string }) {
-  const name = rp === "proconnect" ? ours.SESSION_COOKIE : official.SESSION_COOKIE;
+function storedBytes({ cookie }: { cookie: string }) {
+  const name = started === "proconnect" ? ours.SESSION_COOKIE : official.SESSION_COOKIE;
   const id = sessionId(cookie, name);
   if (!id) throw new Error(`no ${name} cookie in ${cookie}`);
   return new Promise<number>((resolve, reject) =>
-    stores[rp].get(id, (error, data) => {
+    store.get(id, (error, data) => {
       if (error) return reject(error instanceof Error ? error : new Error(String(error)));
       if (!data) return reject(new Error(`no stored session ${id}`));
       resolve(Buffer.byteLength(JSON.stringify(data)));
@@ -92,7 +74,7 @@ function audit({ on }: { on: boolean }) {
 }
 
 serve({
-  start: startAll,
+  start: startOne,
   storedBytes,
   audit,
   cpu: () => process.cpuUsage(),
