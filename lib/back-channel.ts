@@ -39,7 +39,8 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 /**
  * The fetch for one of ProConnect's endpoints: each answer's body limited to `limit` bytes, decoded,
- * published on the `provider:request` channel (endpoint, status, duration) when someone listens. It
+ * the whole within the request's signal (else `timeoutMs`), published on the `provider:request`
+ * channel (endpoint, status, duration) when someone listens. It
  * behaves as fetch where openid-client and jose look: a connection failure rejects with fetch's
  * `TypeError` (the failure as its cause), the request's signal (their timeout) rejects with its reason
  * until the whole body is in, redirects are handed on, not followed.
@@ -48,8 +49,11 @@ export function boundedFetch(
   endpoint: ProviderEndpoint,
   what: string,
   limit: number,
+  timeoutMs: number,
 ): BackChannelFetch {
-  return (url, init) => {
+  return (url, given) => {
+    // openid-client and jose always give a signal (their timeout); were one missing, `timeoutMs` bounds it.
+    const init = given.signal ? given : { ...given, signal: AbortSignal.timeout(timeoutMs) };
     const started = performance.now();
     const event = (outcome: "answered" | "failed", status?: number, error?: string) => {
       const { origin, pathname } = new URL(url);
@@ -125,30 +129,40 @@ function send(url: URL, init: RequestInit, reading: Reading): Promise<Response> 
         resolve(responseOf(incoming, bytes));
       }, fail);
     });
-    request.end(body);
+    request.end(body?.bytes);
   });
 }
 
+/** A request's body as sent, and the content type fetch gives it when the caller gives none. */
+interface Body {
+  bytes: string | Uint8Array;
+  type: string | undefined;
+}
+
 /** The body as sent: openid-client sends forms (URLSearchParams) and nothing else. */
-function requestBody(body: RequestInit["body"]): string | Uint8Array | undefined {
+function requestBody(body: RequestInit["body"]): Body | undefined {
   if (body === undefined || body === null) return undefined;
-  if (typeof body === "string" || body instanceof URLSearchParams) return body.toString();
-  if (body instanceof Uint8Array) return body;
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  if (body instanceof URLSearchParams) {
+    return { bytes: body.toString(), type: "application/x-www-form-urlencoded;charset=UTF-8" };
+  }
+  if (typeof body === "string") return { bytes: body, type: "text/plain;charset=UTF-8" };
+  if (body instanceof Uint8Array) return { bytes: body, type: undefined };
+  if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), type: undefined };
   throw new TypeError("the back channel sends a form, a string or bytes, not a stream");
 }
 
 function requestHeaders(
   given: RequestInit["headers"],
-  body: string | Uint8Array | undefined,
+  body: Body | undefined,
 ): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
   new Headers(given).forEach((value, name) => {
     headers[name] = value;
   });
   if (body !== undefined) {
-    headers["content-type"] ??= "text/plain;charset=UTF-8";
-    headers["content-length"] = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    if (body.type !== undefined) headers["content-type"] ??= body.type;
+    headers["content-length"] =
+      typeof body.bytes === "string" ? Buffer.byteLength(body.bytes) : body.bytes.length;
   }
   return headers;
 }

@@ -221,6 +221,7 @@ export class ProviderClient {
           "discovery",
           `discovery at ${options.issuer}`,
           BODY_LIMITS.discovery,
+          options.httpTimeout,
         ),
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       })
@@ -231,8 +232,14 @@ export class ProviderClient {
     const { jwks_uri: jwksUri, userinfo_endpoint: userinfoEndpoint } = config.serverMetadata();
     // openid-client calls only the token and userinfo endpoints through this configuration.
     const userinfoUrl = userinfoEndpoint === undefined ? undefined : new URL(userinfoEndpoint).href;
-    const tokenFetch = boundedFetch("token", "token endpoint", BODY_LIMITS.token);
-    const userinfoFetch = boundedFetch("userinfo", "userinfo endpoint", BODY_LIMITS.userinfo);
+    const { httpTimeout } = options;
+    const tokenFetch = boundedFetch("token", "token endpoint", BODY_LIMITS.token, httpTimeout);
+    const userinfoFetch = boundedFetch(
+      "userinfo",
+      "userinfo endpoint",
+      BODY_LIMITS.userinfo,
+      httpTimeout,
+    );
     config[oidc.customFetch] = (url, init) =>
       (url === userinfoUrl ? userinfoFetch : tokenFetch)(url, init);
     if (!jwksUri) {
@@ -248,7 +255,7 @@ export class ProviderClient {
       timeoutDuration: options.httpTimeout,
       cooldownDuration: 0,
       cacheMaxAge: JWKS_MAX_AGE_MS,
-      [customFetch]: boundedFetch("jwks", "JWKS", BODY_LIMITS.jwks),
+      [customFetch]: boundedFetch("jwks", "JWKS", BODY_LIMITS.jwks, options.httpTimeout),
     });
     return { config, jwks };
   }
@@ -351,6 +358,7 @@ function discoverIssuer(issuer: string, clientId: string, httpTimeout: number) {
           "discovery",
           `discovery at ${issuer}`,
           BODY_LIMITS.discovery,
+          httpTimeout,
         ),
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       })
@@ -372,7 +380,7 @@ function jwksOf(jwksUri: string, httpTimeout: number): JWTVerifyGetKey {
       timeoutDuration: httpTimeout,
       cooldownDuration: 0,
       cacheMaxAge: JWKS_MAX_AGE_MS,
-      [customFetch]: boundedFetch("jwks", "JWKS", BODY_LIMITS.jwks),
+      [customFetch]: boundedFetch("jwks", "JWKS", BODY_LIMITS.jwks, httpTimeout),
     });
     sharedJwks.set(key, jwks);
   }
@@ -452,6 +460,7 @@ export class IntrospectionClient {
       "introspection",
       "introspection endpoint",
       BODY_LIMITS.introspection,
+      httpTimeout,
     );
     const keys =
       alg === undefined || alg === "HS256" || !jwksUri ? undefined : jwksOf(jwksUri, httpTimeout);
