@@ -8,7 +8,7 @@ export interface DoctorDeps {
   fetch: typeof fetch;
   /** Milliseconds since the epoch, as `Date.now()`. */
   now: () => number;
-  /** For the proxy note only: Node's fetch ignores HTTPS_PROXY, and so does the middleware. */
+  /** For the proxy note only: Node ignores HTTPS_PROXY unless NODE_USE_ENV_PROXY=1 (Node.js 22.21+). */
   env: Readonly<Record<string, string | undefined>>;
 }
 

@@ -316,8 +316,8 @@ function unreachable(
   if (proxy !== undefined) {
     details.push(
       t(
-        `${proxy} est défini, mais le fetch de Node (celui du middleware aussi) ne passe par aucun proxy.`,
-        `${proxy} is set, but Node's fetch (the middleware's too) goes through no proxy.`,
+        `${proxy} est défini : Node n'y passe (pour le middleware comme pour ce contrôle) qu'avec NODE_USE_ENV_PROXY=1, depuis Node.js 22.21 et 24.5.`,
+        `${proxy} is set: Node goes through it (for the middleware as for this check) only with NODE_USE_ENV_PROXY=1, from Node.js 22.21 and 24.5.`,
       ),
     );
   }

@@ -3,13 +3,8 @@
 // than the global fetch: undici's fetch costs about three times as much CPU per request, a sixth of a
 // login's CPU in all (docs/performance.md, "The back channel without fetch"). Each answer is read whole,
 // within its size limit, before openid-client or jose sees it.
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-} from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
@@ -18,14 +13,6 @@ import { BodyTooLargeError, networkErrorCode } from "./provider-errors.js";
 
 /** A fetch as openid-client (`customFetch`) and jose call it. */
 export type BackChannelFetch = (url: string, init: RequestInit) => Promise<Response>;
-
-// Kept-alive connections shared by every instance, as fetch's pool is: a login's token and userinfo
-// requests go over one. Node unrefs an idle socket (it never holds the process open) and closes it by
-// the server's Keep-Alive hint.
-const agents = {
-  "http:": new HttpAgent({ keepAlive: true }),
-  "https:": new HttpsAgent({ keepAlive: true }),
-};
 
 // Codings undici decoded before: the same are decoded here, the limit counting the decoded bytes.
 const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
@@ -40,10 +27,10 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 /**
  * The fetch for one of ProConnect's endpoints: each answer's body limited to `limit` bytes, decoded,
  * the whole within the request's signal (else `timeoutMs`), published on the `provider:request`
- * channel (endpoint, status, duration) when someone listens. It
- * behaves as fetch where openid-client and jose look: a connection failure rejects with fetch's
- * `TypeError` (the failure as its cause), the request's signal (their timeout) rejects with its reason
- * until the whole body is in, redirects are handed on, not followed.
+ * channel (endpoint, status, duration) when someone listens. It behaves as fetch where openid-client
+ * and jose look: a connection failure rejects with fetch's `TypeError` (the failure as its cause), the
+ * request's signal (their timeout) rejects with its reason until the whole body is in, redirects are
+ * handed on, not followed.
  */
 export function boundedFetch(
   endpoint: ProviderEndpoint,
@@ -102,10 +89,12 @@ function send(url: URL, init: RequestInit, reading: Reading): Promise<Response> 
     }
     const body = requestBody(init.body);
     const secure = url.protocol === "https:";
+    // No agent of its own: Node's global ones, the process's. They keep connections alive (Node.js 19
+    // and later: a login's token and userinfo requests share one), honour NODE_USE_ENV_PROXY (an egress
+    // proxy from HTTPS_PROXY, Node.js 22 and later), and whatever the app set on `https.globalAgent`.
     const request = (secure ? httpsRequest : httpRequest)(url, {
       method: init.method ?? "GET",
       headers: requestHeaders(init.headers, body),
-      agent: agents[secure ? "https:" : "http:"],
     });
     const settle = () => signal?.removeEventListener("abort", abort);
     const fail = (error: unknown) => {

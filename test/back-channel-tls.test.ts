@@ -17,7 +17,7 @@ import { startProConnectEmulator, type ProConnectEmulator } from "../lib/testing
 import { CLIENT_SECRET, testClient } from "./helpers/emulator.js";
 import { freePort } from "./helpers/net.js";
 
-const FIXTURE = new URL("./fixtures/tls-login.ts", import.meta.url).pathname;
+const FIXTURE = new URL("./fixtures/back-channel-login.ts", import.meta.url).pathname;
 
 let dir: string;
 let emulator: ProConnectEmulator;

@@ -244,10 +244,7 @@ describe("proconnect-express doctor", () => {
   });
 
   it("fails at once on a closed port, and skips the checks that need the document", async () => {
-    const probe = createNetServer();
-    const port = await listen(probe);
-    await new Promise((resolve) => probe.close(resolve));
-
+    const port = await closedPort();
     const run = await cli(
       ["doctor", "--timeout", "3000"],
       emulatorEnv({ PROCONNECT_ISSUER: `http://127.0.0.1:${port}/api/v2` }),
@@ -260,6 +257,16 @@ describe("proconnect-express doctor", () => {
     expect(run.stdout).toContain("L'issuer vient de PROCONNECT_ISSUER");
     expect(run.stdout).not.toContain("RIE");
     expect(run.ms).toBeLessThan(3000);
+  });
+
+  it("names NODE_USE_ENV_PROXY when HTTPS_PROXY is set and ProConnect cannot be reached", async () => {
+    const issuer = `http://127.0.0.1:${await closedPort()}/api/v2`;
+    const proxy = { PROCONNECT_ISSUER: issuer, HTTPS_PROXY: "http://proxy.example:3128" };
+    const run = await cli(["doctor", "--timeout", "3000"], emulatorEnv(proxy));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      "HTTPS_PROXY est défini : Node n'y passe (pour le middleware comme pour ce contrôle) qu'avec NODE_USE_ENV_PROXY=1",
+    );
   });
 
   it("on the RIE, a server that never answers times out and explains the IP range to open", async () => {
@@ -1001,3 +1008,11 @@ describe("the CLI's output", () => {
     expect(written).toBe('clientSecret=***\n"******"\n');
   });
 });
+
+/** A loopback port nothing listens on any more. */
+async function closedPort(): Promise<number> {
+  const probe = createNetServer();
+  const port = await listen(probe);
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
