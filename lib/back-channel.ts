@@ -39,7 +39,8 @@ export function boundedFetch(
   timeoutMs: number,
 ): BackChannelFetch {
   return (url, given) => {
-    // openid-client and jose always give a signal (their timeout); were one missing, `timeoutMs` bounds it.
+    // openid-client and jose always give a signal (their timeout); were one missing, `timeoutMs`
+    // bounds the request.
     const init = given.signal ? given : { ...given, signal: AbortSignal.timeout(timeoutMs) };
     const started = performance.now();
     const event = (outcome: "answered" | "failed", status?: number, error?: string) => {
@@ -114,8 +115,14 @@ function send(url: URL, init: RequestInit, reading: Reading): Promise<Response> 
       answer = incoming;
       reading.onHead(incoming.statusCode ?? 0);
       readBody(incoming, reading).then((bytes) => {
-        settle();
-        resolve(responseOf(incoming, bytes));
+        try {
+          const response = responseOf(incoming, bytes);
+          settle();
+          resolve(response);
+        } catch (error) {
+          // A header fetch's Headers refuses: a bad answer, never an unhandled rejection.
+          fail(new TypeError("fetch failed", { cause: error }));
+        }
       }, fail);
     });
     request.end(body?.bytes);
