@@ -1,4 +1,5 @@
-// The only file that talks to openid-client: everything about ProConnect's back channel lives here.
+// The only file that talks to openid-client: discovery, the code exchange, the userinfo, refresh and
+// introspection, and the signatures. The HTTP requests themselves go through back-channel.ts.
 import {
   compactVerify,
   createRemoteJWKSet,
