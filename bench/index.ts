@@ -459,7 +459,7 @@ function spreadOf(ratios: number[]): Spread {
 }
 
 /**
- * The median of `values` and the interval that holds the true median with at least 90 % confidence,
+ * The interval that holds the true median of `values` with at least 90 % confidence,
  * whatever the rounds' distribution: from the k-th lowest to the k-th highest value, k the largest
  * with P(Binomial(n, 1/2) < k) ≤ 5 % (8 rounds: the 2nd to the 7th, 93 %). A verdict needs the whole
  * interval on one side of the target; else the rounds disagree too much to tell.
@@ -479,7 +479,6 @@ function medianInterval(values: number[]) {
   let k = 1;
   while (k + 1 <= n / 2 && below(k + 1) <= 0.05) k++;
   return {
-    median: median(values),
     low: sorted[k - 1] ?? NaN,
     high: sorted[n - k] ?? NaN,
     confidence: Math.floor(100 * (1 - 2 * below(k))),
@@ -543,7 +542,12 @@ function cpuMs(usage: Cpu): number {
  * other): a machine whose speed drifts from one second to the next weighs on both sides of each ratio.
  */
 function pairedRatio(ours: number[], theirs: number[]): number {
-  return median(ours.map((value, index) => value / (theirs[index] ?? NaN)));
+  return median(ratiosOf(ours, theirs));
+}
+
+/** Each run's ratio to the run it was paired with (same round, slice or pair). */
+function ratiosOf(ours: number[], theirs: number[]): number[] {
+  return ours.map((value, index) => value / (theirs[index] ?? NaN));
 }
 
 function rateOf(rates: number[]): Rate {
@@ -685,10 +689,9 @@ function report(results: Results): string {
     pairedRatio(results.parallel.proconnect, results.parallel[rp]);
   // Slice by slice (1 at a time: the slices of one relying party ran turn by turn with the others'),
   // and round by round (8 at a time).
-  const sliceRatios = (rp: RpName) =>
-    one.proconnect.slices.map((ours, index) => ours / (one[rp].slices[index] ?? NaN));
+  const sliceRatios = (rp: RpName) => ratiosOf(one.proconnect.slices, one[rp].slices);
   const roundRateRatios = (rp: RpName) =>
-    results.parallel.proconnect.map((ours, index) => ours / (results.parallel[rp][index] ?? NaN));
+    ratiosOf(results.parallel.proconnect, results.parallel[rp]);
   line(
     `Logins/s ratios, 1 at a time: (a)/(b) **${ratioOne("official").toFixed(2)}**, (a)/(c) **${ratioOne("eoc").toFixed(2)}**; ${PARALLEL} at a time (median of the rounds' ratios): (a)/(b) **${ratioParallel("official").toFixed(2)}**, (a)/(c) **${ratioParallel("eoc").toFixed(2)}**`,
   );
@@ -697,8 +700,7 @@ function report(results: Results): string {
   const cpuPerLogin = (rp: RpName) => usage[rp].rpCpu / usage[rp].logins;
   const loginCpuRatio = (rp: RpName) => cpuPerLogin(rp) / cpuPerLogin("proconnect");
   // Round by round too: the rounds of one relying party ran beside the same rounds of the others.
-  const roundRatios = (rp: RpName) =>
-    results.loginCpu.proconnect.map((ours, index) => ours / (results.loginCpu[rp][index] ?? NaN));
+  const roundRatios = (rp: RpName) => ratiosOf(results.loginCpu.proconnect, results.loginCpu[rp]);
   const spreadOf = (values: number[]) =>
     `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
   line(
@@ -718,10 +720,8 @@ function report(results: Results): string {
   const perThousand = (which: keyof Results["api"]) =>
     (1000 * api[which].reduce((sum, run) => sum + run.introspections, 0)) /
     api[which].reduce((sum, run) => sum + run.requests, 0);
-  const pairs = (ours: number[], theirs: number[]) =>
-    ours.map((value, index) => value / (theirs[index] ?? NaN));
-  const apiRatios = pairs(apiRate("cached"), apiRate("bare"));
-  const apiCpuRatios = pairs(apiCpu("bare"), apiCpu("cached"));
+  const apiRatios = ratiosOf(apiRate("cached"), apiRate("bare"));
+  const apiCpuRatios = ratiosOf(apiCpu("bare"), apiCpu("cached"));
   const apiRatio = median(apiRatios);
   const apiCpuRatio = median(apiCpuRatios);
   line(
