@@ -319,16 +319,10 @@ describe("proconnect-express emulator", () => {
       expect(run.output().stdout).toContain(
         "Les codes de double authentification (envoyés par e-mail par ProConnect) s'afficheront ici et sur la page de l'émulateur.",
       );
-      const authorize = new URL(`${issuer}/authorize`);
-      authorize.search = new URLSearchParams({
-        response_type: "code",
-        client_id: "proconnect-express-local",
-        redirect_uri: "http://localhost:3000/callback",
-        scope: "openid email",
-        state: "state-of-at-least-thirty-two-characters",
+      const authorize = localAuthorize(issuer, {
         nonce: "nonce-of-at-least-thirty-two-characters",
         claims: JSON.stringify({ id_token: { acr: { essential: true, values: ["eidas1-mfa"] } } }),
-      }).toString();
+      });
       const browser = new TestBrowser();
       const page = await browser.navigate(authorize, { email: "test@fia1.fr", emailCode: false });
       expect(page.url.pathname).toMatch(/\/verification-email$/);
@@ -382,14 +376,7 @@ describe("proconnect-express emulator", () => {
         email: "agente@exemple.gouv.fr",
       });
       expect(login.idToken.sub).toBe("compte-existant");
-      const authorize = new URL(`${issuer}/authorize`);
-      authorize.search = new URLSearchParams({
-        response_type: "code",
-        client_id: "proconnect-express-local",
-        redirect_uri: "http://localhost:3000/callback",
-        scope: "openid email",
-        state: "state-of-at-least-thirty-two-characters",
-      }).toString();
+      const authorize = localAuthorize(issuer);
       const page = await new TestBrowser().navigate(authorize, { email: "agente@off.gouv.fr" });
       expect(page.status).toBe(400);
       expect(page.body).toContain('data-error-code="Y020017"');
@@ -492,3 +479,17 @@ describe("proconnect-express emulator", () => {
     expect(result.stdout).toBe("");
   });
 });
+
+/** The authorize URL of the command's local client (`proconnect-express-local`), with `extra` parameters. */
+function localAuthorize(issuer: string, extra: Record<string, string> = {}): URL {
+  const authorize = new URL(`${issuer}/authorize`);
+  authorize.search = new URLSearchParams({
+    response_type: "code",
+    client_id: "proconnect-express-local",
+    redirect_uri: "http://localhost:3000/callback",
+    scope: "openid email",
+    state: "state-of-at-least-thirty-two-characters",
+    ...extra,
+  }).toString();
+  return authorize;
+}

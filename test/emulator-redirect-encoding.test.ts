@@ -19,8 +19,8 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([percent.close(), form.close()]));
 
-/** The Location of an authorize request that oidc-provider answers with an error redirect. */
-async function errorLocation(emulator: ProConnectEmulator, set: Record<string, string>) {
+/** An authorize URL of the test client, `set` replacing or adding parameters. */
+function authorizeUrl(emulator: ProConnectEmulator, set: Record<string, string>): URL {
   const url = new URL(`${emulator.issuer}/authorize`);
   url.search = new URLSearchParams({
     client_id: testClient().clientId,
@@ -30,7 +30,12 @@ async function errorLocation(emulator: ProConnectEmulator, set: Record<string, s
     state: "it's (a) state!*~",
     ...set,
   }).toString();
-  const response = await fetch(url, { redirect: "manual" });
+  return url;
+}
+
+/** The Location of an authorize request that oidc-provider answers with an error redirect. */
+async function errorLocation(emulator: ProConnectEmulator, set: Record<string, string>) {
+  const response = await fetch(authorizeUrl(emulator, set), { redirect: "manual" });
   expect(response.status).toBe(303);
   return response.headers.get("location") ?? "";
 }
@@ -65,14 +70,7 @@ describe("the parameters of a redirect to the client", () => {
   });
 
   it("carry the code and state of a login, decoded alike", async () => {
-    const url = new URL(`${percent.issuer}/authorize`);
-    url.search = new URLSearchParams({
-      client_id: testClient().clientId,
-      redirect_uri: REDIRECT_URI,
-      response_type: "code",
-      scope: "openid",
-      state: "a b+c",
-    }).toString();
+    const url = authorizeUrl(percent, { state: "a b+c" });
     const page = await new TestBrowser().navigate(url, { email: "test@fia1.fr", stopAt: toRp });
     expect(page.location?.search).toContain("&state=a%20b%2Bc&");
     expect(page.location?.searchParams.get("state")).toBe("a b+c");
