@@ -8,7 +8,8 @@
  *
  * 1. Requests/s on a protected JSON route: proconnect() + requireAuth() against the same route on bare
  *    express + express-session (same MemoryStore, same signed-in cookie), in alternating runs, in several
- *    processes of their own (bench/route-pair.ts) started in turn.
+ *    processes of their own (bench/route-pair.ts) started in turn; then the same with other Node.js
+ *    binaries if BENCH_NODES names some.
  * 2. Complete logins/s for (a) this project, (b) a client written like ProConnect's official Node test
  *    client, (c) express-openid-connect: one at a time, taking turns login by login; 8 at a time, in
  *    short runs whose order rotates.
@@ -18,8 +19,9 @@
  *    warm cache against the same route without it (bench/resource-servers.ts), and introspection
  *    requests per 1,000 calls; the same without a cache, for the cost of asking ProConnect every time.
  */
-import { readFileSync } from "node:fs";
-import { arch, availableParallelism, platform } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { arch, availableParallelism, homedir, platform } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { EmulatorClientInput } from "../lib/testing/index.js";
 import { start } from "./ipc.js";
@@ -46,6 +48,10 @@ const ROUTE_RUNS = QUICK ? 2 : 6; // per server and process, alternating: A B, B
 // left out), the run is too noisy.
 const ROUTE_MAX_SPREAD = 0.05;
 const ROUTE_TARGET = 0.97;
+// BENCH_NODES: the route again with other Node.js binaries (comma-separated paths, or "cached" for those
+// .ci/run keeps, from the npm registry's `node` package), to see what the runtime does to the ratio
+// (docs/performance.md). Off by default: each adds about 85 s. A quick run takes only the last one.
+const OTHER_NODES = otherNodes();
 // Short runs, so that each pair sees the same machine: its speed drifts over seconds.
 const ROUTE_SECONDS = 0.5;
 const TURNS_SECONDS = QUICK ? 6 : 18; // one login at a time, the three taking turns
@@ -95,6 +101,8 @@ interface TurnsRate extends Rate {
 interface Results {
   /** Per process of the comparison, each run with the server process's CPU time per answer (µs). */
   route: Record<"middleware" | "bare", (Run & { cpuPerRequest: number })[]>[];
+  /** The same comparison on each other Node.js version (`process.version`). */
+  routeOn: { node: string; route: Results["route"] }[];
   oneAtATime: Record<RpName, TurnsRate>;
   /** Logins/s of each parallel run, by round: round i of one relying party ran next to round i of the others. */
   parallel: Record<RpName, number[]>;
@@ -167,7 +175,20 @@ async function run(): Promise<Results> {
   progress(
     `protected route: ${ROUTE_PROCESSES} processes in turn, each ${ROUTE_RUNS} runs of ${ROUTE_SECONDS} s per server, alternating`,
   );
-  for (let index = 0; index < ROUTE_PROCESSES; index++) route.push(await protectedRoute(issuer));
+  for (let index = 0; index < ROUTE_PROCESSES; index++) {
+    route.push((await protectedRoute(issuer)).runs);
+  }
+  const routeOn: Results["routeOn"] = [];
+  for (const execPath of OTHER_NODES) {
+    progress(`protected route with ${execPath}: the same, in ${ROUTE_PROCESSES} processes`);
+    const on: Results["routeOn"][number] = { node: execPath, route: [] };
+    for (let index = 0; index < ROUTE_PROCESSES; index++) {
+      const { node, runs } = await protectedRoute(issuer, execPath);
+      on.node = node;
+      on.route.push(runs);
+    }
+    routeOn.push(on);
+  }
 
   progress(`logins one at a time, taking turns, for ${TURNS_SECONDS} s`);
   const durations = await takeTurns(RPS, urlOf, TURNS_SECONDS);
@@ -236,6 +257,7 @@ async function run(): Promise<Results> {
 
   return {
     route,
+    routeOn,
     api,
     audit,
     loginCpu,
@@ -273,11 +295,14 @@ async function auditCost(url: string): Promise<Results["audit"]> {
 }
 
 /**
- * Section 1, in a process of its own: the middleware's protected route and the bare one, same store,
- * same cookie, alternating.
+ * Section 1, in a process of its own (this Node.js, or `execPath`): the middleware's protected route and
+ * the bare one, same store, same cookie, alternating.
  */
-async function protectedRoute(issuer: string): Promise<Results["route"][number]> {
-  const pair = start(new URL("./route-pair.ts", import.meta.url));
+async function protectedRoute(
+  issuer: string,
+  execPath?: string,
+): Promise<{ node: string; runs: Results["route"][number] }> {
+  const pair = start(new URL("./route-pair.ts", import.meta.url), [], execPath);
   try {
     const servers = await pair.call<RoutePair>("start", { issuer });
     await provider.call("register", servers.client);
@@ -324,7 +349,7 @@ async function protectedRoute(issuer: string): Promise<Results["route"][number]>
       }
     }
     pairCpuMs += cpuMs(await pair.call<Cpu>("cpu"));
-    return runs;
+    return { node: servers.node, runs };
   } finally {
     await pair.stop();
   }
@@ -377,6 +402,34 @@ async function resourceServer(issuer: string): Promise<Results["api"]> {
   progress(`resource server without a cache: ${UNCACHED_RUNS} runs of ${ROUTE_SECONDS} s`);
   for (let round = 0; round < UNCACHED_RUNS; round++) runs.uncached.push(await once("uncached"));
   return runs;
+}
+
+/** The Node.js binaries BENCH_NODES names. */
+function otherNodes(): string[] {
+  const listed = process.env.BENCH_NODES ?? "";
+  const found =
+    listed.trim() === "cached"
+      ? cachedNodes()
+      : listed
+          .split(",")
+          .map((path) => path.trim())
+          .filter((path) => path !== "");
+  const missing = found.filter((path) => !existsSync(path));
+  if (missing.length > 0) throw new Error(`BENCH_NODES: no such file: ${missing.join(", ")}`);
+  return QUICK ? found.slice(-1) : found;
+}
+
+/** The Node.js binaries .ci/run keeps (PROCONNECT_NODE_CACHE), but this one's major. */
+function cachedNodes(): string[] {
+  const cache =
+    process.env.PROCONNECT_NODE_CACHE ?? join(homedir(), ".cache", "proconnect-express", "node");
+  const mine = process.versions.node.split(".")[0];
+  const majors = existsSync(cache) ? readdirSync(cache) : [];
+  return majors
+    .filter((major) => /^\d+$/.test(major) && major !== mine)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((major) => join(cache, major, "node_modules", ".bin", "node"))
+    .filter((path) => existsSync(path));
 }
 
 /**
@@ -648,6 +701,26 @@ function report(results: Results): string {
     `Server CPU the middleware adds per protected request: **${number(verdict.addedMicroseconds, 1)} µs** (median of the pairs' differences, all processes)`,
   );
   line();
+  const verdictsOn = results.routeOn.map(({ node, route: runs }) => ({
+    node,
+    verdict: routeVerdict(runs, results.otherLoad),
+  }));
+  if (verdictsOn.length > 0) {
+    line(
+      `The same comparison with the other Node.js binaries of \`BENCH_NODES\`, each in ${ROUTE_PROCESSES} processes of its own (see docs/performance.md, "The route on other Node.js versions"):`,
+    );
+    line();
+    line(
+      "| Node.js | server CPU per answer, bare / middleware | processes' ratios | spread without the extremes | CPU added per request (µs) |",
+    );
+    line("| --- | ---: | --- | ---: | ---: |");
+    for (const { node, verdict: on } of verdictsOn) {
+      line(
+        `| ${node} | **${on.cpu.median.toFixed(3)}** | ${list(on.cpu.ratios)} | ${on.cpu.middleSpread.toFixed(3)} | ${number(on.addedMicroseconds, 1)} |`,
+      );
+    }
+    line();
+  }
 
   // 2 to 4.
   const perLogin = (rp: RpName, endpoint: Endpoint) =>
@@ -768,8 +841,11 @@ function report(results: Results): string {
   const stored = session.proconnect.stored ?? Infinity;
   line("### Targets");
   line();
+  const routeTarget = (on: ReturnType<typeof routeVerdict>) =>
+    `${on.cpu.median.toFixed(3)} (spread ${on.cpu.middleSpread.toFixed(3)} without the extremes), ${on.noisy && !QUICK ? `**too noisy for a verdict** (${on.noisy})` : met(on.cpu.median >= ROUTE_TARGET)}`;
+  const elsewhere = verdictsOn.map(({ node, verdict: on }) => `; with ${node}: ${routeTarget(on)}`);
   line(
-    `- Protected route, CPU per answer, bare / middleware ≥ ${ROUTE_TARGET}: ${verdict.cpu.median.toFixed(3)} (spread ${verdict.cpu.middleSpread.toFixed(3)} without the extremes), ${verdict.noisy ? `**too noisy for a verdict** (${verdict.noisy})` : met(verdict.cpu.median >= ROUTE_TARGET)}; req/s ${verdict.rate.median.toFixed(3)}`,
+    `- Protected route, CPU per answer, bare / middleware ≥ ${ROUTE_TARGET}: ${routeTarget(verdict)}; req/s ${verdict.rate.median.toFixed(3)}${elsewhere.join("")}`,
   );
   line(
     `- Resource server, warm cache / bare ≥ 0.9: req/s ${apiRatio.toFixed(3)}, ${judged(apiRatios, (value) => value >= 0.9)}; CPU per answer ${apiCpuRatio.toFixed(3)}, ${judged(apiCpuRatios, (value) => value >= 0.9)}; ${number(perThousand("cached"), 2)} introspections per 1,000 calls`,

@@ -43,10 +43,13 @@ export interface Child {
 /**
  * Starts `file` as a child process (same Node flags, so tsx too) and returns a way to call it.
  * `quiet` lines of its stderr are dropped (oidc-provider's warning about Node 20, documented in the
- * README): everything else is passed through.
+ * README): everything else is passed through. `execPath`: another Node.js binary than this process's.
  */
-export function start(file: URL, quiet: RegExp[] = []): Child {
-  const child: ChildProcess = fork(file, { stdio: ["ignore", "inherit", "pipe", "ipc"] });
+export function start(file: URL, quiet: RegExp[] = [], execPath?: string): Child {
+  const child: ChildProcess = fork(file, {
+    stdio: ["ignore", "inherit", "pipe", "ipc"],
+    ...(execPath === undefined ? {} : { execPath }),
+  });
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
     const kept = chunk

@@ -14,6 +14,8 @@ export interface RoutePair {
   middleware: string;
   bare: string;
   client: EmulatorClientInput;
+  /** The Node.js version the pair runs on (`process.version`). */
+  node: string;
 }
 
 async function startPair({ issuer }: { issuer: string }): Promise<RoutePair> {
@@ -34,7 +36,7 @@ async function startPair({ issuer }: { issuer: string }): Promise<RoutePair> {
   );
   const bare = await listen();
   bare.server.on("request", bareApp({ sessionSecret, store }));
-  return { middleware: middleware.url, bare: bare.url, client };
+  return { middleware: middleware.url, bare: bare.url, client, node: process.version };
 }
 
 serve({ start: startPair, cpu: () => process.cpuUsage() });
