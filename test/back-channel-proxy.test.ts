@@ -3,11 +3,10 @@
 // goes through Node's global agents. CI runs this file on 22 (with the other runtime-dependent files)
 // and 26.
 import { spawn } from "node:child_process";
-import { createServer, request as forward, type Server } from "node:http";
-import { connect, type AddressInfo, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startProConnectEmulator, type ProConnectEmulator } from "../lib/testing/index.js";
 import { CLIENT_SECRET, testClient } from "./helpers/emulator.js";
+import { startForwardProxy, type ForwardProxy } from "./helpers/forward-proxy.js";
 import { freePort } from "./helpers/net.js";
 
 const FIXTURE = new URL("./fixtures/back-channel-login.ts", import.meta.url).pathname;
@@ -17,12 +16,8 @@ if (!supported) {
 }
 
 let emulator: ProConnectEmulator;
-let proxy: Server;
-let proxyUrl: string;
+let proxy: ForwardProxy;
 let appPort: number;
-/** What went through the proxy: a request line for plain http, `CONNECT host` for a tunnel. */
-const seen: string[] = [];
-const sockets: Socket[] = [];
 
 beforeAll(async () => {
   if (!supported) return;
@@ -30,41 +25,11 @@ beforeAll(async () => {
   emulator = await startProConnectEmulator({
     clients: [testClient({ redirectUris: [`http://127.0.0.1:${appPort}/callback`] })],
   });
-  // A forward proxy: absolute-form requests for http, CONNECT tunnels (what fetch uses).
-  proxy = createServer((req, res) => {
-    seen.push(`${req.method} ${new URL(req.url ?? "").pathname}`);
-    const upstream = forward(
-      req.url ?? "",
-      { method: req.method, headers: req.headers, agent: false },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  proxy.on("connect", (req, client: Socket) => {
-    seen.push(`CONNECT ${req.url}`);
-    const [host, port] = (req.url ?? "").split(":");
-    const upstream = connect(Number(port), host, () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      client.pipe(upstream).pipe(client);
-    });
-    sockets.push(client, upstream);
-    upstream.on("error", () => client.destroy());
-    client.on("error", () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  proxy = await startForwardProxy();
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  if (proxy) {
-    proxy.closeAllConnections();
-    await new Promise((resolve) => proxy.close(resolve));
-  }
+  await proxy?.close();
   await emulator?.close();
 });
 
@@ -85,7 +50,7 @@ describe.runIf(supported)("the back channel through an egress proxy (NODE_USE_EN
         env: {
           ...process.env,
           NODE_USE_ENV_PROXY: "1",
-          HTTP_PROXY: proxyUrl,
+          HTTP_PROXY: proxy.url,
           // The app itself is reached directly (the test browser runs in the same process).
           NO_PROXY: `127.0.0.1:${appPort}`,
         },
@@ -101,7 +66,9 @@ describe.runIf(supported)("the back channel through an egress proxy (NODE_USE_EN
     const { emails } = JSON.parse(out) as { emails: string[] };
     expect(emails).toEqual(["test@fia1.fr", "test@fia1.fr"]);
     // The back channel's requests, each through the proxy as an absolute-form request.
-    const backChannel = seen.filter((line) => /(configuration|token|jwks|userinfo)$/.test(line));
+    const backChannel = proxy.seen.filter((line) =>
+      /(configuration|token|jwks|userinfo)$/.test(line),
+    );
     expect(backChannel).toEqual([
       "GET /api/v2/.well-known/openid-configuration",
       "POST /api/v2/token",

@@ -1,6 +1,7 @@
 // The back channel over TLS, as ProConnect always is: the certificate verified against Node's trusted
 // authorities (NODE_EXTRA_CA_CERTS included), an untrusted one refused, one connection kept alive for
-// the token and userinfo requests of later logins.
+// the token and userinfo requests of later logins; through an egress proxy with the agent an app sets
+// as https.globalAgent (Node.js 20's way: it has no NODE_USE_ENV_PROXY, back-channel-proxy.test.ts).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
@@ -15,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proconnect, type ProConnectError } from "../lib/index.js";
 import { startProConnectEmulator, type ProConnectEmulator } from "../lib/testing/index.js";
 import { CLIENT_SECRET, testClient } from "./helpers/emulator.js";
+import { startForwardProxy, type ForwardProxy } from "./helpers/forward-proxy.js";
 import { freePort } from "./helpers/net.js";
 
 const FIXTURE = new URL("./fixtures/back-channel-login.ts", import.meta.url).pathname;
@@ -22,9 +24,12 @@ const FIXTURE = new URL("./fixtures/back-channel-login.ts", import.meta.url).pat
 let dir: string;
 let emulator: ProConnectEmulator;
 let tls: Server;
+let proxy: ForwardProxy;
 const connections: Socket[] = [];
 // The paths asked over each connection.
 const requested = new Map<Socket, string[]>();
+// Where each came from (a closed socket no longer says): a tunnel the proxy opened, or not.
+const peerPort = new Map<Socket, number | undefined>();
 let issuer: string;
 let appPort: number;
 
@@ -56,6 +61,7 @@ beforeAll(async () => {
   // HTTPS in front of the emulator, as ProConnect's own front does, saying so to it.
   tls = createHttpsServer({ key, cert }, (req, res) => {
     const paths = requested.get(req.socket) ?? [];
+    if (!peerPort.has(req.socket)) peerPort.set(req.socket, req.socket.remotePort);
     requested.set(req.socket, [...paths, new URL(req.url ?? "/", "https://localhost").pathname]);
     const upstream = forward(
       `${emulator.url}${req.url}`,
@@ -71,9 +77,11 @@ beforeAll(async () => {
   // Every TCP connection, the refused handshakes too.
   tls.on("connection", (socket: Socket) => connections.push(socket));
   await new Promise<void>((resolve) => tls.listen(port, "127.0.0.1", resolve));
+  proxy = await startForwardProxy();
 });
 
 afterAll(async () => {
+  await proxy?.close();
   for (const socket of connections) socket.destroy();
   await new Promise((resolve) => tls?.close(resolve));
   await emulator?.close();
@@ -117,6 +125,29 @@ describe("the back channel over TLS", () => {
     );
     expect(backChannel.flat()).toHaveLength(6);
     expect(backChannel.length).toBeLessThanOrEqual(2);
+  }, 60_000);
+
+  it("goes through an egress proxy with docs/production.md's agent for Node.js 20 (https.globalAgent)", async () => {
+    const before = new Set(requested.keys());
+    const result = await runFixture({
+      NODE_EXTRA_CA_CERTS: join(dir, "ca.pem"),
+      PROXY_AGENT_RECIPE: "1",
+      HTTPS_PROXY: proxy.url,
+    });
+    expect(result.emails).toEqual(["test@fia1.fr", "test@fia1.fr"]);
+    expect(proxy.seen.length).toBeGreaterThan(0);
+    expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${new URL(issuer).host}`]));
+    // Each back-channel request reached ProConnect over a tunnel the proxy opened; the person's browser
+    // (the test's, on fetch) went straight.
+    const isBackChannel = (path: string) =>
+      /\/(token|userinfo|jwks)$|openid-configuration$/.test(path);
+    const sockets = [...requested.entries()].filter(([socket]) => !before.has(socket));
+    const tunnelled = sockets.filter(([socket]) =>
+      proxy.tunnelPorts.has(peerPort.get(socket) ?? 0),
+    );
+    expect(tunnelled.flatMap(([, paths]) => paths).filter(isBackChannel)).toHaveLength(6);
+    const direct = sockets.filter(([socket]) => !proxy.tunnelPorts.has(peerPort.get(socket) ?? 0));
+    expect(direct.flatMap(([, paths]) => paths).filter(isBackChannel)).toEqual([]);
   }, 60_000);
 
   it("refuses a certificate no trusted authority signed: 503 provider_unavailable naming the cause", async () => {

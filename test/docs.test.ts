@@ -38,4 +38,12 @@ describe("recipes beside their tests", () => {
     const [docs, recipe] = await Promise.all([read(page), read(`test/recipes/${file}`)]);
     expect(docs).toContain("```ts\n" + recipe + "```");
   });
+
+  it("docs/production.md shows test/recipes/egress-proxy-agent.mjs verbatim, which test/back-channel-tls.test.ts runs", async () => {
+    const [docs, recipe] = await Promise.all([
+      read("docs/production.md"),
+      read("test/recipes/egress-proxy-agent.mjs"),
+    ]);
+    expect(docs).toContain("```js\n" + recipe + "```");
+  });
 });
