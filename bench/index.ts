@@ -171,23 +171,14 @@ async function run(): Promise<Results> {
     }
   }
 
-  const route: Results["route"] = [];
   progress(
     `protected route: ${ROUTE_PROCESSES} processes in turn, each ${ROUTE_RUNS} runs of ${ROUTE_SECONDS} s per server, alternating`,
   );
-  for (let index = 0; index < ROUTE_PROCESSES; index++) {
-    route.push((await protectedRoute(issuer)).runs);
-  }
+  const { route } = await routeProcesses(issuer);
   const routeOn: Results["routeOn"] = [];
   for (const execPath of OTHER_NODES) {
     progress(`protected route with ${execPath}: the same, in ${ROUTE_PROCESSES} processes`);
-    const on: Results["routeOn"][number] = { node: execPath, route: [] };
-    for (let index = 0; index < ROUTE_PROCESSES; index++) {
-      const { node, runs } = await protectedRoute(issuer, execPath);
-      on.node = node;
-      on.route.push(runs);
-    }
-    routeOn.push(on);
+    routeOn.push(await routeProcesses(issuer, execPath));
   }
 
   progress(`logins one at a time, taking turns, for ${TURNS_SECONDS} s`);
@@ -292,6 +283,21 @@ async function auditCost(url: string): Promise<Results["audit"]> {
   }
   await relyingParties.proconnect.call("audit", { on: false });
   return cost;
+}
+
+/** Section 1, in ROUTE_PROCESSES processes started in turn, with this Node.js or `execPath`. */
+async function routeProcesses(
+  issuer: string,
+  execPath?: string,
+): Promise<Results["routeOn"][number]> {
+  const route: Results["route"] = [];
+  let node = process.version;
+  for (let index = 0; index < ROUTE_PROCESSES; index++) {
+    const pair = await protectedRoute(issuer, execPath);
+    node = pair.node;
+    route.push(pair.runs);
+  }
+  return { node, route };
 }
 
 /**
