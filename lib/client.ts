@@ -206,34 +206,27 @@ export class ProviderClient {
 
   async #discover(): Promise<Discovered> {
     const options = this.#options;
-    const issuer = new URL(options.issuer);
-    // http is only ever allowed for a local emulator (the options refuse any other http issuer).
-    const insecure = issuer.protocol === "http:" && isLoopback(issuer.hostname);
+    const { httpTimeout } = options;
     const metadata: Partial<oidc.ClientMetadata> = {
       id_token_signed_response_alg: options.idTokenSignedResponseAlg,
       userinfo_signed_response_alg: options.userinfoSignedResponseAlg,
       [oidc.clockTolerance]: options.clockTolerance,
     };
-    const timeout = options.httpTimeout / 1000;
     const config = await oidc
-      .discovery(issuer, options.clientId, metadata, oidc.ClientSecretPost(options.clientSecret), {
-        timeout,
-        [oidc.customFetch]: boundedFetch(
-          "discovery",
-          `discovery at ${options.issuer}`,
-          BODY_LIMITS.discovery,
-          options.httpTimeout,
-        ),
-        ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
-      })
+      .discovery(
+        new URL(options.issuer),
+        options.clientId,
+        metadata,
+        oidc.ClientSecretPost(options.clientSecret),
+        discoveryOptions(options.issuer, httpTimeout),
+      )
       .catch((error: unknown) => {
         throw discoveryError(error, options.issuer);
       });
-    config.timeout = timeout;
+    config.timeout = httpTimeout / 1000;
     const { jwks_uri: jwksUri, userinfo_endpoint: userinfoEndpoint } = config.serverMetadata();
     // openid-client calls only the token and userinfo endpoints through this configuration.
     const userinfoUrl = userinfoEndpoint === undefined ? undefined : new URL(userinfoEndpoint).href;
-    const { httpTimeout } = options;
     const tokenFetch = boundedFetch("token", "token endpoint", BODY_LIMITS.token, httpTimeout);
     const userinfoFetch = boundedFetch(
       "userinfo",
@@ -252,13 +245,7 @@ export class ProviderClient {
     // Signatures are verified here with jose rather than by openid-client, whose JWKS cache refuses to
     // look for a new key until the cached set is 60 s old: a key rotation would fail logins meanwhile.
     // Refetching on every unknown kid is safe because only ProConnect, over TLS, sends these tokens.
-    const jwks = createRemoteJWKSet(new URL(jwksUri), {
-      timeoutDuration: options.httpTimeout,
-      cooldownDuration: 0,
-      cacheMaxAge: JWKS_MAX_AGE_MS,
-      [customFetch]: boundedFetch("jwks", "JWKS", BODY_LIMITS.jwks, options.httpTimeout),
-    });
-    return { config, jwks };
+    return { config, jwks: remoteJwks(jwksUri, httpTimeout) };
   }
 
   /** The signed userinfo: fetched as a protected resource, its signature and claims verified here. */
@@ -350,19 +337,14 @@ function discoverIssuer(issuer: string, clientId: string, httpTimeout: number) {
   const key = `${issuer} ${httpTimeout}`;
   let found = sharedDiscovery.get(key);
   if (!found) {
-    const url = new URL(issuer);
-    const insecure = url.protocol === "http:" && isLoopback(url.hostname);
     found = oidc
-      .discovery(url, clientId, undefined, undefined, {
-        timeout: httpTimeout / 1000,
-        [oidc.customFetch]: boundedFetch(
-          "discovery",
-          `discovery at ${issuer}`,
-          BODY_LIMITS.discovery,
-          httpTimeout,
-        ),
-        ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
-      })
+      .discovery(
+        new URL(issuer),
+        clientId,
+        undefined,
+        undefined,
+        discoveryOptions(issuer, httpTimeout),
+      )
       .then((config) => config.serverMetadata())
       .catch((error: unknown) => {
         sharedDiscovery.delete(key);
@@ -377,15 +359,37 @@ function jwksOf(jwksUri: string, httpTimeout: number): JWTVerifyGetKey {
   const key = `${jwksUri} ${httpTimeout}`;
   let jwks = sharedJwks.get(key);
   if (!jwks) {
-    jwks = createRemoteJWKSet(new URL(jwksUri), {
-      timeoutDuration: httpTimeout,
-      cooldownDuration: 0,
-      cacheMaxAge: JWKS_MAX_AGE_MS,
-      [customFetch]: boundedFetch("jwks", "JWKS", BODY_LIMITS.jwks, httpTimeout),
-    });
+    jwks = remoteJwks(jwksUri, httpTimeout);
     sharedJwks.set(key, jwks);
   }
   return jwks;
+}
+
+/** How every discovery asks: bounded in time and size, over http only for a local emulator. */
+function discoveryOptions(issuer: string, httpTimeout: number): oidc.DiscoveryRequestOptions {
+  const url = new URL(issuer);
+  // http is only ever allowed for a local emulator (the options refuse any other http issuer).
+  const insecure = url.protocol === "http:" && isLoopback(url.hostname);
+  return {
+    timeout: httpTimeout / 1000,
+    [oidc.customFetch]: boundedFetch(
+      "discovery",
+      `discovery at ${issuer}`,
+      BODY_LIMITS.discovery,
+      httpTimeout,
+    ),
+    ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
+  };
+}
+
+/** ProConnect's keys at `jwksUri`: cached, fetched again on an unknown `kid`, each request bounded. */
+function remoteJwks(jwksUri: string, httpTimeout: number): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(jwksUri), {
+    timeoutDuration: httpTimeout,
+    cooldownDuration: 0,
+    cacheMaxAge: JWKS_MAX_AGE_MS,
+    [customFetch]: boundedFetch("jwks", "JWKS", BODY_LIMITS.jwks, httpTimeout),
+  });
 }
 
 const INTROSPECTION_JWT = /^application\/token-introspection\+jwt\b/i;
