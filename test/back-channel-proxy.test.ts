@@ -2,14 +2,13 @@
 // (NODE_USE_ENV_PROXY=1 and HTTP_PROXY / HTTPS_PROXY, Node.js 22 and later) applies to it, because it
 // goes through Node's global agents. CI runs this file on 22 (with the other runtime-dependent files)
 // and 26.
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startProConnectEmulator, type ProConnectEmulator } from "../lib/testing/index.js";
-import { CLIENT_SECRET, testClient } from "./helpers/emulator.js";
+import { runBackChannelLogins } from "./helpers/back-channel-login.js";
+import { testClient } from "./helpers/emulator.js";
 import { startForwardProxy, type ForwardProxy } from "./helpers/forward-proxy.js";
 import { freePort } from "./helpers/net.js";
 
-const FIXTURE = new URL("./fixtures/back-channel-login.ts", import.meta.url).pathname;
 const supported = Number(process.versions.node.split(".")[0]) >= 22;
 if (!supported) {
   console.warn(`Skipping the egress proxy tests: ${process.version} has no NODE_USE_ENV_PROXY.`);
@@ -35,35 +34,12 @@ afterAll(async () => {
 
 describe.runIf(supported)("the back channel through an egress proxy (NODE_USE_ENV_PROXY)", () => {
   it("signs in with every request to ProConnect sent through HTTP_PROXY", async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        FIXTURE,
-        emulator.issuer,
-        testClient().clientId,
-        CLIENT_SECRET,
-        String(appPort),
-      ],
-      {
-        env: {
-          ...process.env,
-          NODE_USE_ENV_PROXY: "1",
-          HTTP_PROXY: proxy.url,
-          // The app itself is reached directly (the test browser runs in the same process).
-          NO_PROXY: `127.0.0.1:${appPort}`,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (err += chunk));
-    const code = await new Promise((resolve) => child.on("exit", resolve));
-    expect(code, err).toBe(0);
-    const { emails } = JSON.parse(out) as { emails: string[] };
+    const { emails } = await runBackChannelLogins(emulator.issuer, appPort, {
+      NODE_USE_ENV_PROXY: "1",
+      HTTP_PROXY: proxy.url,
+      // The app itself is reached directly (the test browser runs in the same process).
+      NO_PROXY: `127.0.0.1:${appPort}`,
+    });
     expect(emails).toEqual(["test@fia1.fr", "test@fia1.fr"]);
     // The back channel's requests, each through the proxy as an absolute-form request.
     const backChannel = proxy.seen.filter((line) =>

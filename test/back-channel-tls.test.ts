@@ -2,7 +2,7 @@
 // authorities (NODE_EXTRA_CA_CERTS included), an untrusted one refused, one connection kept alive for
 // the token and userinfo requests of later logins; through an egress proxy with the agent an app sets
 // as https.globalAgent (Node.js 20's way: it has no NODE_USE_ENV_PROXY, back-channel-proxy.test.ts).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,10 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proconnect, type ProConnectError } from "../lib/index.js";
 import { startProConnectEmulator, type ProConnectEmulator } from "../lib/testing/index.js";
 import { CLIENT_SECRET, testClient } from "./helpers/emulator.js";
+import { runBackChannelLogins } from "./helpers/back-channel-login.js";
 import { startForwardProxy, type ForwardProxy } from "./helpers/forward-proxy.js";
 import { freePort } from "./helpers/net.js";
-
-const FIXTURE = new URL("./fixtures/back-channel-login.ts", import.meta.url).pathname;
 
 let dir: string;
 let emulator: ProConnectEmulator;
@@ -88,27 +87,11 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function runFixture(env: NodeJS.ProcessEnv): Promise<{ emails: string[]; requests: string[] }> {
-  const client = testClient();
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", FIXTURE, issuer, client.clientId, CLIENT_SECRET, String(appPort)],
-    { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk));
-  child.stderr.on("data", (chunk: Buffer) => (err += chunk));
-  return new Promise((resolve, reject) => {
-    child.on("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(out) as never) : reject(new Error(`exit ${code}: ${err}`)),
-    );
-  });
-}
-
 describe("the back channel over TLS", () => {
   it("signs in against a ProConnect whose certificate an authority of NODE_EXTRA_CA_CERTS signed", async () => {
-    const result = await runFixture({ NODE_EXTRA_CA_CERTS: join(dir, "ca.pem") });
+    const result = await runBackChannelLogins(issuer, appPort, {
+      NODE_EXTRA_CA_CERTS: join(dir, "ca.pem"),
+    });
     expect(result.emails).toEqual(["test@fia1.fr", "test@fia1.fr"]);
     // Discovery and JWKS once, then each login's token and userinfo.
     expect(result.requests).toEqual([
@@ -129,7 +112,7 @@ describe("the back channel over TLS", () => {
 
   it("goes through an egress proxy with docs/production.md's agent for Node.js 20 (https.globalAgent)", async () => {
     const before = new Set(requested.keys());
-    const result = await runFixture({
+    const result = await runBackChannelLogins(issuer, appPort, {
       NODE_EXTRA_CA_CERTS: join(dir, "ca.pem"),
       PROXY_AGENT_RECIPE: "1",
       HTTPS_PROXY: proxy.url,
