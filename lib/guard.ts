@@ -4,6 +4,7 @@ import type { RequestHandler } from "express";
 import { ACR_VALUES, isProConnectAcr, MFA_ACR_VALUES, removedAcr } from "./acr.js";
 import { dataOf, findContext, type Context } from "./context.js";
 import { ProConnectError } from "./errors.js";
+import { safeReturnTo } from "./return-to.js";
 import type { RequireAuthOptions } from "./types.js";
 import type { AppSession } from "./session.js";
 
@@ -70,7 +71,9 @@ export function guard(options: RequireAuthOptions, instance: Context | undefined
         return;
       }
     }
-    const query = new URLSearchParams({ returnTo: req.originalUrl });
+    // Only a returnTo the login route takes back: a longer one would make its URL too long to accept.
+    const returnTo = safeReturnTo(req.originalUrl);
+    const query = new URLSearchParams(returnTo === undefined ? {} : { returnTo });
     if (wanted) query.set("acr", wanted.join(" "));
     res.redirect(303, `${context.options.paths.login}?${query}`);
   };

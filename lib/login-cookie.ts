@@ -79,8 +79,10 @@ export function loginCookies(options: {
     for (const pair of (req.headers.cookie ?? "").split(";")) {
       const at = pair.indexOf("=");
       const name = pair.slice(0, at).trim();
-      if (at > 0 && name.startsWith(prefix))
-        found.set(name.slice(prefix.length), pair.slice(at + 1).trim());
+      const state = name.slice(prefix.length);
+      // Only names this library sets: "…a b" (planted over http) is not ours, and clearing it would throw.
+      if (at > 0 && name.startsWith(prefix) && STATE.test(state))
+        found.set(state, pair.slice(at + 1).trim());
     }
     return found;
   }

@@ -6,7 +6,8 @@ export type { RequireAuthOptions };
 
 /**
  * Lets signed-in users through. Anyone else: a browser GET is sent to the login route with a `returnTo`
- * of the page asked for; an API call (a JSON `Accept`, or not a GET) gets a 401 JSON answer. With
+ * of the page asked for (none when its URL is past `returnTo`'s 2048 characters: the login then ends on
+ * `postLoginRedirect`); an API call (a JSON `Accept`, or not a GET) gets a 401 JSON answer. With
  * `acr`, a session whose acr does not match goes back through login asking ProConnect for it (403 JSON
  * for an API call).
  *

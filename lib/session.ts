@@ -136,6 +136,9 @@ export function withinDeadline<T = void>(
   });
 }
 
+/** A cookie name as RFC 6265 has it (a token), the one kind Express's `res.clearCookie()` accepts. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /** The session cookie a browser sent for the request's session, as express-session signs it. */
 export interface HeldCookie {
   name: string;
@@ -161,9 +164,11 @@ export function heldCookie(req: Request): HeldCookie | undefined {
     } catch {
       continue;
     }
-    if (value.startsWith(signed)) {
+    const name = pair.slice(0, at).trim();
+    // A copy under a name no Set-Cookie may carry ("a/b") is not the app's session cookie.
+    if (value.startsWith(signed) && COOKIE_NAME.test(name)) {
       const session = (req as Request & { session?: AppSession }).session;
-      return { name: pair.slice(0, at).trim(), attributes: cookieAttributes(session) };
+      return { name, attributes: cookieAttributes(session) };
     }
   }
   return undefined;

@@ -447,6 +447,32 @@ const junkQuery = fc.oneof(
   },
 );
 
+/**
+ * How the request names its target: the origin form browsers send (`/callback?…`), or the absolute
+ * form a client talking to Node directly may send, with authorities Node's parser lets through but the
+ * URL standard refuses (a port past 65535, `[1]`). Express routes either by its path.
+ */
+const targetOrigin = fc.oneof(
+  { weight: 4, arbitrary: fc.constant("") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "http://x:99999",
+      "http://x:65536",
+      "http://[1]",
+      "http://127.0.0.1",
+      "https://evil.example",
+      "http://u:p@host:1",
+    ),
+  },
+);
+
+/** Absolute-form targets that once made /callback and /logout/callback answer a 500 (new URL threw). */
+const ABSOLUTE_FORM_EXAMPLES: [string, string][] = [
+  ["http://x:99999", "?state=x"],
+  ["http://[1]", "?state=x&code=y"],
+];
+
 /** The same, with the session's genuine state in it somewhere, as is or bent. */
 const queryWithGenuineState = (extra: string[]) =>
   queryOf(
@@ -528,11 +554,13 @@ async function fuzzOnce(
   }
 }
 
-/** {@link fuzzOnce} on `route` with HTTP_RUNS junk queries from `client`. */
+/** {@link fuzzOnce} on `route` with HTTP_RUNS junk queries from `client`, in either target form. */
 const fuzzJunk = (route: string, client: Client, judge: Parameters<typeof fuzzOnce>[3]) =>
   fc.assert(
-    fc.asyncProperty(junkQuery, (query) => fuzzOnce(route, query, client, judge)),
-    { numRuns: HTTP_RUNS },
+    fc.asyncProperty(targetOrigin, junkQuery, (origin, query) =>
+      fuzzOnce(origin + route, query, client, judge),
+    ),
+    { numRuns: HTTP_RUNS, examples: ABSOLUTE_FORM_EXAMPLES },
   );
 
 /** /callback and /logout/callback refuse anything without the session's genuine state: 400. */
@@ -636,6 +664,24 @@ describe("GET /callback with the genuine state but not a code response", () => {
   });
 });
 
+/**
+ * A cookie under the login attempts' prefix, as a browser may hold one: a name this library could have
+ * set (word characters and `-`) or one it never sets (a space, `/`, `:`, non-ASCII: planted by a
+ * sibling subdomain over http), with any value.
+ */
+const loginCookie = fc
+  .tuple(
+    fc.string({
+      unit: fc.constantFrom(...'aZ09-_ /:()@,[]?{}\\"é.~'),
+      maxLength: 20,
+    }),
+    fc.oneof(
+      rawAscii.filter((text) => !text.includes(";")),
+      fc.constant(""),
+    ),
+  )
+  .map(([name, text]) => `proconnect-login.${name}=${text}`);
+
 describe("GET /login with arbitrary query strings", () => {
   /** 303 to ProConnect's authorize endpoint, or 400 invalid_login_request. */
   function judge(answer: Answer, path: string): "accepted" | "refused" {
@@ -701,19 +747,38 @@ describe("GET /login with arbitrary query strings", () => {
     it(`redirects to ProConnect's authorize endpoint or refuses with 400 invalid_login_request, from ${label}`, async () => {
       const client = await setup();
       await fc.assert(
-        fc.asyncProperty(junkQuery, async (query) => {
+        fc.asyncProperty(targetOrigin, junkQuery, async (origin, query) => {
           let accepted: Answer | undefined;
-          await fuzzOnce("/login", query, client, (answer, path) => {
+          await fuzzOnce(`${origin}/login`, query, client, (answer, path) => {
             const outcome = judge(answer, path);
             if (outcome === "accepted") accepted = answer;
             return outcome;
           });
           if (accepted) expectAttemptCookie(accepted, client);
         }),
-        { numRuns: HTTP_RUNS },
+        { numRuns: HTTP_RUNS, examples: ABSOLUTE_FORM_EXAMPLES },
       );
     });
   }
+
+  it("redirects to ProConnect whatever cookies under its prefix a browser sends, clearing only names it could have set", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(loginCookie, { minLength: 1, maxLength: 8 }), async (cookies) => {
+        const header = cookies.join("; ");
+        const answer = await send("/login", header);
+        const where = `${header.slice(0, 300)} → ${answer.status} ${answer.body.slice(0, 300)}`;
+        expect(judge(answer, where), where).toBe("accepted");
+        for (const line of answer.headers["set-cookie"] ?? []) {
+          expect(line.slice(0, line.indexOf("=")), where).toMatch(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/);
+        }
+        expectAttemptCookie(answer, cookieLess());
+      }),
+      {
+        numRuns: HTTP_RUNS,
+        examples: [[["proconnect-login.a b=x"]], [["proconnect-login.a/b=x"]]],
+      },
+    );
+  });
 });
 
 describe("GET /logout/callback with arbitrary query strings", () => {
@@ -763,7 +828,8 @@ describe("GET /logout/callback with arbitrary query strings", () => {
           expectSameSessions(after, before, where);
         }
       }),
-      { numRuns: GENUINE_RUNS },
+      // "??state=…": the name is "?state" (the URL standard), a seed that once signed out.
+      { numRuns: GENUINE_RUNS, examples: [[`??state=${STATE}`], [`?state=${STATE}#x`]] },
     );
   });
 });

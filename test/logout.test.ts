@@ -113,6 +113,21 @@ describe("GET /logout/callback", () => {
     expect([again.status, errorOf(again).code]).toEqual([400, "invalid_logout_state"]);
   });
 
+  it("signs out when the browser also sends its session cookie under a name no Set-Cookie may carry", async () => {
+    const browser = await signedIn();
+    const stopped = await startLogout(browser);
+    const state = stopped.location!.searchParams.get("state")!;
+    const id = sessionIdOf(browser, app)!;
+    const sid = /connect\.sid=([^;]+)/.exec(browser.cookieHeader(app.url))![1]!;
+    const answer = await fetch(`${app.url}/logout/callback?state=${state}`, {
+      redirect: "manual",
+      headers: { cookie: `a/b=${sid}; connect.sid=${sid}` },
+    });
+    expect([answer.status, answer.headers.get("location")]).toEqual([303, "/"]);
+    expect(answer.headers.getSetCookie()).toContainEqual(expect.stringMatching(/^connect\.sid=;/));
+    expect((await storedSessions(app.store))[id]).toBeUndefined();
+  });
+
   it("refuses a logout callback that no logout started", async () => {
     const browser = await signedIn();
     const page = await browser.navigate(`${app.url}/logout/callback?state=anything`);

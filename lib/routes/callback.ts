@@ -15,6 +15,7 @@ import {
 } from "../session.js";
 import type { OnLogin, ProConnectHookContext, ProConnectUser } from "../types.js";
 import { normalizeUser } from "../user.js";
+import { searchParamsOf } from "./query.js";
 
 const SINGLE = ["state", "code", "iss", "error", "error_description"];
 
@@ -84,7 +85,7 @@ type Checked = { silent: string } | { attempt: PendingLogin; state: string; call
  * cookie (consumed whatever follows), the issuer, ProConnect's own `error`, a code and its `iss`.
  */
 function readCallback(req: Request, res: Response, { options, loginCookies }: Context): Checked {
-  const query = new URL(req.originalUrl, "http://callback.invalid").searchParams;
+  const query = searchParamsOf(req);
   for (const name of SINGLE) {
     if (query.getAll(name).length > 1) {
       throw new ProConnectError("invalid_callback", `the callback has ${name} more than once`);

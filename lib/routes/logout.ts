@@ -3,6 +3,7 @@ import { carriedKeys, dataOf, type Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
 import { publish } from "../events.js";
 import { endSession, heldCookie, sessionOf, type ProConnectSessionData } from "../session.js";
+import { searchParamsOf } from "./query.js";
 
 /**
  * `POST /logout`: signs the whole app out at once, then sends the browser to ProConnect's end_session
@@ -112,7 +113,7 @@ export function logoutCallbackRoute({ options, key }: Context): RequestHandler {
   return async (req, res, next) => {
     try {
       const session = sessionOf(req);
-      const states = new URL(req.originalUrl, "http://logout.invalid").searchParams.getAll("state");
+      const states = searchParamsOf(req).getAll("state");
       const expected = dataOf(session, key)?.logoutState;
       if (!expected || states.length !== 1 || states[0] !== expected) {
         throw new ProConnectError(
