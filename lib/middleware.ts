@@ -94,7 +94,12 @@ export interface ProConnect<
  * app.get("/me", requireAuth(), (req, res) => res.json(req.proconnectUser));
  */
 export function proconnect<const S extends readonly ProConnectScope[] = readonly DefaultScopes[]>(
-  options: ProConnectOptions & { scopes?: S },
+  // scopes from S alone: intersected with ProConnectOptions' array, `[...DEFAULT_SCOPES, "roles"]`
+  // (inferred as a tuple) did not compile.
+  options: Omit<ProConnectOptions, "scopes"> & {
+    /** {@inheritDoc ProConnectOptions.scopes} */
+    scopes?: S;
+  },
 ): ProConnect<ProConnectUserFor<S[number]>> {
   const resolved = resolveOptions(options);
   const context = contextOf(resolved);

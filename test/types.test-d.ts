@@ -4,6 +4,7 @@ import type { optionsSchema } from "../lib/options.js";
 import type { Request, Response } from "express";
 import { describe, expectTypeOf, it } from "vitest";
 import {
+  DEFAULT_SCOPES,
   proconnect,
   requireAuth,
   type DefaultScopes,
@@ -75,6 +76,13 @@ describe("proconnect(...).user(req)", () => {
       ProConnectUser | undefined
     >();
     expectTypeOf<ProConnectUserFor<"openid">["email"]>().toEqualTypeOf<string | undefined>();
+  });
+
+  it("takes DEFAULT_SCOPES spread with one more, as docs/access.md writes it", () => {
+    const auth = proconnect({ ...base, scopes: [...DEFAULT_SCOPES, "roles"] });
+    expectTypeOf(auth.user({})).toEqualTypeOf<ProConnectUser | undefined>();
+    // @ts-expect-error not a ProConnect scope
+    proconnect({ ...base, scopes: [...DEFAULT_SCOPES, "admin"] });
   });
 });
 
