@@ -34,6 +34,7 @@ describe("recipes beside their tests", () => {
     ["docs/production.md", "access-log.ts", "test/access-log.test.ts"],
     ["docs/observability.md", "opentelemetry.ts", "test/opentelemetry.test.ts"],
     ["docs/nestjs.md", "nestjs/proconnect-nest.ts", "test/recipes/nestjs/nestjs-recipe.test.ts"],
+    ["docs/nestjs.md", "nestjs/profil.controller.ts", "test/recipes/nestjs/nestjs-recipe.test.ts"],
   ])("%s shows test/recipes/%s verbatim, which %s runs", async (page, file) => {
     const [docs, recipe] = await Promise.all([read(page), read(`test/recipes/${file}`)]);
     expect(docs).toContain("```ts\n" + recipe + "```");
