@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { ACR_VALUES, PROCONNECT_SCOPES } from "../lib/index.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -44,7 +45,7 @@ function publicOptions(): string[] {
           checker.getTypeOfSymbolAtLocation(parameter, parameter.valueDeclaration!),
         );
         const name = (type.aliasSymbol ?? type.getSymbol())?.name ?? "";
-        // ProConnectOptions & { scopes?: S } is proconnect()'s.
+        // Omit<ProConnectOptions, "scopes"> & { scopes?: S } is proconnect()'s.
         if (type.isIntersection() || /Options$/.test(name)) {
           walk(type, `${exported.name}(${parameter.name})`);
         }
@@ -72,5 +73,18 @@ describe("docs/options.md", () => {
       return !new RegExp(`\`${name}[\`(:]`).test(docs);
     });
     expect(missing).toEqual([]);
+  });
+
+  it("lists every scope of PROCONNECT_SCOPES and every acr of ACR_VALUES", () => {
+    const docs = readFileSync(`${ROOT}docs/options.md`, "utf8");
+    const scopes = docs.slice(
+      docs.indexOf("(`PROCONNECT_SCOPES`)"),
+      docs.indexOf("**`idTokenSigned"),
+    );
+    expect(PROCONNECT_SCOPES.filter((scope) => !scopes.includes(`\`${scope}\``))).toEqual([]);
+    const acrs = docs.slice(docs.indexOf("(`ACR_VALUES`"), docs.indexOf("(`REMOVED_ACR_VALUES`)"));
+    // The URIs by their last segment: `certification-dirigeant`.
+    const named = ACR_VALUES.map((acr) => acr.slice(acr.lastIndexOf("/") + 1));
+    expect(named.filter((acr) => !acrs.includes(`\`${acr}\``))).toEqual([]);
   });
 });
