@@ -115,7 +115,7 @@ app.get("/", requireAuth(), (req, res) => {
  * bundler. No skipLibCheck: every declaration file those programs reach is checked (the public ones must
  * not reach openid-client's or jose's). Resolves to the code.
  */
-const readmeCompiled = once(async () => {
+const readmeFiles = once(async () => {
   const [dir, code] = await Promise.all([esmApp(), quickStart()]);
   const readme = join(dir, "readme");
   await mkdir(readme, { recursive: true });
@@ -125,11 +125,18 @@ const readmeCompiled = once(async () => {
     await writeFile(join(readme, `siret.${extension}`), TYPED_SIRET);
     await writeFile(join(readme, `testing.${extension}`), testing);
   }
-  const files = (...extensions: string[]) =>
-    extensions.flatMap((extension) =>
-      ["quickstart", "siret", "testing"].map((name) => `${name}.${extension}`),
-    );
-  const strict = ["--strict", "--noEmit"];
+  return { dir, code, readme };
+});
+
+/** The README's programs, each module setting's files. */
+const files = (...extensions: string[]) =>
+  extensions.flatMap((extension) =>
+    ["quickstart", "siret", "testing"].map((name) => `${name}.${extension}`),
+  );
+const strict = ["--strict", "--noEmit"];
+
+const readmeCompiled = once(async () => {
+  const { dir, code, readme } = await readmeFiles();
   await Promise.all([
     tsc(dir, readme, [
       ...strict,
@@ -147,6 +154,47 @@ const readmeCompiled = once(async () => {
     ]),
   ]);
   return code;
+});
+
+/**
+ * The same programs with TypeScript 7 (what `npm install typescript` gives since its release), in an
+ * app of its own beside the ESM app (module resolution goes by the files' folder): commonjs (TypeScript
+ * 7 has no node10 resolution left), node16, nodenext and bundler, and a project made by its own
+ * `tsc --init` (nodenext, `exactOptionalPropertyTypes`, `noUncheckedIndexedAccess`,
+ * `verbatimModuleSyntax`, `types: []`), declaration files checked too.
+ */
+const readmeCompiledWith7 = once(async () => {
+  const [{ code, readme }, ts7] = await Promise.all([
+    readmeFiles(),
+    freshApp(work, "ts7", "module", ["typescript@7"]),
+  ]);
+  const init = join(readme, "init");
+  await mkdir(init, { recursive: true });
+  await writeFile(join(init, "package.json"), JSON.stringify({ type: "module" }));
+  await tsc(ts7, init, ["--init"]);
+  await Promise.all(
+    ["quickstart.ts", "siret.ts", "testing.ts"].map(async (name) =>
+      writeFile(join(init, name), await readFile(join(readme, name), "utf8")),
+    ),
+  );
+  // --ignoreConfig: TypeScript 7 refuses files on the command line beside the ESM app's tsconfig.json.
+  const alone = [...strict, "--ignoreConfig"];
+  await Promise.all([
+    tsc(ts7, readme, [...alone, "--module", "commonjs", "--esModuleInterop", ...files("ts")]),
+    tsc(ts7, readme, [...alone, "--module", "node16", ...files("mts", "cts")]),
+    tsc(ts7, readme, [...alone, "--module", "nodenext", ...files("mts", "cts")]),
+    tsc(ts7, readme, [
+      ...alone,
+      "--module",
+      "esnext",
+      "--moduleResolution",
+      "bundler",
+      ...files("ts"),
+    ]),
+    tsc(ts7, init, ["-p", ".", "--noEmit", "--skipLibCheck", "false"]),
+  ]);
+  const version = await run(join(ts7, "node_modules", ".bin", "tsc"), ["--version"]);
+  return { code, version: version.stdout.trim() };
 });
 
 /** Runs a compiled fixture of the ESM app; its answer is the JSON of the last line it prints. */
@@ -239,6 +287,16 @@ const { startProConnectEmulator, TestBrowser } = require("proconnect-express/tes
       "compiles the README's quick start and a typed route with tsc --strict: commonjs, node16, nodenext, bundler",
       async () => {
         const code = await readmeCompiled();
+        expect(code).toContain("proconnect({");
+      },
+      SLOW,
+    );
+
+    it(
+      "compiles the same with TypeScript 7, and under its tsc --init's defaults",
+      async () => {
+        const { code, version } = await readmeCompiledWith7();
+        expect(version).toMatch(/^Version 7\./);
         expect(code).toContain("proconnect({");
       },
       SLOW,
