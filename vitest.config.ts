@@ -15,6 +15,16 @@ export default defineConfig({
       ...(process.env.EXPRESS_SESSION === "oldest"
         ? [{ find: /^express-session(?=$|\/)/, replacement: "express-session-oldest" }]
         : []),
+      // NESTJS_DIR=<dir>: the NestJS tests on the Nest installed there (.ci/run's Nest 11, beside the
+      // devDependencies' 12), Nest's own imports resolving in that tree.
+      ...(process.env.NESTJS_DIR
+        ? [
+            {
+              find: /^(@nestjs\/(?:common|core|platform-express)|reflect-metadata)(?=$|\/)/,
+              replacement: `${process.env.NESTJS_DIR}/node_modules/$1`,
+            },
+          ]
+        : []),
     ],
   },
   test: {

@@ -1,7 +1,10 @@
 // docs/nestjs.md's guard, parameter decorator and exception filter (proconnect-nest.ts) and its
 // controller (profil.controller.ts), both shown there verbatim, compiled with Nest's decorator settings
-// (this folder's tsconfig.json) and run on Nest 11 against the emulator.
+// (this folder's tsconfig.json) and run against the emulator on Nest 12 (the devDependencies), and on
+// Nest 11 when .ci/run gives NESTJS_DIR (vitest.config.ts).
 import { Controller, Get, UseGuards } from "@nestjs/common";
+import nestCore from "@nestjs/core/package.json" with { type: "json" };
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProConnectUser as User } from "proconnect-express";
 import {
@@ -40,6 +43,14 @@ afterAll(async () => {
 });
 
 describe("docs/nestjs.md's guard, @ProConnectUser() and filter", () => {
+  it(`runs on the Nest this run asked for (${nestCore.version})`, () => {
+    const root = process.env.NESTJS_DIR ?? ".";
+    const installed = JSON.parse(
+      readFileSync(`${root}/node_modules/@nestjs/core/package.json`, "utf8"),
+    ) as { version: string };
+    expect(nestCore.version).toBe(installed.version);
+  });
+
   it("sends an anonymous page visit to the login, answers an API call 401, and runs neither route", async () => {
     const page = await fetch(`${server.url}/profil`, {
       headers: { accept: "text/html" },
