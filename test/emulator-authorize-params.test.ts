@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import * as client from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -173,6 +174,24 @@ describe("/authorize by default (ProConnect's server behaviour)", () => {
       expect([page.status, code, page.location]).toEqual([400, "Y000400", undefined]);
       expect(page.body).toContain(`data-error-message="${message}"`);
     }
+  });
+
+  it("answers a request sent in absolute form with an authority the URL standard refuses as it does the same in origin form", async () => {
+    const { url } = await authorizationRequest(laxConfig, {});
+    url.searchParams.delete("scope");
+    const target = `http://x:99999${url.pathname}${url.search}`;
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const sent = httpRequest(
+        { hostname: url.hostname, port: url.port, path: target, agent: false },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+          res.on("end", () => resolve({ status: res.statusCode!, body }));
+        },
+      );
+      sent.on("error", reject).end();
+    });
+    expect([answer.status, errorCode(answer.body)]).toEqual([400, "Y000400"]);
   });
 
   it("keeps the state of the request in the error redirect", async () => {

@@ -2,6 +2,7 @@ import express, { type Request, type Response, type Router } from "express";
 import { fiErrorMessage } from "./fi-failures.js";
 import { form } from "./front-channel.js";
 import { errorPage } from "./pages.js";
+import { searchParamsOf } from "../routes/query.js";
 import { PREFIX } from "./paths.js";
 import type { ProConnectSessions } from "./pc-session.js";
 
@@ -47,7 +48,7 @@ async function answer(sessions: ProConnectSessions, req: Request, res: Response)
     fail(res, 400, "session_not_found", "no login is waiting for an identity provider's answer");
     return;
   }
-  const params = new URL(req.originalUrl, "http://emulator.invalid").searchParams;
+  const params = searchParamsOf(req);
   // openid-client's checks, in its order: the state (missing, empty or another: one message), the
   // FI's error, then the code.
   if (params.get("state") !== request.state) {

@@ -6,6 +6,7 @@ import express, {
   type Router,
 } from "express";
 import type Provider from "oidc-provider";
+import { searchParamsOf } from "../routes/query.js";
 import { checkAuthorizeParams } from "./authorize-params.js";
 import { serverDescription } from "./descriptions.js";
 import { errorPage, SECURITY_HEADERS } from "./pages.js";
@@ -189,5 +190,5 @@ function requestParams(req: Request): URLSearchParams {
     }
     return params;
   }
-  return new URL(req.originalUrl, "http://emulator.invalid").searchParams;
+  return searchParamsOf(req);
 }
