@@ -176,23 +176,30 @@ function bearerHandler(server: ResourceServer, required: readonly string[]): Req
       decide(verdict, required, req, res, next);
       return;
     }
-    verdict.then(
-      (known) => decide(known, required, req, res, next),
-      (error: unknown) => {
-        const failure =
-          error instanceof ProConnectError
-            ? error
-            : new ProConnectError("introspection_unavailable", "the introspection failed", {
-                cause: error,
-              });
-        server.warn(failure);
-        refuse(
-          res,
-          failure.code === "invalid_token" ? "invalid_token" : "introspection_unavailable",
-          failure.message,
-        );
-      },
-    );
+    verdict
+      .then(
+        (known) => {
+          // The app answered meanwhile (its own response timeout): nothing left to say, nor to run.
+          if (!res.headersSent) decide(known, required, req, res, next);
+        },
+        (error: unknown) => {
+          const failure =
+            error instanceof ProConnectError
+              ? error
+              : new ProConnectError("introspection_unavailable", "the introspection failed", {
+                  cause: error,
+                });
+          server.warn(failure);
+          if (res.headersSent) return;
+          refuse(
+            res,
+            failure.code === "invalid_token" ? "invalid_token" : "introspection_unavailable",
+            failure.message,
+          );
+        },
+      )
+      // Whatever else throws after the wait goes to the app, never to an unhandled rejection.
+      .catch(next);
   };
 }
 

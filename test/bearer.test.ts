@@ -23,6 +23,7 @@ import {
   testClient,
 } from "./helpers/emulator.js";
 import { freePort, listen } from "./helpers/net.js";
+import { until } from "./helpers/token-app.js";
 
 const INTROSPECTION = "/api/v2/token/introspection";
 const EMAIL = "test@fia1.fr";
@@ -369,7 +370,7 @@ async function startFakeProConnect(downIntrospection = false) {
   const { publicKey, privateKey } = await generateKeyPair("RS256");
   const forger = await generateKeyPair("RS256");
   const jwk = { ...(await exportJWK(publicKey)), kid: "fake-1", alg: "RS256", use: "sig" };
-  const state = { mode: "ok" as Mode, introspections: 0 };
+  const state = { mode: "ok" as Mode, introspections: 0, delayMs: 0 };
   const closedPort = await freePort();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
@@ -404,6 +405,7 @@ async function startFakeProConnect(downIntrospection = false) {
         return;
       }
       state.introspections += 1;
+      if (state.delayMs > 0) await sleep(state.delayMs);
       const now = Math.floor(Date.now() / 1000);
       const facts = {
         active: true,
@@ -499,6 +501,59 @@ describe("requireBearer() when ProConnect misbehaves", () => {
       expect(fake.state.introspections).toBe(before + 1);
     });
   }
+
+  it("leaves the answer to the app when it answered while ProConnect was being asked (its own response timeout)", async () => {
+    const bearer = requireBearer({
+      clientId: "fake-rs",
+      clientSecret: CLIENT_SECRET,
+      issuer: fake.issuer,
+      allowedClients: ["fake-sp"],
+      logger: { warn: () => undefined },
+    });
+    let routeRan = 0;
+    const app = express();
+    // connect-timeout's way: 503 after 100 ms if nothing was sent.
+    app.use((_req, res, next) => {
+      const timer = setTimeout(() => {
+        if (!res.headersSent) res.status(503).json({ error: "timeout" });
+      }, 100);
+      res.on("finish", () => clearTimeout(timer));
+      next();
+    });
+    app.get("/me", bearer, (_req, res) => {
+      routeRan += 1;
+      res.json({ ran: true });
+    });
+    const late = await listen(createServer(app));
+    fake.state.delayMs = 400;
+    try {
+      // A valid token (the route would run), then ProConnect failing (a refusal would be written).
+      for (const [mode, token] of [
+        ["ok", "late-valid-token"],
+        ["error-500", "late-failed-token"],
+      ] as const) {
+        fake.state.mode = mode;
+        const before = fake.state.introspections;
+        const answer = await fetch(`${late.url}/me`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect([answer.status, await answer.json()]).toEqual([503, { error: "timeout" }]);
+        await until(() => fake.state.introspections > before);
+        await sleep(500); // the verdict has come meanwhile
+      }
+      expect(routeRan).toBe(0);
+      // The process is still serving, and the verdict was kept for the next request.
+      fake.state.delayMs = 0;
+      fake.state.mode = "ok";
+      const next = await fetch(`${late.url}/me`, {
+        headers: { authorization: "Bearer late-valid-token" },
+      });
+      expect([next.status, routeRan]).toEqual([200, 1]);
+    } finally {
+      fake.state.delayMs = 0;
+      await late.close();
+    }
+  });
 
   it("is 503 when the introspection endpoint is down", async () => {
     const down = await startFakeProConnect(true);
