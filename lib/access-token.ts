@@ -18,7 +18,9 @@ export type { GetAccessTokenOptions };
  * Rejects with a `ProConnectError`: `unauthenticated` (nobody is signed in), `reauthentication_required`
  * (no refresh token, or ProConnect refused it: send the person to the login), `timeout`,
  * `provider_unavailable` or `provider_error` (ProConnect's token endpoint), `session_store_unavailable`
- * (the new tokens could not be stored: nothing changed), `not_configured` (no `storeTokens`).
+ * (the new tokens could not be stored: the session is unchanged, and this process stores them at the
+ * session's next refresh instead of spending the old refresh token again), `not_configured` (no
+ * `storeTokens`).
  *
  * @example
  * app.get("/documents", requireAuth(), async (req, res, next) => {

@@ -11,6 +11,7 @@ import { errorCodeOf, publish } from "./events.js";
 import type { RefreshLock } from "./refresh-lock.js";
 import { mergeStored } from "./session-merge.js";
 import { shared } from "./shared-state.js";
+import { forgetUnstored, keepUnstored, unstoredPair } from "./unstored-pairs.js";
 import {
   saveSessionChange,
   sessionOf,
@@ -132,7 +133,7 @@ async function refreshOnce(
         const pair = newerPair(held, loaded, minValidity);
         return pair
           ? await adopt(context, req, pair, held)
-          : await refreshWith(context, req, held, loaded);
+          : await refreshWith(context, req, held, loaded, minValidity);
       } finally {
         await giveBack(release, sessionTimeout);
       }
@@ -147,35 +148,59 @@ async function refreshOnce(
   }
 }
 
-/** The token endpoint with the freshest refresh token known, then the new pair written. */
+/**
+ * The token endpoint with the freshest refresh token known, then the new pair written. A pair this
+ * process got for that refresh token but could not store is taken first (unstored-pairs.ts): spent
+ * again, a rotated refresh token ends the grant.
+ */
 async function refreshWith(
   context: Context,
   req: Request,
   stored: Stored,
   loaded: Tokens,
+  minValidity: number,
 ): Promise<Tokens> {
-  const refreshToken = stored.data.tokens?.refreshToken ?? loaded.refreshToken;
+  const held = stored.data.tokens?.refreshToken ?? loaded.refreshToken;
+  if (held === undefined) {
+    const error = new ProConnectError(
+      "reauthentication_required",
+      "the access token has expired and the session holds no refresh token: sign in again",
+    );
+    publishRefresh(context, req, error);
+    throw error;
+  }
+  const kept = unstoredPair(held);
+  const next =
+    kept && fresh(kept, minValidity)
+      ? kept
+      : await refreshAt(context, req, kept?.refreshToken ?? held);
+  try {
+    await writeTokens(context, req, next);
+  } catch (error) {
+    if (!(error instanceof ProConnectError && error.code === "reauthentication_required")) {
+      keepUnstored(held, next);
+    }
+    throw error;
+  }
+  forgetUnstored(held);
+  return next;
+}
+
+/** The refresh grant at ProConnect, and its event. */
+async function refreshAt(context: Context, req: Request, refreshToken: string): Promise<Tokens> {
   let refreshed: RefreshedTokens;
   try {
-    if (refreshToken === undefined) {
-      throw new ProConnectError(
-        "reauthentication_required",
-        "the access token has expired and the session holds no refresh token: sign in again",
-      );
-    }
     refreshed = await context.provider.refresh(refreshToken);
   } catch (error) {
     publishRefresh(context, req, error);
     throw error;
   }
   publishRefresh(context, req);
-  const next: Tokens = {
+  return {
     accessToken: refreshed.accessToken,
     refreshToken: refreshed.refreshToken,
     ...(refreshed.expiresAt === undefined ? {} : { expiresAt: refreshed.expiresAt }),
   };
-  await writeTokens(context, req, next);
-  return next;
 }
 
 /** The refresh's event: `refused` with the code when `error` is given. */

@@ -149,6 +149,19 @@ describe("getAccessToken() when things go wrong", () => {
     for (const each of started.reverse()) await each.close();
   });
 
+  /** An app on a store a test can make fail, someone signed in, and the pair stored at login. */
+  async function signedInOnFlakyStore(ttl: Parameters<typeof emulatorWith>[0]) {
+    const emulator = await emulatorWith(ttl);
+    started.push(emulator);
+    const store = new FlakyStore();
+    const app = await startTokenApp(emulator, { store });
+    started.push(app);
+    const browser = new TestBrowser();
+    await browser.navigate(`${app.url}/login`, { email: EMAIL });
+    const old = (await storedData(store, browser, app.url)).tokens!;
+    return { emulator, store, app, browser, old };
+  }
+
   it("is not_configured without storeTokens: true", async () => {
     const emulator = await emulatorWith({});
     started.push(emulator);
@@ -201,26 +214,44 @@ describe("getAccessToken() when things go wrong", () => {
     expect([answer.status, answer.code]).toEqual([401, "reauthentication_required"]);
   });
 
-  it("changes nothing when the new pair cannot be stored: session_store_unavailable", async () => {
-    const emulator = await emulatorWith({ accessToken: 1 });
-    started.push(emulator);
-    const store = new FlakyStore();
-    const app = await startTokenApp(emulator, { store });
-    started.push(app);
-    const browser = new TestBrowser();
-    await browser.navigate(`${app.url}/login`, { email: EMAIL });
-    const old = (await storedData(store, browser, app.url)).tokens!;
+  it("changes nothing in the session when the new pair cannot be stored, and stores that pair on the next request without refreshing again", async () => {
+    const { emulator, store, app, browser, old } = await signedInOnFlakyStore({ accessToken: 1 });
     await sleep(1100);
     store.failing = true;
+    const before = refreshes(emulator);
     const failed = await tokenOf(browser, `${app.url}/token?min=0`);
     expect([failed.status, failed.code]).toEqual([503, "session_store_unavailable"]);
     store.failing = false;
     expect((await storedData(store, browser, app.url)).tokens).toEqual(old);
-    // The next request refreshes again, with the refresh token the session still holds (the plain
-    // function: this app has one instance).
+    expect(refreshes(emulator)).toBe(before + 1);
+    // The next request stores the pair the failed one got (the plain function: this app has one
+    // instance), without spending the old refresh token again.
     const answer = await tokenOf(browser, `${app.url}/plain-token?min=0`);
     expect(answer.status).toBe(200);
+    expect(refreshes(emulator)).toBe(before + 1);
     expect((await storedData(store, browser, app.url)).tokens!.accessToken).toBe(answer.token);
+    expect(answer.token).not.toBe(old.accessToken);
+  });
+
+  it("keeps the grant when the store fails while ProConnect rotates the refresh token", async () => {
+    // oidc-provider rotates the refresh token past 70 % of its lifetime (7.5 s of 10, counted in whole
+    // seconds), and revokes the grant when a rotated one comes back.
+    const { emulator, store, app, browser, old } = await signedInOnFlakyStore({
+      accessToken: 30,
+      refreshToken: 10,
+    });
+    await sleep(7500);
+    store.failing = true;
+    const failed = await tokenOf(browser, `${app.url}/token?min=3000`);
+    expect([failed.status, failed.code]).toEqual([503, "session_store_unavailable"]);
+    store.failing = false;
+    // Again past what a token of 30 s gives: a refresh, with the rotated refresh token the failed
+    // request got, not the spent one the session still holds.
+    const answer = await tokenOf(browser, `${app.url}/token?min=3000`);
+    expect(answer.status).toBe(200);
+    const stored = (await storedData(store, browser, app.url)).tokens!;
+    expect(stored.refreshToken).not.toBe(old.refreshToken); // the rotated one, stored at last
+    expect(await isActive(emulator, answer.token!)).toBe(true);
   });
 
   it("is timeout when the token endpoint hangs, within httpTimeout", async () => {

@@ -1,0 +1,58 @@
+// Token pairs this process got from ProConnect but could not store. ProConnect (oidc-provider) rotates
+// a refresh token once 70 % of its lifetime has passed, and answers a rotated one used again by revoking
+// the whole grant: after a failed write, the session still holds the spent refresh token, and a retry
+// that spent it again would sign the person out. The retry takes the pair kept here instead.
+import { createHash } from "node:crypto";
+import type { ProConnectSessionData } from "./session.js";
+import { shared } from "./shared-state.js";
+
+type Tokens = NonNullable<ProConnectSessionData["tokens"]>;
+
+/** How many pairs, and for how long: a store outage's retries, not a second session store. */
+const MAX_PAIRS = 1_000;
+const KEEP_MS = 10 * 60_000;
+
+/** By the digest of the refresh token each replaces; oldest first. Shared by both builds. */
+const pairs = shared(
+  "unstored token pairs",
+  () => new Map<string, { tokens: Tokens; until: number }>(),
+);
+
+const keyOf = (refreshToken: string) =>
+  createHash("sha256").update(refreshToken).digest("base64url");
+
+/**
+ * Keeps `tokens`, which replace `refreshToken` at ProConnect, after the session store refused them.
+ *
+ * @example
+ * keepUnstored(stored.refreshToken, refreshed); // then: throw the store's error
+ */
+export function keepUnstored(refreshToken: string, tokens: Tokens): void {
+  const key = keyOf(refreshToken);
+  pairs.delete(key);
+  if (pairs.size >= MAX_PAIRS) pairs.delete(pairs.keys().next().value as string);
+  pairs.set(key, { tokens: { ...tokens }, until: Date.now() + KEEP_MS });
+}
+
+/**
+ * The pair kept for `refreshToken`, if any and not too old.
+ *
+ * @example
+ * const kept = unstoredPair(stored.refreshToken); // a pair to store instead of refreshing again
+ */
+export function unstoredPair(refreshToken: string): Tokens | undefined {
+  const key = keyOf(refreshToken);
+  const kept = pairs.get(key);
+  if (kept && kept.until <= Date.now()) pairs.delete(key);
+  return kept && kept.until > Date.now() ? { ...kept.tokens } : undefined;
+}
+
+/**
+ * Forgets the pair of `refreshToken`, once a pair replacing it is stored.
+ *
+ * @example
+ * forgetUnstored(stored.refreshToken);
+ */
+export function forgetUnstored(refreshToken: string): void {
+  pairs.delete(keyOf(refreshToken));
+}
