@@ -8,6 +8,7 @@ import type { AppSession } from "./session.js";
 import { loginCookies } from "./login-cookie.js";
 import { refreshDue, rememberLoaded } from "./session-merge.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { afterAppAnswered } from "./routes/app-answered.js";
 import { callbackRoute } from "./routes/callback.js";
 import { loginRoute } from "./routes/login.js";
 import { logoutByLinkRoute, logoutCallbackRoute, logoutRoute } from "./routes/logout.js";
@@ -229,12 +230,12 @@ function routeTable(context: Context, table: ResolvedOptions["routes"] = context
   // One middleware and exact lookups rather than a Router: it runs on every request of the app, and a
   // router's layers cost a measurable share of a small route's time (docs/performance.md).
   const get = new Map<string, RequestHandler>([
-    [table.login, loginRoute(context)],
-    [table.callback, callbackRoute(context)],
-    [table.logoutCallback, logoutCallbackRoute(context)],
+    [table.login, afterAppAnswered(context, loginRoute(context))],
+    [table.callback, afterAppAnswered(context, callbackRoute(context))],
+    [table.logoutCallback, afterAppAnswered(context, logoutCallbackRoute(context))],
     [table.logout, logoutByLinkRoute(context)],
   ]);
-  const logout = logoutRoute(context);
+  const logout = afterAppAnswered(context, logoutRoute(context));
   return (method: string, path: string): RequestHandler | undefined =>
     method === "GET"
       ? get.get(path)

@@ -22,6 +22,7 @@ import {
   signIn,
   testClient,
 } from "./helpers/emulator.js";
+import { responseTimeout } from "./helpers/app.js";
 import { freePort, listen } from "./helpers/net.js";
 import { until } from "./helpers/token-app.js";
 
@@ -512,14 +513,7 @@ describe("requireBearer() when ProConnect misbehaves", () => {
     });
     let routeRan = 0;
     const app = express();
-    // connect-timeout's way: 503 after 100 ms if nothing was sent.
-    app.use((_req, res, next) => {
-      const timer = setTimeout(() => {
-        if (!res.headersSent) res.status(503).json({ error: "timeout" });
-      }, 100);
-      res.on("finish", () => clearTimeout(timer));
-      next();
-    });
+    app.use(responseTimeout(100));
     app.get("/me", bearer, (_req, res) => {
       routeRan += 1;
       res.json({ ran: true });

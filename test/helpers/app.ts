@@ -1,5 +1,10 @@
 import { createServer, type Server } from "node:http";
-import express, { type NextFunction, type Request, type Response } from "express";
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from "express";
 import session, { MemoryStore, type Store } from "express-session";
 import {
   proconnect,
@@ -268,4 +273,15 @@ export function useTestApp(ready: (started: TestSetup) => void): void {
     await app?.close();
     await emulator?.close();
   });
+}
+
+/** An app's own response timeout, as connect-timeout gives: 503 `{ error: "timeout" }` after `ms` when nothing was sent. */
+export function responseTimeout(ms: number): RequestHandler {
+  return (_req, res, next) => {
+    const timer = setTimeout(() => {
+      if (!res.headersSent) res.status(503).json({ error: "timeout" });
+    }, ms);
+    res.on("finish", () => clearTimeout(timer));
+    next();
+  };
 }
