@@ -1,5 +1,5 @@
 import type { CookieOptions, Request, Response } from "express";
-import type { Session, SessionData } from "express-session";
+import type { Session, SessionData, Store } from "express-session";
 import { ProConnectError } from "./errors.js";
 import { publish, type SessionStoreOperation } from "./events.js";
 import type { ProConnectUser } from "./types.js";
@@ -212,16 +212,25 @@ export async function saveSession(req: Request, timeoutMs: number): Promise<void
     timeoutMs,
     (done) => session.save(done),
     (error) => {
-      if (!error) void removeStored(req, id, timeoutMs);
+      if (!error) removeEventually(req.sessionStore, id, timeoutMs);
     },
   );
 }
 
-/** Removes the session `id` from the store (the store contract's `destroy`), best effort, bounded. */
-function removeStored(req: Request, id: string, timeoutMs: number): Promise<void> {
-  return withinDeadline("destroy", timeoutMs, (done) => req.sessionStore.destroy(id, done)).catch(
-    () => undefined,
-  );
+/** Delays before each new attempt to remove a session no browser may keep, while the store refuses. */
+const REMOVAL_RETRIES_MS = [1_000, 2_000, 4_000, 8_000];
+
+/**
+ * Removes the session `id` from the store (the store contract's `destroy`), bounded, in the background;
+ * again over the next 15 s while the store refuses (a Redis reconnecting with `disableOfflineQueue`
+ * fails at once), since a signed-in session whose write was applied, its answer lost, must not stay.
+ */
+function removeEventually(store: Store, id: string, timeoutMs: number, attempt = 0): void {
+  withinDeadline("destroy", timeoutMs, (done) => store.destroy(id, done)).catch(() => {
+    const delay = REMOVAL_RETRIES_MS[attempt];
+    if (delay === undefined) return;
+    setTimeout(() => removeEventually(store, id, timeoutMs, attempt + 1), delay).unref();
+  });
 }
 
 /**
@@ -239,8 +248,10 @@ export function dropSession(
   const session = (req as Request & { session?: AppSession }).session;
   if (held && !res.headersSent) res.clearCookie(held.name, held.attributes);
   if (session) {
-    void withinDeadline("destroy", timeoutMs, (done) => session.destroy(done)).catch(
-      () => undefined,
+    const { id } = session;
+    // Through the session first: express-session then writes and sends nothing more for it.
+    void withinDeadline("destroy", timeoutMs, (done) => session.destroy(done)).catch(() =>
+      removeEventually(req.sessionStore, id, timeoutMs),
     );
   }
 }

@@ -140,6 +140,24 @@ describe("GET /callback when the session store fails", () => {
     });
   }
 
+  it("store set applied but its answer lost, the store then refusing a moment (reconnecting): the signed-in session is removed once it is back", async () => {
+    await withStore(async (app, store) => {
+      const browser = new TestBrowser();
+      const callback = await upToCallback(app, browser);
+      Object.assign(store.faults, { set: "applied-then-fail", destroy: "fail" });
+      expectStoreUnavailable(await timed(browser, callback), SESSION_TIMEOUT);
+      const signedIn = async () =>
+        Object.values(await storedSessions(app.store)).filter(
+          (data) => (data.proconnect as { user?: unknown } | undefined)?.user,
+        );
+      expect(await signedIn()).toHaveLength(1); // the write the store applied, its removal refused
+      store.heal(); // the store is back…
+      await sleep(1_500); // …and the removal, tried again after a second, goes through
+      expect(await signedIn()).toEqual([]);
+      await expectSignedOutAfterwards(app, store, browser);
+    });
+  });
+
   it("store set answering after the deadline: the late write signs nobody in", async () => {
     await withStore(async (app, store) => {
       const browser = new TestBrowser();
