@@ -41,16 +41,15 @@ const RELEASE =
 /**
  * A {@link RefreshLock} on Redis: `SET key token NX PX ttl` takes it, a script that deletes the key only
  * while it holds this holder's token gives it back. Give it the client connect-redis uses (or any client
- * of the same Redis); every instance of the app must use the same Redis.
+ * of the same Redis: node-redis 5+, or ioredis); every instance of the app must use the same Redis.
  *
  * @example
- * import { createClient } from "redis";
  * import { RedisStore } from "connect-redis";
- * import { proconnect, redisRefreshLock } from "proconnect-express";
+ * import { boundedStore, proconnect, redisRefreshLock } from "proconnect-express";
  *
- * const redisClient = await createClient({ url: process.env.REDIS_URL }).connect();
- * app.use(session({ store: new RedisStore({ client: redisClient }), ... }));
- * app.use(proconnect({ ..., storeTokens: true, refreshLock: redisRefreshLock(redisClient) }));
+ * // redis: a node-redis client set up as docs/production.md shows ("error" listener, disableOfflineQueue)
+ * app.use(session({ store: boundedStore(new RedisStore({ client: redis })), ... }));
+ * app.use(proconnect({ ..., storeTokens: true, refreshLock: redisRefreshLock(redis) }));
  */
 export function redisRefreshLock(
   client: RedisLockClient,
