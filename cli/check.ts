@@ -1,6 +1,7 @@
 // What doctor's checks share: what they need from the outside world, the line each reports, the
 // discovery document they read and the bounded GET they ask with. A module of its own so that doctor.ts
 // and registration.ts (doctor's registration checks) both import it without importing each other.
+import { BODY_LIMITS } from "../lib/body-limits.js";
 import type { Status } from "./output.js";
 
 /** What doctor needs from the outside world, injectable for tests of its pure parts. */
@@ -37,20 +38,51 @@ export interface Fetched {
   receivedAt: number;
 }
 
-/** A GET bounded by `timeout`, body included (a server may send headers, then stall). */
+/** An answer past what the middleware accepts for that document (lib/body-limits.ts). */
+export class TooLarge extends Error {
+  override name = "TooLarge";
+  constructor(readonly limit: number) {
+    super(`the answer is larger than ${limit / 1024} KB`);
+  }
+}
+
+/**
+ * A GET bounded by `timeout`, body included (a server may send headers, then stall), and by `limit`
+ * bytes (`TooLarge` past it). Redirects are not followed, as the middleware follows none: a 3xx is
+ * the answer.
+ */
 export async function get(
   url: string,
   timeout: number,
   deps: DoctorDeps,
-  init: { redirect?: "follow" | "manual"; accept?: string } = {},
+  init: { accept?: string; limit?: number } = {},
 ): Promise<Fetched> {
   const signal = AbortSignal.timeout(timeout);
   const sentAt = deps.now();
   const response = await deps.fetch(url, {
     signal,
-    redirect: init.redirect ?? "follow",
+    redirect: "manual",
     headers: { accept: init.accept ?? "application/json" },
   });
   const receivedAt = deps.now();
-  return { response, body: await response.text(), sentAt, receivedAt };
+  return {
+    response,
+    body: await bodyOf(response, init.limit ?? BODY_LIMITS.discovery),
+    sentAt,
+    receivedAt,
+  };
+}
+
+/** The response's text, read no further than `limit` bytes. */
+async function bodyOf(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    // Leaving the loop cancels the stream: nothing more is read.
+    if (size > limit) throw new TooLarge(limit);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }

@@ -1,7 +1,14 @@
 import { networkErrorCode } from "../lib/provider-errors.js";
 import type { SigningAlg } from "../lib/algorithms.js";
 import { EXIT, type DoctorArgs } from "./args.js";
-import { get, type Check, type Discovery, type DoctorDeps, type Fetched } from "./check.js";
+import {
+  get,
+  TooLarge,
+  type Check,
+  type Discovery,
+  type DoctorDeps,
+  type Fetched,
+} from "./check.js";
 import { describeSource, optionName, type LoadedConfig } from "./config.js";
 import type { Translate } from "./i18n.js";
 import { ENVIRONMENT_LABELS, mark, NETWORK_LABELS, type Output } from "./output.js";
@@ -202,6 +209,24 @@ async function fetchDiscovery(
   }
   const { response, body, sentAt, receivedAt } = fetched;
   const took = `${Math.round(receivedAt - sentAt)} ms`;
+  const location = response.headers.get("location");
+  if (response.status >= 300 && response.status < 400 && location) {
+    return {
+      check: {
+        status: "fail",
+        text: t(
+          `découverte : ${url} a répondu par une redirection (HTTP ${response.status} vers ${location}), que le middleware ne suit pas`,
+          `discovery: ${url} answered with a redirect (HTTP ${response.status} to ${location}), which the middleware does not follow`,
+        ),
+        details: [
+          t(
+            `Donnez à ${optionName(config.source, "issuer")} l'adresse finale de ProConnect.`,
+            `Give ${optionName(config.source, "issuer")} ProConnect's final address.`,
+          ),
+        ],
+      },
+    };
+  }
   if (!response.ok) {
     return {
       check: {
@@ -247,6 +272,15 @@ async function fetchDiscovery(
   };
 }
 
+/** Why an answer was refused for its size, as the middleware would refuse it. */
+function tooLarge(error: TooLarge, t: Translate): string {
+  const kb = error.limit / 1024;
+  return t(
+    `réponse de plus de ${kb} Ko, que le middleware refuserait`,
+    `an answer over ${kb} KB, which the middleware would refuse`,
+  );
+}
+
 function unreachable(
   url: string,
   error: unknown,
@@ -260,17 +294,19 @@ function unreachable(
   const timedOut = (error as Error | undefined)?.name === "TimeoutError";
   const reason = timedOut
     ? t(`pas de réponse en ${timeout} ms`, `no answer in ${timeout} ms`)
-    : code === "ECONNREFUSED"
-      ? t(
-          `connexion refusée par ${host} (ECONNREFUSED) : rien n'écoute à cette adresse`,
-          `connection refused by ${host} (ECONNREFUSED): nothing listens at this address`,
-        )
-      : code === "ENOTFOUND" || code === "EAI_AGAIN"
-        ? t(`nom inconnu : ${host} (${code})`, `unknown name: ${host} (${code})`)
-        : t(
-            `connexion impossible à ${host} (${code ?? (error as Error | undefined)?.name ?? "?"})`,
-            `cannot connect to ${host} (${code ?? (error as Error | undefined)?.message ?? String(error)})`,
-          );
+    : error instanceof TooLarge
+      ? tooLarge(error, t)
+      : code === "ECONNREFUSED"
+        ? t(
+            `connexion refusée par ${host} (ECONNREFUSED) : rien n'écoute à cette adresse`,
+            `connection refused by ${host} (ECONNREFUSED): nothing listens at this address`,
+          )
+        : code === "ENOTFOUND" || code === "EAI_AGAIN"
+          ? t(`nom inconnu : ${host} (${code})`, `unknown name: ${host} (${code})`)
+          : t(
+              `connexion impossible à ${host} (${code ?? (error as Error | undefined)?.name ?? "?"})`,
+              `cannot connect to ${host} (${code ?? (error as Error | undefined)?.message ?? String(error)})`,
+            );
   const details: string[] = [];
   if (config.options.network === "rie") {
     details.push(
@@ -543,9 +579,11 @@ async function checkJwks(
     const reason =
       (error as Error).name === "TimeoutError"
         ? t(`pas de réponse en ${timeout} ms`, `no answer in ${timeout} ms`)
-        : error instanceof SyntaxError
-          ? t("pas un document JSON", "not a JSON document")
-          : (networkErrorCode(error) ?? (error as Error).name);
+        : error instanceof TooLarge
+          ? tooLarge(error, t)
+          : error instanceof SyntaxError
+            ? t("pas un document JSON", "not a JSON document")
+            : (networkErrorCode(error) ?? (error as Error).name);
     return {
       status: "fail",
       text: t(

@@ -114,7 +114,7 @@ function endpoint(document: Discovery, field: "authorization_endpoint" | "end_se
 async function ask(url: string, timeout: number, deps: DoctorDeps): Promise<Fetched | Error> {
   try {
     // As a browser: an HTML page, and redirects read rather than followed.
-    return await get(url, timeout, deps, { redirect: "manual", accept: "text/html" });
+    return await get(url, timeout, deps, { accept: "text/html" });
   } catch (error) {
     return error as Error;
   }

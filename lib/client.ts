@@ -1,5 +1,6 @@
 // The only file that talks to openid-client: discovery, the code exchange, the userinfo, refresh and
 // introspection, and the signatures. The HTTP requests themselves go through back-channel.ts.
+import { BODY_LIMITS } from "./body-limits.js";
 import {
   compactVerify,
   createRemoteJWKSet,
@@ -24,22 +25,6 @@ import {
 
 /** How long the provider's JWKS is trusted before it is fetched again (an unknown `kid` refetches it). */
 const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
-
-const KB = 1024;
-/**
- * The most each back-channel answer may weigh, decompressed. ProConnect's weigh a few KB (the
- * emulator's, on the same oidc-provider: discovery 1.7 KB, JWKS 0.7 KB): the limits leave a hundredfold
- * room for more keys and longer tokens, the userinfo more still as identity providers add claims, and
- * cap what one login makes the process hold at a couple of megabytes, whatever ProConnect sends.
- */
-const BODY_LIMITS = {
-  discovery: 256 * KB,
-  jwks: 256 * KB,
-  token: 256 * KB,
-  userinfo: 1024 * KB,
-  /** An introspection answer is a few hundred bytes (the emulator's: 0.4 KB plain, 1 KB signed). */
-  introspection: 64 * KB,
-} as const;
 
 interface Discovered {
   config: oidc.Configuration;

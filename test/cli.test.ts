@@ -223,6 +223,55 @@ describe("proconnect-express doctor", () => {
     }
   });
 
+  it("refuses a discovery document over 256 KB, as the middleware does, and stops reading an endless one", async () => {
+    const filler = "x".repeat(1024 * 1024);
+    const server = createHttpServer((req, res) => {
+      res.setHeader("Content-Type", "application/json");
+      if (req.url?.startsWith("/big/")) {
+        // A valid document of 10 MB: the issuer right, the rest padding.
+        res.end(JSON.stringify({ ...discovery, padding: filler.repeat(10) }));
+        return;
+      }
+      const push = () => res.write(filler, () => setImmediate(push)); // never ends
+      push();
+      req.on("close", () => res.destroy());
+    });
+    const port = await listen(server);
+    try {
+      for (const path of ["big", "endless"]) {
+        const issuer = `http://127.0.0.1:${port}/${path}/api/v2`;
+        const run = await cli(
+          ["doctor", "--timeout", "20000"],
+          emulatorEnv({ PROCONNECT_ISSUER: issuer }),
+        );
+        expect(run.code, path).toBe(1);
+        expect(marked(run.stdout, "✘"), path).toEqual([
+          `✘ découverte : ${issuer}/.well-known/openid-configuration injoignable, réponse de plus de 256 Ko, que le middleware refuserait`,
+        ]);
+        expect(run.ms, path).toBeLessThan(20_000); // cut at the limit, not at the timeout
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("fails on a discovery that redirects, which the middleware does not follow, naming where to", async () => {
+    const target = `${emulator.issuer}/.well-known/openid-configuration`;
+    const server = createHttpServer((_req, res) => res.writeHead(302, { location: target }).end());
+    const issuer = `http://127.0.0.1:${await listen(server)}/api/v2`;
+    try {
+      const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_ISSUER: issuer }));
+      expect(run.code).toBe(1);
+      expect(marked(run.stdout, "✘")).toEqual([
+        `✘ découverte : ${issuer}/.well-known/openid-configuration a répondu par une redirection (HTTP 302 vers ${target}), que le middleware ne suit pas`,
+      ]);
+      expect(run.stdout).toContain("Donnez à PROCONNECT_ISSUER l'adresse finale de ProConnect.");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it("fails when the server's clock is off by more than clockTolerance, from its Date header", async () => {
     const mirror = await startMirror(
       (document, issuer) => ({ ...document, issuer }),
