@@ -451,6 +451,17 @@ describe("proconnect-express emulator", () => {
     const wrong = await exitOf(runCli(["--port", "0", "--public-url", "http://proconnect:4000/x"]));
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("--public-url (publicUrl) : doit être une origine");
+    // Not a URL, or not http(s): one message, exit 2 (it was exit 70 on a TypeError of new URL()).
+    for (const value of ["notaurl", "proconnect:4000"]) {
+      const refused = await exitOf(runCli(["--port", "0", "--public-url", value]));
+      expect([refused.code, refused.stderr.trim().split("\n")], value).toEqual([
+        2,
+        [
+          "Options de l'émulateur invalides :",
+          "✘ --public-url (publicUrl) : doit être une URL absolue http:// ou https://",
+        ],
+      ]);
+    }
   });
 
   it("exits 2 on a port that is not one", async () => {

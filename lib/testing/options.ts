@@ -219,7 +219,10 @@ export const emulatorOptionsSchema = z.strictObject({
   publicUrl: z
     .url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" })
     .refine((url) => {
-      const { pathname, search, hash } = new URL(url);
+      // Only for an http(s) URL: anything else has had its message from the check above.
+      const parsed = URL.canParse(url) ? new URL(url) : undefined;
+      if (!parsed || !/^https?:$/.test(parsed.protocol)) return true;
+      const { pathname, search, hash } = parsed;
       return (pathname === "/" || pathname === "") && !search && !hash;
     }, "must be an origin, without a path, a query or a fragment (the issuer adds /api/v2)")
     .optional(),
