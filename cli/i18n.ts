@@ -40,6 +40,14 @@ const FRENCH: Readonly<Record<string, string>> = {
     "obligatoire : le client_id que ProConnect vous a donné",
   "is required: the client_secret ProConnect gave you":
     "obligatoire : le client_secret que ProConnect vous a donné",
+  "must be a string: the client_id ProConnect gave you":
+    "doit être une chaîne : le client_id que ProConnect vous a donné",
+  "must be a string: the client_secret ProConnect gave you":
+    "doit être une chaîne : le client_secret que ProConnect vous a donné",
+  "is empty: the client_id ProConnect gave you (an environment variable set but empty?)":
+    "est vide : le client_id que ProConnect vous a donné (une variable d'environnement définie mais vide ?)",
+  "is empty: the client_secret ProConnect gave you (an environment variable set but empty?)":
+    "est vide : le client_secret que ProConnect vous a donné (une variable d'environnement définie mais vide ?)",
   "must be an absolute http:// or https:// URL": "doit être une URL absolue http:// ou https://",
   "must be an origin, without a path, a query or a fragment (the issuer adds /api/v2)":
     "doit être une origine, sans chemin, paramètres ni fragment (l'issuer y ajoute /api/v2)",

@@ -63,6 +63,18 @@ export const loggerSchema = z
   )
   .default(console);
 
+/** `client_id` or `client_secret`: missing, empty and of another type each say so. */
+function credential(name: "client_id" | "client_secret") {
+  return z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? `is required: the ${name} ProConnect gave you`
+          : `must be a string: the ${name} ProConnect gave you`,
+    })
+    .min(1, `is empty: the ${name} ProConnect gave you (an environment variable set but empty?)`);
+}
+
 /**
  * The options of `proconnect()`: this schema is the contract, with every default and rule; their
  * documentation is on {@link ProConnectOptions}, which the schema is checked against (below, and in
@@ -70,8 +82,8 @@ export const loggerSchema = z
  */
 export const optionsSchema = z
   .strictObject({
-    clientId: z.string({ error: "is required: the client_id ProConnect gave you" }).min(1),
-    clientSecret: z.string({ error: "is required: the client_secret ProConnect gave you" }).min(1),
+    clientId: credential("client_id"),
+    clientSecret: credential("client_secret"),
     baseUrl: z.url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" }),
     name: z
       .string()

@@ -734,7 +734,7 @@ describe("one language per run", { timeout: 60_000 }, () => {
     const bad = marked(runs[4]?.stderr ?? "", "✘");
     expect(bad).toEqual([
       // proconnect()'s own sentence for a clientId that is not a string, translated.
-      "✘ clientId : obligatoire : le client_id que ProConnect vous a donné",
+      "✘ clientId : doit être une chaîne : le client_id que ProConnect vous a donné",
       "✘ baseUrl : manquant : l'adresse publique de l'application, ex. https://mon-service.gouv.fr (les URLs de redirection en dérivent)",
       expect.stringMatching(/^✘ scopes\[0\] : doit valoir "openid" ou "given_name" ou /),
       "✘ option inconnue : colour",

@@ -67,6 +67,17 @@ describe("proconnect(options)", () => {
     expect(message).toContain("the client_secret ProConnect gave you");
   });
 
+  it("says whether the client id or secret is missing, empty or not a string", () => {
+    const { clientId: _id, ...withoutId } = valid;
+    expect(problems(withoutId)).toContain("✖ is required: the client_id ProConnect gave you");
+    expect(problems({ ...valid, clientSecret: "" })).toContain(
+      "✖ is empty: the client_secret ProConnect gave you (an environment variable set but empty?)",
+    );
+    expect(problems({ ...valid, clientId: 123 })).toContain(
+      "✖ must be a string: the client_id ProConnect gave you",
+    );
+  });
+
   it("lists the rules between options together with the wrong fields, not on a second try", () => {
     const message = problems({
       clientId: "",
