@@ -376,6 +376,13 @@ function usageMessage(error: NodeJS.ErrnoException, lang: Lang): string {
   }
   if (error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     const name = option.replace(" <value>", "");
+    // "--port -1": the value starts with "-", which parseArgs takes for another option.
+    if (error.message.includes("ambiguous")) {
+      return t(
+        `l'option ${name} attend une valeur ; une valeur commençant par - s'écrit ${name}=-…`,
+        `option ${name} needs a value; a value starting with - is written ${name}=-…`,
+      );
+    }
     return option.includes("<value>")
       ? t(`l'option ${name} attend une valeur`, `option ${name} needs a value`)
       : t(`l'option ${option} ne prend pas de valeur`, `option ${option} takes no value`);

@@ -1035,6 +1035,11 @@ describe("proconnect-express usage", () => {
       [["deploy"], "commande inconnue : deploy"],
       [["sp-config", "--force"], "option inconnue : --force"],
       [["sp-config", "--existing"], "l'option --existing attend une valeur"],
+      // A value starting with "-" (it said "takes no value"): how to write it.
+      [
+        ["doctor", "--timeout", "-5"],
+        "l'option --timeout attend une valeur ; une valeur commençant par - s'écrit --timeout=-…",
+      ],
       [["sp-config", "extra"], "argument inattendu : extra"],
     ];
     for (const [args, message] of cases) {
