@@ -9,7 +9,8 @@ import {
 import { IntrospectionClient } from "./client.js";
 import { ProConnectError, type ProConnectErrorCode } from "./errors.js";
 import { publish } from "./events.js";
-import { Budget, judgeIntrospection, VerdictCache, type Verdict } from "./introspection-verdict.js";
+import { ExpiringCache } from "./expiring-cache.js";
+import { Budget, judgeIntrospection, type Verdict } from "./introspection-verdict.js";
 import { parseOptions } from "./options.js";
 import type {
   BearerCacheOptions,
@@ -93,7 +94,7 @@ export function requireBearer(options: RequireBearerOptions): BearerHandler {
 
 /** What one `requireBearer()` keeps: its introspection client, its verdicts and its budget. */
 interface ResourceServer {
-  cache: VerdictCache;
+  cache: ExpiringCache<Verdict>;
   /**
    * The verdict on `token` (`key`: its digest): known, or asked of ProConnect (one flight per token),
    * or `undefined` when the budget of introspections is spent.
@@ -114,7 +115,7 @@ function resourceServer(resolved: ResolvedBearerOptions): ResourceServer {
   });
   const ttls: Required<BearerCacheOptions> =
     resolved.cache === false ? { maxEntries: 1, ttl: 0, negativeTtl: 0 } : resolved.cache;
-  const cache = new VerdictCache(ttls.maxEntries);
+  const cache = new ExpiringCache<Verdict>(ttls.maxEntries);
   const pending = new Map<string, Promise<Verdict>>();
   const budget = new Budget(resolved.maxIntrospectionsPerSecond);
   const rules = {

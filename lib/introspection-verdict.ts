@@ -72,33 +72,6 @@ export function judgeIntrospection(
   return { valid: true, token, until: typeof exp === "number" ? exp * 1000 : Infinity };
 }
 
-/** A bounded map of verdicts by token digest, least recently used first. */
-export class VerdictCache {
-  readonly #entries = new Map<string, Verdict>();
-  constructor(readonly max: number) {}
-
-  get(key: string, now: number): Verdict | undefined {
-    const found = this.#entries.get(key);
-    if (found === undefined) return undefined;
-    this.#entries.delete(key);
-    if (found.until <= now) return undefined;
-    this.#entries.set(key, found); // most recently used: last
-    return found;
-  }
-
-  set(key: string, verdict: Verdict): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, verdict);
-    if (this.#entries.size > this.max) {
-      this.#entries.delete(this.#entries.keys().next().value as string);
-    }
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-}
-
 /**
  * A token bucket: `perSecond` introspections a second, and as many at once after a quiet second. A
  * count in this process only: each instance of an API has its own.

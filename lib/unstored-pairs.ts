@@ -3,6 +3,7 @@
 // the whole grant: after a failed write, the session still holds the spent refresh token, and a retry
 // that spent it again would sign the person out. The retry takes the pair kept here instead.
 import { createHash } from "node:crypto";
+import { ExpiringCache } from "./expiring-cache.js";
 import type { ProConnectSessionData } from "./session.js";
 import { shared } from "./shared-state.js";
 
@@ -12,10 +13,10 @@ type Tokens = NonNullable<ProConnectSessionData["tokens"]>;
 const MAX_PAIRS = 1_000;
 const KEEP_MS = 10 * 60_000;
 
-/** By the digest of the refresh token each replaces; oldest first. Shared by both builds. */
+/** By the digest of the refresh token each replaces. Shared by both builds. */
 const pairs = shared(
   "unstored token pairs",
-  () => new Map<string, { tokens: Tokens; until: number }>(),
+  () => new ExpiringCache<{ tokens: Tokens; until: number }>(MAX_PAIRS),
 );
 
 const keyOf = (refreshToken: string) =>
@@ -28,10 +29,7 @@ const keyOf = (refreshToken: string) =>
  * keepUnstored(stored.refreshToken, refreshed); // then: throw the store's error
  */
 export function keepUnstored(refreshToken: string, tokens: Tokens): void {
-  const key = keyOf(refreshToken);
-  pairs.delete(key);
-  if (pairs.size >= MAX_PAIRS) pairs.delete(pairs.keys().next().value as string);
-  pairs.set(key, { tokens: { ...tokens }, until: Date.now() + KEEP_MS });
+  pairs.set(keyOf(refreshToken), { tokens: { ...tokens }, until: Date.now() + KEEP_MS });
 }
 
 /**
@@ -41,10 +39,8 @@ export function keepUnstored(refreshToken: string, tokens: Tokens): void {
  * const kept = unstoredPair(stored.refreshToken); // a pair to store instead of refreshing again
  */
 export function unstoredPair(refreshToken: string): Tokens | undefined {
-  const key = keyOf(refreshToken);
-  const kept = pairs.get(key);
-  if (kept && kept.until <= Date.now()) pairs.delete(key);
-  return kept && kept.until > Date.now() ? { ...kept.tokens } : undefined;
+  const kept = pairs.get(keyOf(refreshToken), Date.now());
+  return kept && { ...kept.tokens };
 }
 
 /**
