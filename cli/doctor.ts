@@ -1,5 +1,6 @@
 import { networkErrorCode } from "../lib/provider-errors.js";
 import type { SigningAlg } from "../lib/algorithms.js";
+import { BODY_LIMITS } from "../lib/body-limits.js";
 import { EXIT, type DoctorArgs } from "./args.js";
 import {
   get,
@@ -562,7 +563,7 @@ async function checkJwks(
   }
   let keys: unknown;
   try {
-    const { response, body } = await get(uri, timeout, deps);
+    const { response, body } = await get(uri, timeout, deps, { limit: BODY_LIMITS.jwks });
     if (!response.ok) {
       return {
         status: "fail",

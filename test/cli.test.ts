@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startProConnectEmulator, type ProConnectEmulator } from "../lib/testing/index.js";
 import { createOutput } from "../cli/output.js";
 import { assertBuilt, CLI_BIN } from "./helpers/built.js";
+import { listen as serve } from "./helpers/net.js";
 
 beforeAll(assertBuilt);
 
@@ -236,10 +237,10 @@ describe("proconnect-express doctor", () => {
       push();
       req.on("close", () => res.destroy());
     });
-    const port = await listen(server);
+    const served = await serve(server);
     try {
       for (const path of ["big", "endless"]) {
-        const issuer = `http://127.0.0.1:${port}/${path}/api/v2`;
+        const issuer = `${served.url}/${path}/api/v2`;
         const run = await cli(
           ["doctor", "--timeout", "20000"],
           emulatorEnv({ PROCONNECT_ISSUER: issuer }),
@@ -251,15 +252,16 @@ describe("proconnect-express doctor", () => {
         expect(run.ms, path).toBeLessThan(20_000); // cut at the limit, not at the timeout
       }
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
     }
   });
 
   it("fails on a discovery that redirects, which the middleware does not follow, naming where to", async () => {
     const target = `${emulator.issuer}/.well-known/openid-configuration`;
-    const server = createHttpServer((_req, res) => res.writeHead(302, { location: target }).end());
-    const issuer = `http://127.0.0.1:${await listen(server)}/api/v2`;
+    const served = await serve(
+      createHttpServer((_req, res) => res.writeHead(302, { location: target }).end()),
+    );
+    const issuer = `${served.url}/api/v2`;
     try {
       const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_ISSUER: issuer }));
       expect(run.code).toBe(1);
@@ -268,7 +270,7 @@ describe("proconnect-express doctor", () => {
       ]);
       expect(run.stdout).toContain("Donnez à PROCONNECT_ISSUER l'adresse finale de ProConnect.");
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
     }
   });
 

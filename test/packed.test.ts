@@ -172,11 +172,7 @@ const readmeCompiledWith7 = once(async () => {
   await mkdir(init, { recursive: true });
   await writeFile(join(init, "package.json"), JSON.stringify({ type: "module" }));
   await tsc(ts7, init, ["--init"]);
-  await Promise.all(
-    ["quickstart.ts", "siret.ts", "testing.ts"].map(async (name) =>
-      writeFile(join(init, name), await readFile(join(readme, name), "utf8")),
-    ),
-  );
+  await Promise.all(files("ts").map((name) => copyFile(join(readme, name), join(init, name))));
   // --ignoreConfig: TypeScript 7 refuses files on the command line beside the ESM app's tsconfig.json.
   const alone = [...strict, "--ignoreConfig"];
   await Promise.all([
