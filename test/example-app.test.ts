@@ -744,25 +744,3 @@ describe("example app configuration", () => {
     expect((failure as Error).message).toContain("baseUrl is APP_BASE_URL");
   });
 });
-
-describe("example app, with its audit trail", () => {
-  it("writes each sign-in and sign-out to the audit logger it is given (npm start gives pino)", async () => {
-    const lines: { msg: string; sub?: string }[] = [];
-    const audit = {
-      info: (details: Record<string, unknown>, msg: string) => lines.push({ ...details, msg }),
-      warn: (details: Record<string, unknown>, msg: string) => lines.push({ ...details, msg }),
-    };
-    const example = await startExample(LOCAL, { logger: recordingLogger(), audit });
-    try {
-      const browser = await signIn(example.url, "test@fia1.fr");
-      await browser.navigate(`${example.url}/logout`, { method: "POST" });
-    } finally {
-      await example.close();
-    }
-    expect(lines.map(({ msg }) => msg)).toEqual([
-      "proconnect: signed in",
-      "proconnect: signed out",
-    ]);
-    expect(lines[0]!.sub).toBe(lines[1]!.sub);
-  });
-});
