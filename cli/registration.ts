@@ -88,8 +88,14 @@ function readAuthorize(fetched: Fetched, requestUrl: string, redirectUri: string
   return { kind: "unclear", why: describeAnswer(fetched) };
 }
 
-/** The end_session endpoint's answer: its logout page (or a redirect), or an error page. */
-function readEndSession(fetched: Fetched): Reading {
+/** oidc-provider's logout form (`op.logoutForm`), which ProConnect's logout page carries: its `xsrf` field. */
+const LOGOUT_FORM = /<form\b[^>]*>[\s\S]*?<input\b[^>]*\bname=["']?xsrf\b/i;
+
+/**
+ * The end_session endpoint's answer: its logout page (the form that confirms itself) or a redirect back
+ * to the post-logout URI, or an error page. Any other answer, a 200 included, proves nothing.
+ */
+function readEndSession(fetched: Fetched, requestUrl: string, postLogoutUri: string): Reading {
   const { response } = fetched;
   const { names, codes, text } = errorsOf(fetched.body);
   if (response.status >= 400) {
@@ -100,10 +106,14 @@ function readEndSession(fetched: Fetched): Reading {
     ) {
       return { kind: "unregistered" };
     }
-    return { kind: "unclear", why: describeAnswer(fetched) };
   }
-  // oidc-provider's logout page (a form that confirms itself), or a redirect: the URI was accepted.
-  return { kind: "registered" };
+  const location = response.headers.get("location");
+  if (response.status >= 300 && response.status < 400 && location !== null) {
+    if (isBackTo(new URL(location, requestUrl), postLogoutUri)) return { kind: "registered" };
+  } else if (response.status >= 200 && response.status < 300 && LOGOUT_FORM.test(fetched.body)) {
+    return { kind: "registered" };
+  }
+  return { kind: "unclear", why: describeAnswer(fetched) };
 }
 
 function endpoint(document: Discovery, field: "authorization_endpoint" | "end_session_endpoint") {
@@ -391,7 +401,9 @@ async function checkLogout(
     client_id: clientId,
     post_logout_redirect_uri: postLogoutRedirectUri,
   }).toString();
-  const reading = await askAndRead(url.href, timeout, deps, t, readEndSession);
+  const reading = await askAndRead(url.href, timeout, deps, t, (answer) =>
+    readEndSession(answer, url.href, postLogoutRedirectUri),
+  );
   if (reading.kind !== "registered") {
     return notRegistered(reading, "logout", endSession, config, t);
   }

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -519,10 +519,14 @@ describe("proconnect-express doctor: the registration, as ProConnect answers a b
     }
   });
 
-  it("asks as a browser would: GET, minimal valid parameters, no redirect followed, never the secret", async () => {
+  /**
+   * A ProConnect whose discovery is the emulator's but whose authorize and end_session are `answer`'s,
+   * each request recorded; the tests run `doctor` against it (`issuer`), then close it.
+   */
+  async function fakeProConnect(answer: (url: string, res: ServerResponse) => void) {
     const requests: { method: string; url: string; headers: string }[] = [];
     let issuer = "";
-    const recorder = createHttpServer((req, res) => {
+    const server = createHttpServer((req, res) => {
       requests.push({
         method: req.method ?? "",
         url: req.url ?? "",
@@ -541,23 +545,35 @@ describe("proconnect-express doctor: the registration, as ProConnect answers a b
         );
         return;
       }
-      // Into the login flow, and a loop should doctor ever follow it.
-      res.writeHead(303, {
-        Location: req.url?.startsWith("/api/v2/authorize")
-          ? "/api/v2/interaction/x"
-          : "/api/v2/authorize",
-      });
-      res.end();
+      answer(req.url ?? "", res);
     });
-    issuer = `http://127.0.0.1:${await listen(recorder)}/api/v2`;
+    issuer = `http://127.0.0.1:${await listen(server)}/api/v2`;
+    const close = () => new Promise((resolve) => server.close(resolve));
+    return { issuer, requests, close };
+  }
+
+  /** Into the login flow, and a loop should doctor ever follow it. */
+  const intoTheLogin = (url: string, res: ServerResponse) => {
+    res.writeHead(303, {
+      Location: url.startsWith("/api/v2/authorize") ? "/api/v2/interaction/x" : "/api/v2/authorize",
+    });
+    res.end();
+  };
+
+  it("asks as a browser would: GET, minimal valid parameters, no redirect followed, never the secret", async () => {
+    const fake = await fakeProConnect((url, res) => {
+      if (!url.startsWith("/api/v2/session/end")) return intoTheLogin(url, res);
+      // Back to the app (which is not served here: following it would fail the check).
+      res.writeHead(303, { Location: `${BASE_URL}/logout/callback` }).end();
+    });
     try {
-      const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_ISSUER: issuer }));
+      const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_ISSUER: fake.issuer }));
       expect(run.code).toBe(0);
       expect(registration(run.stdout)).toEqual([
         `✔ client id et URL de redirection de connexion enregistrés : mon-service, ${BASE_URL}/callback`,
         `✔ URL de redirection de déconnexion enregistrée : ${BASE_URL}/logout/callback`,
       ]);
-      const asked = requests.filter((request) => !request.url.includes(".well-known"));
+      const asked = fake.requests.filter((request) => !request.url.includes(".well-known"));
       // The client id and login URI with openid alone, then the app's scopes, then the logout URI.
       expect(asked.map(({ method, url }) => `${method} ${url.split("?")[0]}`)).toEqual([
         "GET /api/v2/authorize",
@@ -580,11 +596,37 @@ describe("proconnect-express doctor: the registration, as ProConnect answers a b
         client_id: "mon-service",
         post_logout_redirect_uri: `${BASE_URL}/logout/callback`,
       });
-      for (const request of requests) {
+      for (const request of fake.requests) {
         expect(request.url + request.headers).not.toContain(SECRET);
       }
     } finally {
-      await new Promise((resolve) => recorder.close(resolve));
+      await fake.close();
+    }
+  });
+
+  it("draws no conclusion on the post-logout URI from an answer that is neither the logout page nor a way back", async () => {
+    const answers: [string, (res: ServerResponse) => void][] = [
+      // A portal or a proxy's page: a 200, without oidc-provider's logout form.
+      [
+        "HTTP 200",
+        (res) => res.writeHead(200, { "Content-Type": "text/html" }).end("<p>Bienvenue</p>"),
+      ],
+      // A redirect elsewhere than the post-logout URI (a single sign-on portal, say).
+      ["HTTP 302", (res) => res.writeHead(302, { Location: "https://sso.example/login" }).end()],
+    ];
+    for (const [status, answer] of answers) {
+      const fake = await fakeProConnect((url, res) =>
+        url.startsWith("/api/v2/session/end") ? answer(res) : intoTheLogin(url, res),
+      );
+      try {
+        const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_ISSUER: fake.issuer }));
+        expect(registration(run.stdout)).toEqual([
+          `✔ client id et URL de redirection de connexion enregistrés : mon-service, ${BASE_URL}/callback`,
+          `– URL de redirection de déconnexion : réponse de ${fake.issuer}/session/end sans conclusion (${status})`,
+        ]);
+      } finally {
+        await fake.close();
+      }
     }
   });
 });
