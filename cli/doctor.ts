@@ -34,7 +34,7 @@ export async function runDoctor(
   const counts: Counts = { pass: 0, fail: 0, skip: 0 };
   const report = (check: Check) => {
     counts[check.status] += 1;
-    output.out(`${mark(check.status, output.color)} ${check.text}`);
+    output.out(`${mark(check.status)} ${check.text}`);
     for (const detail of check.details ?? []) output.out(`  ${detail}`);
   };
   report({

@@ -163,7 +163,7 @@ export async function runEmulator(
     problems.push(...checked.error.issues.map((issue) => describeIssue(issue, args, output)));
   }
   output.err(t("Options de l'émulateur invalides :", "Invalid emulator options:"));
-  for (const problem of problems) output.err(`${mark("fail", output.color)} ${problem}`);
+  for (const problem of problems) output.err(`${mark("fail")} ${problem}`);
   return EXIT.usage;
 }
 

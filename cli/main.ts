@@ -13,12 +13,21 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/**
+ * Marks in colour on a terminal that has them, as Node decides for its own output (`NO_COLOR`,
+ * `NODE_DISABLE_COLORS`, `TERM=dumb`, `FORCE_COLOR`); elsewhere only with `FORCE_COLOR` (a CI's log).
+ */
+function colorFor(stream: NodeJS.WriteStream): boolean {
+  if (stream.isTTY) return stream.hasColors();
+  const forced = process.env.FORCE_COLOR;
+  return forced !== undefined && ["", "1", "2", "3", "true"].includes(forced);
+}
+
 process.exitCode = await run(process.argv.slice(2), {
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
-  // Marks in colour on a terminal only, and never with NO_COLOR (https://no-color.org).
-  color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  color: { out: colorFor(process.stdout), err: colorFor(process.stderr) },
   readFile: (path) => readFileSync(path, "utf8"),
   importFile: (path) => import(pathToFileURL(resolve(path)).href),
   fetch: globalThis.fetch,

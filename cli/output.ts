@@ -5,8 +5,6 @@ import { translator, type Lang, type Translate } from "./i18n.js";
 export interface Output {
   out(line?: string): void;
   err(line?: string): void;
-  /** Whether marks may be coloured (a terminal, without NO_COLOR). */
-  readonly color: boolean;
   /** The language of the run: every line is in this one. */
   readonly lang: Lang;
   /** The sentence of the run's language. */
@@ -21,8 +19,8 @@ export interface Sink {
 export interface OutputOptions {
   stdout: Sink;
   stderr: Sink;
-  /** Colour the marks (green ✔, red ✘…): only when the stream is a terminal. */
-  color: boolean;
+  /** Colour the marks that start lines (green ✔, red ✘…), on each stream: a terminal's, say. */
+  color: { out: boolean; err: boolean };
   /** Values replaced by `***` wherever they would appear (the client secret): a last line of defence. */
   secrets?: readonly (string | undefined)[];
   /** French by default. */
@@ -59,8 +57,12 @@ const MIN_MASKED_LENGTH = 6;
  * An {@link Output} writing lines to two streams, masking the secrets it is given.
  *
  * @example
- * const output = createOutput({ stdout: process.stdout, stderr: process.stderr, color: false });
- * output.out(mark("pass", false) + " découverte");
+ * const output = createOutput({
+ *   stdout: process.stdout,
+ *   stderr: process.stderr,
+ *   color: { out: false, err: false },
+ * });
+ * output.out(mark("pass") + " découverte");
  */
 export function createOutput(options: OutputOptions): Output {
   const secrets = (options.secrets ?? []).filter(
@@ -69,16 +71,26 @@ export function createOutput(options: OutputOptions): Output {
   const mask = (text: string) =>
     secrets.reduce((masked, secret) => masked.split(secret).join("***"), text);
   const lang = options.lang ?? "fr";
+  const { color } = options;
   return {
-    color: options.color,
     lang,
     t: translator(lang),
-    out: (line = "") => void options.stdout.write(`${mask(line)}\n`),
-    err: (line = "") => void options.stderr.write(`${mask(line)}\n`),
+    out: (line = "") =>
+      void options.stdout.write(`${color.out ? colored(mask(line)) : mask(line)}\n`),
+    err: (line = "") =>
+      void options.stderr.write(`${color.err ? colored(mask(line)) : mask(line)}\n`),
   };
 }
 
-/** The mark of a status (`✔`, `✘`, `–`, `⚠`, `•`), coloured when `color` is set. */
-export function mark(status: Status, color: boolean): string {
-  return color ? `${COLORS[status]}${MARKS[status]}${RESET}` : MARKS[status];
+/** The mark of a status (`✔`, `✘`, `–`, `⚠`, `•`), to start a line with: the output colours it. */
+export function mark(status: Status): string {
+  return MARKS[status];
+}
+
+const STATUS_OF = new Map(Object.entries(MARKS).map(([status, mark]) => [mark, status as Status]));
+
+/** `line` with its leading mark coloured, if it starts with one. */
+function colored(line: string): string {
+  const status = STATUS_OF.get(line.charAt(0));
+  return status === undefined ? line : `${COLORS[status]}${line.charAt(0)}${RESET}${line.slice(1)}`;
 }

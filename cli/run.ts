@@ -10,7 +10,8 @@ import { runSpConfig } from "./sp-config.js";
 export interface RunContext extends DoctorDeps, EmulatorDeps {
   stdout: Sink;
   stderr: Sink;
-  color: boolean;
+  /** Whether each stream takes coloured marks. */
+  color: { out: boolean; err: boolean };
   /** Reads `--config`'s (and the emulator's) files as text. */
   readFile: (path: string) => string;
   /** Imports a `--config` JavaScript file: its module namespace. */
@@ -66,7 +67,7 @@ export async function run(argv: readonly string[], context: RunContext): Promise
     const source = describeSource(loaded.source, lang);
     problems.err(t(`Configuration invalide (${source}) :`, `Invalid configuration (${source}):`));
     for (const problem of loaded.problems) {
-      problems.err(`${mark("fail", context.color)} ${problem}`);
+      problems.err(`${mark("fail")} ${problem}`);
     }
     return EXIT.usage;
   }

@@ -70,7 +70,7 @@ export function runSpConfig(args: SpConfigArgs, config: LoadedConfig, output: Ou
  * on the form.
  */
 function formatReport(report: SpConfigReport, config: LoadedConfig, output: Output): string[] {
-  const { t, color, lang } = output;
+  const { t, lang } = output;
   const field = (french: string, english: string) =>
     lang === "en" ? `${english} (form field « ${french} »)` : french;
   const defaulted = (option: "environment" | "network") =>
@@ -148,9 +148,7 @@ function formatReport(report: SpConfigReport, config: LoadedConfig, output: Outp
     for (const warning of report.warnings) {
       const code = warning.proconnectCode ? ` (${warning.proconnectCode})` : "";
       const colon = lang === "en" ? ":" : " :";
-      lines.push(
-        `${mark("warn", color)} ${warning.code}${code}${colon} ${warning.uri ?? ""}`.trimEnd(),
-      );
+      lines.push(`${mark("warn")} ${warning.code}${code}${colon} ${warning.uri ?? ""}`.trimEnd());
       lines.push(`  ${warning.message}`);
     }
   }

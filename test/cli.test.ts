@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -1097,10 +1097,75 @@ describe("proconnect-express usage", () => {
 });
 
 describe("the CLI's output", () => {
+  const RED_CROSS = "\u001b[31m✘\u001b[0m";
+
+  /**
+   * The CLI on a terminal (util-linux's `script` gives it one): what the terminal showed, and with
+   * `stderrToFile` what went to the file its stderr was sent to, as `… 2>errors.log` in a terminal.
+   */
+  async function onTerminal(args: string[], env: Record<string, string>, stderrToFile = false) {
+    const errors = join(directory, `stderr-${process.hrtime.bigint()}.txt`);
+    const command = [process.execPath, CLI_BIN, ...args].map((word) => `'${word}'`).join(" ");
+    const child = spawn(
+      "script",
+      ["-qec", stderrToFile ? `${command} 2>'${errors}'` : command, "/dev/null"],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? "", TERM: "xterm-256color", ...env },
+      },
+    );
+    let terminal = "";
+    child.stdout.on("data", (chunk: Buffer) => (terminal += chunk.toString()));
+    await once(child, "close");
+    return { terminal, stderr: stderrToFile ? await readFile(errors, "utf8") : "" };
+  }
+
+  const MISSING = "PROCONNECT_CLIENT_ID (clientId) : manquant";
+
+  it("colours the marks on a terminal, each stream on its own: stderr sent to a file stays plain", async () => {
+    const both = await onTerminal(["sp-config"], {});
+    expect(both.terminal).toContain(`${RED_CROSS} ${MISSING}`);
+    const split = await onTerminal(["sp-config"], {}, true);
+    expect(split.stderr).toContain(`✘ ${MISSING}`);
+    expect(split.stderr).not.toContain("\u001b[");
+  });
+
+  it("leaves colour out with NO_COLOR on a terminal, and in a pipe unless FORCE_COLOR asks (a CI's log)", async () => {
+    const noColor = await onTerminal(["sp-config"], { NO_COLOR: "1" });
+    expect(noColor.terminal).toContain(`✘ ${MISSING}`);
+    expect(noColor.terminal).not.toContain("\u001b[");
+    const piped = await cli(["sp-config"]);
+    expect(piped.stderr).toContain(`✘ ${MISSING}`);
+    expect(piped.stderr).not.toContain("\u001b[");
+    const forced = await cli(["sp-config"], { FORCE_COLOR: "1" });
+    expect(forced.stderr).toContain(`${RED_CROSS} ${MISSING}`);
+  });
+
+  it("colours only the mark that starts a line, and masks the secret first", () => {
+    let out = "";
+    let err = "";
+    const output = createOutput({
+      stdout: { write: (text: string) => (out += text) },
+      stderr: { write: (text: string) => (err += text) },
+      color: { out: true, err: false },
+      secrets: [SECRET],
+    });
+    output.out(`✘ clientSecret=${SECRET} ✔`);
+    output.out("  ✔ détail");
+    output.err("✘ problème");
+    expect(out).toBe(`${RED_CROSS} clientSecret=*** ✔\n  ✔ détail\n`);
+    expect(err).toBe("✘ problème\n");
+  });
+
   it("masks the client secret wherever a line would contain it, on both streams", () => {
     let written = "";
     const sink = { write: (text: string) => (written += text) };
-    const output = createOutput({ stdout: sink, stderr: sink, color: false, secrets: [SECRET] });
+    const output = createOutput({
+      stdout: sink,
+      stderr: sink,
+      color: { out: false, err: false },
+      secrets: [SECRET],
+    });
     output.out(`clientSecret=${SECRET}`);
     output.err(`"${SECRET}${SECRET}"`);
     expect(written).toBe('clientSecret=***\n"******"\n');
