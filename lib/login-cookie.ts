@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Request, Response } from "express";
+import type { CookieOptions, Request, Response } from "express";
 import { safeReturnTo } from "./return-to.js";
 
 /** A login under way: what the callback needs to check ProConnect's answer. */
@@ -36,6 +36,15 @@ export interface LoginCookies {
   /** Deletes that note (a logout). */
   clearSignedIn(res: Response): void;
   /**
+   * Sets the cookie of a logout under way: its `state`, for `/logout/callback` to check, for
+   * `maxAgeSeconds`. In a cookie rather than in the session, which `POST /logout` has already ended.
+   */
+  writeLogout(res: Response, state: string, maxAgeSeconds: number): void;
+  /** The `state` of this browser's logout under way, if it holds a well-formed one. */
+  readLogout(req: Request): string | undefined;
+  /** Deletes the cookie of the logout under way (its callback came back). */
+  clearLogout(res: Response): void;
+  /**
    * Seconds since this browser completed a login, when that was moments ago and the request does not
    * carry the session id the login gave it: the session cookie did not come back, and sending the
    * browser to the login again would loop.
@@ -62,10 +71,10 @@ export function loginCookies(options: {
   /** The instance's name: each named instance has cookies of its own. */
   name?: string | undefined;
 }): LoginCookies {
-  const base = `${options.secure ? "__Host-" : ""}proconnect-login${options.name ? `-${options.name}` : ""}`;
+  const named = (cookie: string) =>
+    `${options.secure ? "__Host-" : ""}${cookie}${options.name ? `-${options.name}` : ""}`;
   // "." ends the prefix: one instance's prefix is never the start of another's ("-rie." vs ".").
-  const prefix = `${base}.`;
-  const signedInCookie = `${options.secure ? "__Host-" : ""}proconnect-signed-in${options.name ? `-${options.name}` : ""}`;
+  const prefix = `${named("proconnect-login")}.`;
   const attributes = {
     httpOnly: true,
     sameSite: "lax",
@@ -135,6 +144,21 @@ export function loginCookies(options: {
       if (STATE.test(state)) res.clearCookie(prefix + state, attributes);
     },
 
+    ...notes(named, attributes),
+  };
+}
+
+/**
+ * The cookies that are notes rather than attempts: the login that just ended (`proconnect-signed-in`)
+ * and the logout under way (`proconnect-logout`).
+ */
+function notes(
+  named: (cookie: string) => string,
+  attributes: CookieOptions,
+): Omit<LoginCookies, "read" | "write" | "clear"> {
+  const signedInCookie = named("proconnect-signed-in");
+  const logoutCookie = named("proconnect-logout");
+  return {
     markSignedIn(res, sessionId) {
       res.cookie(signedInCookie, `${Date.now()}.${fingerprint(sessionId)}`, {
         ...attributes,
@@ -144,6 +168,19 @@ export function loginCookies(options: {
 
     clearSignedIn(res) {
       res.clearCookie(signedInCookie, attributes);
+    },
+
+    writeLogout(res, state, maxAgeSeconds) {
+      res.cookie(logoutCookie, state, { ...attributes, maxAge: maxAgeSeconds * 1000 });
+    },
+
+    readLogout(req) {
+      const raw = cookieValue(req, logoutCookie);
+      return raw !== undefined && RANDOM.test(raw) ? raw : undefined;
+    },
+
+    clearLogout(res) {
+      res.clearCookie(logoutCookie, attributes);
     },
 
     lostSessionSince(req, sessionId) {

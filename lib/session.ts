@@ -11,8 +11,6 @@ export interface ProConnectSessionData {
   idToken?: string;
   /** Only with `storeTokens: true`. */
   tokens?: { accessToken: string; refreshToken?: string; expiresAt?: number };
-  /** The `state` of the logout under way. */
-  logoutState?: string;
 }
 
 declare module "express-session" {

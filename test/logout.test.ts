@@ -63,25 +63,52 @@ describe("POST /logout", () => {
     expect(JSON.parse(silent.body)).toEqual({ page: "home", user: null });
   });
 
-  it("leaves a session that expires with loginTimeout when the browser never comes back from ProConnect", async () => {
+  it("ends the session at once and keeps the logout's state in a cookie that expires with loginTimeout", async () => {
     const browser = await signedIn();
-    await browser.navigate(`${app.url}/logout`, {
-      method: "POST",
-      stopAt: (url) => url.origin === emulator.url,
-    });
-    const data = (await storedSessions(app.store))[sessionIdOf(browser, app)!]!;
-    expect(data.proconnect).toEqual({ logoutState: expect.any(String) });
-    const expires = Date.parse(String((data.cookie as { expires: unknown }).expires));
-    expect(expires - Date.now()).toBeLessThanOrEqual(600_000);
+    const id = sessionIdOf(browser, app)!;
+    const page = await startLogout(browser); // the person closes the tab at ProConnect
+    expect(page.status).toBe(303);
+    const cookies = page.headers.getSetCookie();
+    expect(cookies).toContainEqual(expect.stringMatching(/^connect\.sid=;/));
+    const logout = cookies.find((cookie) => cookie.startsWith("proconnect-logout="))!;
+    expect(logout).toContain(`proconnect-logout=${page.location!.searchParams.get("state")!};`);
+    expect(logout).toMatch(/; Max-Age=600; .*HttpOnly.*SameSite=Lax/);
+    // Nothing left in the store for this browser: no session waits for ProConnect's answer.
+    expect(await storedSessions(app.store)).not.toHaveProperty(id);
+    expect(sessionIdOf(browser, app)).toBeUndefined();
   });
 
-  it("just clears and goes home when nobody is signed in, without going to ProConnect", async () => {
-    const browser = new TestBrowser();
-    const endSessionsBefore = emulator.requestCounts()["/api/v2/session/end"] ?? 0;
-    const page = await browser.navigate(`${app.url}/logout`, { method: "POST" });
+  it("goes to ProConnect even when the session no longer holds a sign-in, whose session then ends too", async () => {
+    const browser = await signedIn();
+    // The app's session expired while the page stayed open; ProConnect's did not.
+    const id = sessionIdOf(browser, app)!;
+    await new Promise((resolve) => app.store.destroy(id, resolve));
+    const stopped = await startLogout(browser);
+    expect(stopped.location!.origin + stopped.location!.pathname).toBe(
+      `${emulator.issuer}/session/end`,
+    );
+    expect(stopped.location!.searchParams.get("id_token_hint")).toBeNull();
+    expect(stopped.location!.searchParams.get("client_id")).toBe(app.clientId);
+    const page = await browser.navigate(stopped.location!.href);
     expect(page.url.href).toBe(`${app.url}/`);
-    expect(JSON.parse(page.body)).toEqual({ page: "home", user: null });
-    expect(emulator.requestCounts()["/api/v2/session/end"] ?? 0).toBe(endSessionsBefore);
+    // The next login asks again: a silent one comes back anonymous.
+    const silent = await browser.navigate(`${app.url}/login?prompt=none&returnTo=/`);
+    expect(JSON.parse(silent.body)).toEqual({ page: "home", user: null });
+  });
+
+  it("signs out a browser that also sends its session cookie under a name no Set-Cookie may carry", async () => {
+    const browser = await signedIn();
+    const id = sessionIdOf(browser, app)!;
+    const sid = /connect\.sid=([^;]+)/.exec(browser.cookieHeader(app.url))![1]!;
+    const answer = await fetch(`${app.url}/logout`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: `a/b=${sid}; connect.sid=${sid}` },
+    });
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get("location")).toMatch(/\/session\/end\?/);
+    expect(answer.headers.getSetCookie()).toContainEqual(expect.stringMatching(/^connect\.sid=;/));
+    expect(await storedSessions(app.store)).not.toHaveProperty(id);
   });
 });
 
@@ -111,21 +138,6 @@ describe("GET /logout/callback", () => {
     expect(done.url.href).toBe(`${app.url}/`);
     const again = await browser.navigate(`${app.url}/logout/callback?state=${state}`);
     expect([again.status, errorOf(again).code]).toEqual([400, "invalid_logout_state"]);
-  });
-
-  it("signs out when the browser also sends its session cookie under a name no Set-Cookie may carry", async () => {
-    const browser = await signedIn();
-    const stopped = await startLogout(browser);
-    const state = stopped.location!.searchParams.get("state")!;
-    const id = sessionIdOf(browser, app)!;
-    const sid = /connect\.sid=([^;]+)/.exec(browser.cookieHeader(app.url))![1]!;
-    const answer = await fetch(`${app.url}/logout/callback?state=${state}`, {
-      redirect: "manual",
-      headers: { cookie: `a/b=${sid}; connect.sid=${sid}` },
-    });
-    expect([answer.status, answer.headers.get("location")]).toEqual([303, "/"]);
-    expect(answer.headers.getSetCookie()).toContainEqual(expect.stringMatching(/^connect\.sid=;/));
-    expect((await storedSessions(app.store))[id]).toBeUndefined();
   });
 
   it("refuses a logout callback that no logout started", async () => {

@@ -32,8 +32,11 @@ const TIMEOUT = 500;
  */
 class RedisProxy {
   dropAfterSet = false;
-  /** While true, SETs are held back (Redis never sees them): a write that hangs after a read worked. */
-  holdSets = false;
+  /**
+   * While true, writes (SET, DEL) are held back (Redis never sees them): a write that hangs after a
+   * read worked.
+   */
+  holdWrites = false;
   readonly #held: (() => void)[] = [];
   readonly #proxy: TcpProxy;
 
@@ -50,7 +53,8 @@ class RedisProxy {
                 this.dropAfterSet = false;
                 dropping = true;
               }
-              if (this.holdSets && isSet) this.#held.push(forward);
+              if (this.holdWrites && /\r\n(SET|DEL)\r\n/i.test(chunk.toString("latin1")))
+                this.#held.push(forward);
               else forward();
             },
             fromUpstream: (_chunk, forward) => {
@@ -65,9 +69,9 @@ class RedisProxy {
     );
   }
 
-  /** Sends the held SETs on, in order. */
+  /** Sends the held writes on, in order. */
   release(): void {
-    this.holdSets = false;
+    this.holdWrites = false;
     for (const send of this.#held.splice(0)) send();
   }
 
@@ -202,7 +206,7 @@ describe.runIf(redis.run)("sessions on a Redis that freezes or loses answers", (
     const browser = new TestBrowser();
     expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
     const endSessions = emulator.requestCounts()["/api/v2/session/end"] ?? 0;
-    proxy.holdSets = true;
+    proxy.holdWrites = true;
     try {
       const answer = await timed(browser, `${app.url}/logout`, "POST");
       expectStoreUnavailable(answer, TIMEOUT);

@@ -169,6 +169,26 @@ describe.each([
     );
   });
 
+  it("keeps what onLogout writes under a kept key (a message for the next page), and nothing else", async () => {
+    await on(
+      {
+        keepSessionKeys: ["flash"],
+        onLogout: (_user, { session }) => {
+          Object.assign(session, { flash: "Au revoir", isAdmin: true });
+        },
+      },
+      async (app) => {
+        const browser = new TestBrowser();
+        await login(browser, app);
+        const page = await browser.navigate(`${app.url}/logout`, { method: "POST" });
+        expect(page.url.href).toBe(`${app.url}/`);
+        const after = await read(browser, app);
+        expect(after.user).toBeNull();
+        expect(after.data).toEqual({ flash: "Au revoir" });
+      },
+    );
+  });
+
   it("still ends the session when onLogout answers the request itself (which it should not)", async () => {
     await on(
       {

@@ -90,7 +90,7 @@ afterEach(() => {
 
 async function withStore(
   run: (app: TestApp, store: FaultyStore) => Promise<void>,
-  options: { bounded?: boolean } = {},
+  options: { bounded?: boolean; keepLocale?: boolean } = {},
 ) {
   const store = new FaultyStore();
   stores.push(store);
@@ -98,7 +98,16 @@ async function withStore(
     emulator,
     {
       store: options.bounded ? boundedStore(store, { timeout: SESSION_TIMEOUT }) : store,
-      options: { sessionTimeout: SESSION_TIMEOUT },
+      options: {
+        sessionTimeout: SESSION_TIMEOUT,
+        ...(options.keepLocale ? { keepSessionKeys: ["locale"] } : {}),
+      },
+      // The app's own key, which keepLocale carries across a login and a logout.
+      routes: (app) =>
+        app.get("/locale", (req, res) => {
+          Object.assign(req.session, { locale: "fr" });
+          res.end();
+        }),
     },
     (app) => run(app, store),
   );
@@ -246,18 +255,35 @@ describe("GET /callback when the session store fails", () => {
 });
 
 describe("POST /logout when the session store fails", () => {
+  /** Signed in, then POST /logout with the store failing as `faults` says: 503, and never ProConnect. */
+  async function expectLogoutRefused(
+    app: TestApp,
+    store: FaultyStore,
+    faults: FaultyStore["faults"],
+  ) {
+    const browser = new TestBrowser();
+    expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+    await browser.navigate(`${app.url}/locale`);
+    const endSessions = emulator.requestCounts()["/api/v2/session/end"] ?? 0;
+    Object.assign(store.faults, faults);
+    const answer = await timed(browser, `${app.url}/logout`, "POST");
+    expectStoreUnavailable(answer, SESSION_TIMEOUT);
+    expect(answer.page.location).toBeUndefined();
+    expect(answer.page.headers.getSetCookie()).not.toContainEqual(
+      expect.stringMatching(/^proconnect-logout=/),
+    );
+    expect(emulator.requestCounts()["/api/v2/session/end"] ?? 0).toBe(endSessions);
+    await expectSignedOutAfterwards(app, store, browser);
+  }
+
   for (const fault of ["fail", "throw", "hang", "applied-then-fail"] as const) {
-    it(`store set ${fault}: 503 before any redirect to ProConnect, and the browser is signed out`, async () => {
-      await withStore(async (app, store) => {
-        const browser = new TestBrowser();
-        expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
-        const endSessions = emulator.requestCounts()["/api/v2/session/end"] ?? 0;
-        store.faults.set = fault;
-        const answer = await timed(browser, `${app.url}/logout`, "POST");
-        expectStoreUnavailable(answer, SESSION_TIMEOUT);
-        expect(answer.page.location).toBeUndefined();
-        expect(emulator.requestCounts()["/api/v2/session/end"] ?? 0).toBe(endSessions);
-        await expectSignedOutAfterwards(app, store, browser);
+    it(`store destroy ${fault}: 503 before any redirect to ProConnect, and the browser is signed out`, async () => {
+      await withStore((app, store) => expectLogoutRefused(app, store, { destroy: fault }));
+    });
+
+    it(`store set ${fault}, the app keeping a key: 503 before any redirect to ProConnect, and the browser is signed out`, async () => {
+      await withStore((app, store) => expectLogoutRefused(app, store, { set: fault }), {
+        keepLocale: true,
       });
     });
   }
@@ -282,13 +308,8 @@ describe("POST /logout when the session store fails", () => {
       async (app) => {
         const browser = new TestBrowser();
         expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
-        const back = await browser.navigate(`${app.url}/logout`, {
-          method: "POST",
-          stopAt: (url) => url.pathname === "/logout/callback",
-        });
-        // The session holds only the logout's state now: /logout/callback removes it, and fails.
         store.faults.destroy = "fail";
-        const answer = await timed(browser, back.location!);
+        const answer = await timed(browser, `${app.url}/logout`, "POST");
         expectStoreUnavailable(answer, SESSION_TIMEOUT);
         const cleared = answer.page.headers
           .getSetCookie()
@@ -317,41 +338,22 @@ describe("POST /logout when the session store fails", () => {
   });
 });
 
-describe("GET /logout/callback when the session store fails", () => {
-  async function atLogoutCallback(app: TestApp, browser: TestBrowser): Promise<URL> {
-    expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
-    const back = await browser.navigate(`${app.url}/logout`, {
-      method: "POST",
-      stopAt: (url) => url.pathname === "/logout/callback",
-    });
-    expect(back.location?.pathname).toBe("/logout/callback");
-    return back.location!;
-  }
-
-  for (const fault of ["fail", "hang", "throw"] as const) {
-    it(`store destroy ${fault}: 503 within sessionTimeout, and nobody signed in`, async () => {
-      await withStore(async (app, store) => {
-        const browser = new TestBrowser();
-        const back = await atLogoutCallback(app, browser);
-        await expectOutage({ app, store, browser }, { destroy: fault }, back);
+describe("GET /logout/callback", () => {
+  it("makes no store call: the session ended at POST /logout, so a store down changes nothing", async () => {
+    await withStore(async (app, store) => {
+      const browser = new TestBrowser();
+      expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+      const back = await browser.navigate(`${app.url}/logout`, {
+        method: "POST",
+        stopAt: (url) => url.pathname === "/logout/callback",
       });
+      expect(back.location?.pathname).toBe("/logout/callback");
+      Object.assign(store.faults, { get: "hang", set: "hang", destroy: "hang" });
+      const calls = store.calls.length;
+      const done = await browser.navigate(back.location!);
+      expect(done.url.href).toBe(`${app.url}/`);
+      expect(store.calls.slice(calls)).toEqual([]);
     });
-  }
-
-  it("store get hanging (through boundedStore): 503 within the bound", async () => {
-    await withStore(
-      async (app, store) => {
-        const browser = new TestBrowser();
-        const back = await atLogoutCallback(app, browser);
-        store.faults.get = "hang";
-        expectStoreUnavailable(await timed(browser, back), SESSION_TIMEOUT);
-        // Nobody was signed in any more; once the store answers, the same logout ends.
-        delete store.faults.get;
-        expect((await browser.navigate(back)).url.href).toBe(`${app.url}/`);
-        await expectSignedOutAfterwards(app, store, browser);
-      },
-      { bounded: true },
-    );
   });
 });
 

@@ -2,16 +2,19 @@ import type { Request, RequestHandler } from "express";
 import { carriedKeys, dataOf, type Context } from "../context.js";
 import { ProConnectError } from "../errors.js";
 import { publish } from "../events.js";
-import { endSession, heldCookie, sessionOf, type ProConnectSessionData } from "../session.js";
+import { endSession, heldCookie, sessionOf } from "../session.js";
 import { searchParamsOf } from "./query.js";
 
 /**
  * `POST /logout`: signs the whole app out at once, then sends the browser to ProConnect's end_session
- * with the id_token (recommended; `client_id` is always sent), a fresh state and the registered
- * post-logout URI. The app's session ends now (a new id, nothing of the app's but the keys it keeps): a
- * person who never comes back from ProConnect is signed out all the same. The browser goes to
- * ProConnect only once the store has it; if the store fails, the browser's session cookie is cleared
- * and the error is `session_store_unavailable`. A cross-site request is refused before anything changes.
+ * with the id_token when the session has one (recommended; `client_id` is always sent), a fresh state and
+ * the registered post-logout URI. The app's session ends now (removed, or a new id holding only the keys
+ * the app keeps, with what `onLogout` wrote in them): a person who never comes back from ProConnect is
+ * signed out all the same. The browser goes to ProConnect even when the app's session no longer holds a
+ * sign-in (it expired while the page stayed open): ProConnect's own session may still be alive, and the
+ * next login would silently sign that person in again. The logout's state is in a cookie of its own.
+ * If the store fails, the browser's session cookie is cleared and the error is
+ * `session_store_unavailable`. A cross-site request is refused before anything changes.
  */
 export function logoutRoute(context: Context): RequestHandler {
   const { options, provider, key, loginCookies } = context;
@@ -22,7 +25,6 @@ export function logoutRoute(context: Context): RequestHandler {
       const session = sessionOf(req);
       const held = heldCookie(req);
       const data = dataOf(session, key);
-      const kept = carriedKeys(session, key, options.keepSessionKeys);
       const user = data?.user;
       let hookFailed: unknown;
       if (user && options.onLogout) {
@@ -32,6 +34,8 @@ export function logoutRoute(context: Context): RequestHandler {
           hookFailed = error ?? new Error("onLogout threw");
         }
       }
+      // After the hook: what it wrote under a kept key goes on (a message for the next page).
+      const kept = carriedKeys(session, key, options.keepSessionKeys);
       // Signed out from here on, whatever the hook or the store do: the session ends in every path.
       if (user) {
         publish("logout", () => ({ instance: context.name, sub: user.sub, idp_id: user.idp_id }));
@@ -42,25 +46,17 @@ export function logoutRoute(context: Context): RequestHandler {
         return;
       }
       loginCookies.clearSignedIn(res);
-      const state = data?.user && hookFailed === undefined ? provider.randomState() : undefined;
-      // Signed out of the app before ProConnect answers: only the state of this logout is left, in a
-      // session that any store reclaims with the attempt's lifetime when nothing else is kept.
-      const logoutOnly = Object.keys(kept).length === 0;
-      if (state) kept[key] = { logoutState: state } satisfies ProConnectSessionData;
-      const lifetime = state && logoutOnly ? options.loginTimeout * 1000 : undefined;
-      await endSession(req, res, held, kept, options.sessionTimeout, lifetime);
+      await endSession(req, res, held, kept, options.sessionTimeout);
       if (hookFailed !== undefined) throw hookFailed;
-      if (!state) {
-        res.redirect(303, options.postLogoutRedirect);
-        return;
-      }
-      // ProConnect recommends id_token_hint; without it (a session written without one), client_id
+      const state = provider.randomState();
+      // ProConnect recommends id_token_hint; without it (no sign-in left in the session), client_id
       // (always added by openid-client) tells ProConnect whose post-logout URI this is.
       const url = await provider.endSessionUrl({
         ...(data?.idToken ? { id_token_hint: data.idToken } : {}),
         state,
         post_logout_redirect_uri: options.postLogoutRedirectUri,
       });
+      loginCookies.writeLogout(res, state, options.loginTimeout);
       res.redirect(303, url.href);
     } catch (error) {
       next(error);
@@ -108,25 +104,25 @@ export function logoutByLinkRoute({ options }: Context): RequestHandler {
   };
 }
 
-/** `GET /logout/callback`: ProConnect's redirect back; the state must be the one `/logout` sent. */
-export function logoutCallbackRoute({ options, key }: Context): RequestHandler {
-  return async (req, res, next) => {
-    try {
-      const session = sessionOf(req);
-      const states = searchParamsOf(req).getAll("state");
-      const expected = dataOf(session, key)?.logoutState;
-      if (!expected || states.length !== 1 || states[0] !== expected) {
-        throw new ProConnectError(
+/**
+ * `GET /logout/callback`: ProConnect's redirect back; the state must be the one `POST /logout` put in
+ * this browser's logout cookie. The app's session was already ended by `POST /logout`: nothing of it
+ * changes here. A wrong state changes nothing either (the logout's cookie stays for the right one).
+ */
+export function logoutCallbackRoute({ options, loginCookies }: Context): RequestHandler {
+  return (req, res, next) => {
+    const states = searchParamsOf(req).getAll("state");
+    const expected = loginCookies.readLogout(req);
+    if (!expected || states.length !== 1 || states[0] !== expected) {
+      next(
+        new ProConnectError(
           "invalid_logout_state",
-          "the logout callback's state is not the one this session sent",
-        );
-      }
-      // Removed, and the browser's cookie with it: no empty session saved per logout.
-      const kept = carriedKeys(session, key, options.keepSessionKeys);
-      await endSession(req, res, heldCookie(req), kept, options.sessionTimeout);
-      res.redirect(303, options.postLogoutRedirect);
-    } catch (error) {
-      next(error);
+          "the logout callback's state is not the one this browser's logout sent",
+        ),
+      );
+      return;
     }
+    loginCookies.clearLogout(res);
+    res.redirect(303, options.postLogoutRedirect);
   };
 }
