@@ -116,7 +116,7 @@ class BoundedStore extends session.Store {
   #call<T>(
     operation: SessionStoreOperation,
     callback: Callback<T> | undefined,
-    call: (done: Callback<T>) => void,
+    call: (done: Callback<T>) => unknown,
   ) {
     void withinDeadline<T>(operation, this.#timeout, call).then(
       (value) => callback?.(null, value),

@@ -82,7 +82,7 @@ const DOING: Record<SessionStoreOperation, string> = {
 export function withinDeadline<T = void>(
   operation: SessionStoreOperation,
   timeoutMs: number,
-  call: (done: (error?: unknown, value?: T) => void) => void,
+  call: (done: (error?: unknown, value?: T) => void) => unknown,
   late?: (error: unknown) => void,
 ): Promise<T> {
   const what = DOING[operation];
@@ -127,7 +127,13 @@ export function withinDeadline<T = void>(
       } else resolve(value as T);
     };
     try {
-      call(done);
+      // A store written with async methods rejects instead of calling back: the same failure.
+      const returned: unknown = call(done);
+      if (typeof (returned as PromiseLike<unknown> | undefined)?.then === "function") {
+        (returned as PromiseLike<unknown>).then(undefined, (error: unknown) =>
+          done(error ?? new Error("the store rejected")),
+        );
+      }
     } catch (error) {
       done(error ?? new Error("the store threw"));
     }

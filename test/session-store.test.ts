@@ -27,10 +27,11 @@ const SESSION_TIMEOUT = 300;
 
 type Method = "get" | "set" | "destroy";
 /**
- * How a store call goes wrong: an error (once or every time), a synchronous throw, no answer at all, an
+ * How a store call goes wrong: an error (once or every time), a synchronous throw, a rejected promise (a
+ * store written with async methods, which never calls back), no answer at all, an
  * answer after the deadline (the write applied late), or the write applied and its answer lost.
  */
-type Fault = "fail" | "fail-once" | "throw" | "hang" | "late" | "applied-then-fail";
+type Fault = "fail" | "fail-once" | "throw" | "reject" | "hang" | "late" | "applied-then-fail";
 
 const SECRET_IN_ERROR = "redis://default:password=hunter2@10.0.0.1:6379";
 
@@ -45,13 +46,13 @@ class FaultyStore extends MemoryStore {
   }
 
   override get(sid: string, callback: (error: unknown, session?: SessionData | null) => void) {
-    this.#run("get", callback, () => super.get(sid, callback));
+    return this.#run("get", callback, () => super.get(sid, callback));
   }
   override set(sid: string, data: SessionData, callback?: (error?: unknown) => void) {
-    this.#run("set", callback, (done = callback) => super.set(sid, data, done));
+    return this.#run("set", callback, (done = callback) => super.set(sid, data, done));
   }
   override destroy(sid: string, callback?: (error?: unknown) => void) {
-    this.#run("destroy", callback, (done = callback) => super.destroy(sid, done));
+    return this.#run("destroy", callback, (done = callback) => super.destroy(sid, done));
   }
 
   #run(
@@ -71,6 +72,8 @@ class FaultyStore extends MemoryStore {
         return callback?.(failure);
       case "throw":
         throw failure;
+      case "reject":
+        return Promise.reject(failure);
       case "hang":
         return;
       case "late":
@@ -371,6 +374,22 @@ describe("boundedStore()", () => {
         expect(JSON.parse((await browser.navigate(`${app.url}/me`)).body)).toMatchObject({
           email: "test@fia1.fr",
         });
+      },
+      { bounded: true },
+    );
+  });
+
+  it("turns the rejected promise of a store with async methods into session_store_unavailable, process alive", async () => {
+    await withStore(
+      async (app, store) => {
+        const browser = new TestBrowser();
+        expect((await signIn(app, "test@fia1.fr", browser)).user?.email).toBe("test@fia1.fr");
+        store.faults.get = "reject";
+        expectStoreUnavailable(await timed(browser, `${app.url}/me`), SESSION_TIMEOUT);
+        delete store.faults.get;
+        store.faults.destroy = "reject";
+        expectStoreUnavailable(await timed(browser, `${app.url}/logout`, "POST"), SESSION_TIMEOUT);
+        await expectSignedOutAfterwards(app, store, browser);
       },
       { bounded: true },
     );
