@@ -159,6 +159,16 @@ export function providerError(
   });
 }
 
+/**
+ * An OAuth `error` a back-channel endpoint answered, fit to quote: RFC 6749 makes it a short ASCII code
+ * (`invalid_client`); anything else (a long text, one that may echo the token sent) is not quoted.
+ */
+export function oauthErrorName(value: unknown): string {
+  return typeof value === "string" && /^[a-z][a-z0-9_]{0,63}$/.test(value)
+    ? value
+    : "an error that is no OAuth error code";
+}
+
 function printable(value: string, max: number): string {
   // eslint-disable-next-line no-control-regex
   const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");

@@ -2,7 +2,12 @@
 // Recognized by class, `name`, `code` and fields only, never by message: a dependency update that
 // rewords a message must not change a code. Messages are only quoted, for the developer.
 import { errors as joseErrors } from "jose";
-import { ProConnectError, providerError, type ProConnectErrorCode } from "./errors.js";
+import {
+  oauthErrorName,
+  ProConnectError,
+  providerError,
+  type ProConnectErrorCode,
+} from "./errors.js";
 
 // oauth4webapi's `code`s, which openid-client keeps on the ClientError it wraps each failure in. Not
 // imported: oauth4webapi is openid-client's dependency, not ours, and only client.ts imports openid-client.
@@ -286,7 +291,9 @@ export function introspectionError(
       answered === "invalid_client"
         ? ": check clientId and clientSecret, the resource server's own client at ProConnect"
         : "";
-    return unavailable(`${what} answered ${String(answered)} (HTTP ${String(status)})${advice}`);
+    return unavailable(
+      `${what} answered ${oauthErrorName(answered)} (HTTP ${String(status)})${advice}`,
+    );
   }
   if (failure.code === OAUTH.claimComparison || failure.code === OAUTH.timestampCheck) {
     const claim = stringField(failure.details, "claim");
@@ -353,7 +360,7 @@ function endpointError(failure: Failure, stage: Stage, where: string): ProConnec
     }
     return fail(
       "provider_error",
-      `ProConnect's ${where} answered ${String(answered)} (HTTP ${String(status)})`,
+      `ProConnect's ${where} answered ${oauthErrorName(answered)} (HTTP ${String(status)})`,
     );
   }
   if (code === OAUTH.challenge) {

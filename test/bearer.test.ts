@@ -360,6 +360,7 @@ type Mode =
   | "html"
   | "no-active"
   | "error-500"
+  | "error-echo"
   | "jwt-ok"
   | "jwt-forged"
   | "jwt-wrong-aud"
@@ -437,6 +438,14 @@ async function startFakeProConnect(downIntrospection = false) {
           return send(200, "application/json", JSON.stringify({ sub: "fake-sub" }));
         case "error-500":
           return send(500, "application/json", JSON.stringify({ error: "server_error" }));
+        case "error-echo": {
+          // An error that is no OAuth error code: the token sent, markup and 20 KB.
+          let body = "";
+          for await (const chunk of req) body += String(chunk);
+          const token = new URLSearchParams(body).get("token");
+          const error = `bad token ${token} <script>x</script> ${"A".repeat(20_000)}`;
+          return send(400, "application/json", JSON.stringify({ error }));
+        }
         case "jwt-ok":
         case "jwt-expired":
           return send(200, jwt, await signed(privateKey, { iss: issuer, aud: "fake-rs" }));
@@ -502,6 +511,19 @@ describe("requireBearer() when ProConnect misbehaves", () => {
       expect(fake.state.introspections).toBe(before + 1);
     });
   }
+
+  it("never quotes an error that is no OAuth error code (it may echo the token): 503, the token in no body or log", async () => {
+    fake.state.mode = "error-echo";
+    const resource = await api();
+    const token = "SECRET-ACCESS-TOKEN-123";
+    const answer = await call(resource, token);
+    expect([answer.status, answer.body.error]).toEqual([503, "introspection_unavailable"]);
+    expect(answer.body.message).toMatch(
+      /answered an error that is no OAuth error code \(HTTP 400\)/,
+    );
+    expect(JSON.stringify(answer.body) + resource.warnings.join("\n")).not.toMatch(/SECRET|script/);
+    expect(String(answer.body.message).length).toBeLessThan(200);
+  });
 
   it("leaves the answer to the app when it answered while ProConnect was being asked (its own response timeout)", async () => {
     const bearer = requireBearer({
