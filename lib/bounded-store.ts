@@ -23,7 +23,7 @@ type Callback<T = void> = (error?: unknown, value?: T) => void;
 /**
  * Wraps an express-session store so that every call express-session makes to it — the read of each
  * request's session, the write or touch at the end of the response, `destroy`, `regenerate` — ends within
- * `timeout` milliseconds. A store that fails, throws, or does not answer in time (a frozen Redis, a
+ * `timeout` milliseconds. A store that fails, throws, rejects, or does not answer in time (a frozen Redis, a
  * network partition) then gives a `session_store_unavailable` error (503) that reaches the app's error
  * handler, instead of a request that hangs or the store's own message (which may hold a password). A
  * late answer is ignored.

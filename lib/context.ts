@@ -33,12 +33,49 @@ export function describe(context: Context): string {
   return context.name === undefined ? "proconnect()" : `proconnect({ name: "${context.name}" })`;
 }
 
-/** The data `context` keeps in `session`, if any. */
+/**
+ * The data `context` keeps in `session`, if any, and only in the shape this library writes: data of
+ * another shape (an older version's, a hand edit, a store's corruption) counts as none, so that nobody is
+ * signed in by it and no route trips over it.
+ */
 export function dataOf(
   session: Partial<AppSession> | undefined,
   key: SessionKey,
 ): ProConnectSessionData | undefined {
-  return (session as Record<string, ProConnectSessionData | undefined> | undefined)?.[key];
+  const data = (session as Record<string, unknown> | undefined)?.[key];
+  return wellFormed(data) ? data : undefined;
+}
+
+function wellFormed(data: unknown): data is ProConnectSessionData {
+  if (typeof data !== "object" || data === null) return false;
+  const { user, idToken, tokens } = data as Record<string, unknown>;
+  return (
+    (user === undefined || isUser(user)) &&
+    (idToken === undefined || typeof idToken === "string") &&
+    (tokens === undefined || isTokens(tokens))
+  );
+}
+
+function isUser(value: unknown): boolean {
+  const user = value as Partial<Record<keyof ProConnectUser, unknown>> | null;
+  return (
+    typeof user === "object" &&
+    user !== null &&
+    typeof user.sub === "string" &&
+    typeof user.idp_id === "string" &&
+    typeof user.siret === "string"
+  );
+}
+
+function isTokens(value: unknown): boolean {
+  const tokens = value as Record<string, unknown> | null;
+  return (
+    typeof tokens === "object" &&
+    tokens !== null &&
+    typeof tokens.accessToken === "string" &&
+    (tokens.refreshToken === undefined || typeof tokens.refreshToken === "string") &&
+    (tokens.expiresAt === undefined || Number.isFinite(tokens.expiresAt))
+  );
 }
 
 export function setData(session: AppSession, key: SessionKey, data: ProConnectSessionData): void {
@@ -147,7 +184,7 @@ export function findContext(res: Response): Context | ProConnectError {
 /** The user in `session`: the unnamed instance's, or else the first named one signed in. */
 export function userOf(session: Partial<AppSession> | undefined): ProConnectUser | undefined {
   if (!session) return undefined;
-  const user = session.proconnect?.user;
+  const user = dataOf(session, "proconnect")?.user;
   if (user !== undefined) return user;
   for (const key in session) {
     if (key.startsWith("proconnect:")) {
