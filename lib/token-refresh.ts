@@ -71,7 +71,7 @@ export async function accessTokenFor(
   if (tokens === undefined) {
     throw new ProConnectError(
       "reauthentication_required",
-      "this session holds no tokens (it began before storeTokens: true): sign in again",
+      "this session holds no tokens (ProConnect refused its refresh token, or it began before storeTokens: true): sign in again",
     );
   }
   if (fresh(tokens, minValidity)) return tokens.accessToken;
@@ -170,10 +170,16 @@ async function refreshWith(
     throw error;
   }
   const kept = unstoredPair(held);
+  const spent = kept?.refreshToken ?? held;
   const next =
     kept && fresh(kept, minValidity)
       ? kept
-      : await refreshAt(context, req, kept?.refreshToken ?? held);
+      : await refreshAt(context, req, spent).catch(async (error: unknown) => {
+          if (error instanceof ProConnectError && error.code === "reauthentication_required") {
+            await dropRefused(context, req, spent);
+          }
+          throw error;
+        });
   try {
     await writeTokens(context, req, next);
   } catch (error) {
@@ -184,6 +190,25 @@ async function refreshWith(
   }
   forgetUnstored(held);
   return next;
+}
+
+/**
+ * Takes out of the session the pair whose refresh token ProConnect refused, unless another request has
+ * stored a newer one meanwhile: the next call then says `reauthentication_required` without asking
+ * ProConnect again. Best effort: a store that fails now leaves the next call to ask, and be refused, again.
+ */
+async function dropRefused(context: Context, req: Request, refused: string): Promise<void> {
+  try {
+    const stored = await storedOf(context, req);
+    if (stored.data.tokens?.refreshToken !== refused) return;
+    mergeStored(req, stored.session, context.key);
+    const { tokens: _refused, ...rest } = stored.data;
+    await saveSessionChange(req, context.options.sessionTimeout, () =>
+      setData(sessionOf(req), context.key, rest),
+    );
+  } catch {
+    // The refusal is what the caller gets, whatever the store does.
+  }
 }
 
 /** The refresh grant at ProConnect, and its event. */

@@ -181,14 +181,19 @@ describe("getAccessToken() when things go wrong", () => {
     started.push(app);
     const browser = new TestBrowser();
     await browser.navigate(`${app.url}/login`, { email: EMAIL });
+    const { refreshToken } = (await storedData(app.store, browser, app.url)).tokens!;
     await sleep(2200);
     const before = refreshes(emulator);
     const answer = await tokenOf(browser, `${app.url}/token?min=0`);
     expect([answer.status, answer.code]).toEqual([401, "reauthentication_required"]);
     expect(refreshes(emulator)).toBe(before + 1);
-    expect(answer.message).not.toContain(
-      (await storedData(app.store, browser, app.url)).tokens!.refreshToken!,
-    );
+    expect(answer.message).not.toContain(refreshToken!);
+    // The refused pair is dropped: the next call says so without asking ProConnect again.
+    const stored = await storedData(app.store, browser, app.url);
+    expect([stored.user?.email, stored.tokens]).toEqual([EMAIL, undefined]);
+    const again = await tokenOf(browser, `${app.url}/token?min=0`);
+    expect([again.status, again.code]).toEqual([401, "reauthentication_required"]);
+    expect(refreshes(emulator)).toBe(before + 1);
   });
 
   it("is reauthentication_required when ProConnect revoked the refresh token", async () => {
