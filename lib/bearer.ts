@@ -87,14 +87,16 @@ export function requireBearer(options: RequireBearerOptions): BearerHandler {
         return bearerHandler(server, [...new Set([...resolved.scopes, ...checked])]);
       },
     },
-    cacheSize: { get: () => server.cache.size, enumerable: true },
+    cacheSize: { get: () => server.valid.size + server.refused.size, enumerable: true },
   });
   return middleware;
 }
 
 /** What one `requireBearer()` keeps: its introspection client, its verdicts and its budget. */
 interface ResourceServer {
-  cache: ExpiringCache<Verdict>;
+  /** Valid tokens and refused ones apart: refusals sent by anyone never push a valid token out. */
+  valid: ExpiringCache<Verdict>;
+  refused: ExpiringCache<Verdict>;
   /**
    * The verdict on `token` (`key`: its digest): known, or asked of ProConnect (one flight per token),
    * or `undefined` when the budget of introspections is spent.
@@ -115,7 +117,8 @@ function resourceServer(resolved: ResolvedBearerOptions): ResourceServer {
   });
   const ttls: Required<BearerCacheOptions> =
     resolved.cache === false ? { maxEntries: 1, ttl: 0, negativeTtl: 0 } : resolved.cache;
-  const cache = new ExpiringCache<Verdict>(ttls.maxEntries);
+  const valid = new ExpiringCache<Verdict>(ttls.maxEntries);
+  const refused = new ExpiringCache<Verdict>(ttls.maxEntries);
   const pending = new Map<string, Promise<Verdict>>();
   const budget = new Budget(resolved.maxIntrospectionsPerSecond);
   const rules = {
@@ -127,23 +130,30 @@ function resourceServer(resolved: ResolvedBearerOptions): ResourceServer {
 
   /** The verdict on `token` from ProConnect, remembered as the cache allows. */
   async function introspect(token: string, key: string): Promise<Verdict> {
-    const verdict = judgeIntrospection(await client.introspect(token), rules, Date.now());
+    const answer = await client.introspect(token);
+    const now = Date.now();
+    const verdict = judgeIntrospection(answer, rules, now);
     const ttl = verdict.valid ? ttls.ttl : ttls.negativeTtl;
-    const until = Math.min(verdict.until, Date.now() + ttl * 1000);
-    if (ttl > 0 && until > Date.now()) cache.set(key, { ...verdict, until });
+    // Kept by the monotonic clock: a wall clock set back must not keep a verdict longer.
+    const lasts = Math.min(verdict.until - now, ttl * 1000);
+    if (lasts > 0) {
+      (verdict.valid ? valid : refused).set(key, { ...verdict, until: performance.now() + lasts });
+    }
     return verdict;
   }
 
   return {
-    cache,
+    valid,
+    refused,
     warn: throttledWarnings(resolved.logger),
     maxPerSecond: resolved.maxIntrospectionsPerSecond,
     verdictOf(token, key) {
-      const known = cache.get(key, Date.now()) ?? pending.get(key);
+      const now = performance.now();
+      const known = valid.get(key, now) ?? refused.get(key, now) ?? pending.get(key);
       if (known) return known;
       // Tokens the cache does not know, as many as an anonymous caller likes: their introspections
       // are bounded, so that no one can make this API flood ProConnect.
-      if (!budget.take(Date.now())) return undefined;
+      if (!budget.take(performance.now())) return undefined;
       const flight = introspect(token, key).finally(() => pending.delete(key));
       pending.set(key, flight);
       return flight;

@@ -83,10 +83,11 @@ export class Budget {
     this.#tokens = perSecond;
   }
 
+  /** `now`: a monotonic clock's milliseconds (`performance.now()`), which no clock setting moves back. */
   take(now: number): boolean {
     this.#tokens = Math.min(
       this.perSecond,
-      this.#tokens + ((now - this.#at) / 1000) * this.perSecond,
+      this.#tokens + (Math.max(0, now - this.#at) / 1000) * this.perSecond,
     );
     this.#at = now;
     if (this.#tokens < 1) return false;

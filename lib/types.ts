@@ -341,7 +341,10 @@ export interface ProConnectToken {
 
 /** The cache of introspection answers of `requireBearer()`, in this process. */
 export interface BearerCacheOptions {
-  /** Tokens remembered at most (least recently used dropped first): 1 to 1000000, default 10000. */
+  /**
+   * Valid tokens remembered at most, and as many refused ones apart (least recently used dropped first,
+   * a flood of refused tokens never pushing a valid one out): 1 to 1000000, default 10000.
+   */
   maxEntries?: number;
   /**
    * Seconds a valid token is trusted without asking ProConnect again, never beyond its `exp`: 0 to

@@ -301,6 +301,48 @@ describe("requireBearer() against the emulator", () => {
     expect([later.status, later.body.error]).toEqual([401, "invalid_token"]);
   });
 
+  it("neither refuses new tokens nor keeps verdicts longer when the wall clock is set back", async () => {
+    const resource = await api({ maxIntrospectionsPerSecond: 5, cache: { ttl: 1 } });
+    const kept = (await tokens()).access_token;
+    const fresh = await Promise.all([1, 2, 3].map(async () => (await tokens()).access_token));
+    expect((await call(resource, kept)).status).toBe(200);
+    const wallClock = Date.now;
+    // The wall clock (NTP, a VM restored) goes back a minute, in this process.
+    Date.now = () => wallClock() - 60_000;
+    try {
+      for (const token of fresh) expect((await call(resource, token)).status).toBe(200);
+      await sleep(1100); // the ttl, by the clock that goes on
+      const revoked = await fetch(`${emulator.issuer}/token/revocation`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          token: kept,
+          client_id: "test-app",
+          client_secret: CLIENT_SECRET,
+        }),
+      });
+      expect(revoked.status).toBe(200);
+      const later = await call(resource, kept);
+      expect([later.status, later.body.error]).toEqual([401, "invalid_token"]);
+    } finally {
+      Date.now = wallClock;
+    }
+  });
+
+  it("never lets refused tokens push a valid one out of the cache", async () => {
+    const resource = await api({ cache: { maxEntries: 2 } });
+    const { access_token: token } = await tokens();
+    expect((await call(resource, token)).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      expect(
+        (await call(resource, `junk-token-${i}-${randomBytes(8).toString("hex")}`)).status,
+      ).toBe(401);
+    }
+    const before = introspections(emulator);
+    expect((await call(resource, token)).status).toBe(200);
+    expect(introspections(emulator)).toBe(before);
+  });
+
   it("keeps at most maxEntries tokens", async () => {
     const resource = await api({ cache: { maxEntries: 2 } });
     for (let i = 0; i < 3; i++) await call(resource, (await tokens()).access_token);
