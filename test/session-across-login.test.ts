@@ -147,6 +147,44 @@ describe.each([
     );
   });
 
+  it("keeps the keys the app names when onLogin refuses, and nothing onLogin wrote", async () => {
+    await on(
+      {
+        keepSessionKeys: ["cart"],
+        onLogin: (_user, { session }) => {
+          (session as unknown as Data).accountId = "written-before-refusing";
+          throw new ProConnectError("login_rejected", "ce compte est suspendu");
+        },
+      },
+      async (app) => {
+        const browser = new TestBrowser();
+        await browser.navigate(`${app.url}/app/put?cart=3&isAdmin=true`);
+        const page = await login(browser, app);
+        expect([page.status, errorOf(page).code]).toEqual([403, "login_rejected"]);
+        const after = await read(browser, app);
+        expect([after.user, after.data]).toEqual([null, { cart: "3" }]);
+      },
+    );
+  });
+
+  it("signs a person out of their first sign-in when a second login is refused, keeping the app's keys", async () => {
+    await on({ keepSessionKeys: ["cart"] }, async (app) => {
+      const browser = new TestBrowser();
+      await login(browser, app);
+      await browser.navigate(`${app.url}/app/put?cart=3&isAdmin=true`);
+      // A second login whose claims ProConnect sends wrong: refused, and the first sign-in ends.
+      emulator.setTamper({ claims: (claims) => ({ ...claims, siret: "not-a-siret" }) });
+      try {
+        const page = await login(browser, app);
+        expect([page.status, errorOf(page).code]).toEqual([502, "invalid_user_claims"]);
+      } finally {
+        emulator.setTamper(undefined);
+      }
+      const after = await read(browser, app);
+      expect([after.user, after.data]).toEqual([null, { cart: "3" }]);
+    });
+  });
+
   it("calls onLogout with the user, the instance and the session as it was, before ProConnect", async () => {
     const calls: unknown[] = [];
     await on(

@@ -6,6 +6,7 @@ import { ProConnectError, providerError } from "../errors.js";
 import { errorCodeOf, publish, type LoginFailureEvent, type LoginProgress } from "../events.js";
 import {
   dropSession,
+  endSession,
   freshSession,
   heldCookie,
   requireSettableCookie,
@@ -157,9 +158,17 @@ async function signIn(
       );
     }
   } catch (error) {
-    // Refused before the session was touched: an anonymous one (the app's own data) stays as it was.
-    if (dataOf(before, key)?.user !== undefined)
-      dropSession(req, res, held, options.sessionTimeout);
+    // Refused before the session was touched: an anonymous one (the app's own data) stays as it was;
+    // a signed-in one ends, keeping what the app keeps.
+    if (dataOf(before, key)?.user !== undefined) {
+      await signOutKeeping(
+        req,
+        res,
+        held,
+        carriedKeys(before, key, options.keepSessionKeys),
+        options,
+      );
+    }
     throw error;
   }
   const carried = carriedKeys(before, key, options.keepSessionKeys);
@@ -190,8 +199,31 @@ async function signIn(
     await saveSession(req, options.sessionTimeout);
     return user;
   } catch (error) {
-    if (!res.headersSent) dropSession(req, res, held, options.sessionTimeout);
+    if (res.headersSent) throw error;
+    // The store failing: nothing more to ask of it. Refused (onLogin): what the app keeps goes on.
+    if (error instanceof ProConnectError && error.code === "session_store_unavailable") {
+      dropSession(req, res, held, options.sessionTimeout);
+    } else await signOutKeeping(req, res, held, carried, options);
     throw error;
+  }
+}
+
+/**
+ * Ends the request's session after a refused login, with only the keys the app keeps (`carried`):
+ * nothing of the person ProConnect vouched for, nor of a previous sign-in, stays. The refusal is what
+ * the request answers: a store failing here only signs the browser out the harder way.
+ */
+async function signOutKeeping(
+  req: Request,
+  res: Response,
+  held: ReturnType<typeof heldCookie>,
+  carried: Record<string, unknown>,
+  options: Context["options"],
+): Promise<void> {
+  try {
+    await endSession(req, res, held, carried, options.sessionTimeout);
+  } catch {
+    // endSession has dropped the session and cleared the browser's cookie already.
   }
 }
 
