@@ -73,12 +73,14 @@ export const PROCONNECT_MESSAGES_FR: Readonly<Record<ProConnectErrorCode, ProCon
       retry: false,
     },
     login_loop: {
-      title: "Service mal configuré",
-      explanation: CONFIGURATION,
-      nextStep: CONTACT_SERVICE,
+      // Most often a configuration error, but also a session store emptied just after the login (a
+      // Redis restarted without persistence): a new login then works, and a loop shows this page again.
+      title: "Connexion interrompue",
+      explanation: "Vous venez de vous connecter, mais ce service n'a pas retrouvé votre session.",
+      nextStep: `Reconnectez-vous. Si cette page revient, ${CONTACT_SERVICE.charAt(0).toLowerCase()}${CONTACT_SERVICE.slice(1)}`,
       forTechnicalTeam:
-        "La connexion vient de réussir mais le cookie de session n'est pas revenu : vérifiez son sameSite (lax, pas strict), son domaine et son chemin, l'hôte de baseUrl, et que toutes les instances partagent le même magasin de sessions.",
-      retry: false,
+        "La connexion vient de réussir mais la session n'a pas été retrouvée : le cookie de session n'est pas revenu (vérifiez son sameSite, lax et non strict, son domaine et son chemin, l'hôte de baseUrl), ou le magasin de sessions l'a perdue (toutes les instances doivent partager le même magasin, persistant).",
+      retry: true,
     },
     provider_unavailable: {
       title: "ProConnect est injoignable",
@@ -91,7 +93,7 @@ export const PROCONNECT_MESSAGES_FR: Readonly<Record<ProConnectErrorCode, ProCon
     cross_site_request: {
       title: "Déconnexion refusée",
       explanation:
-        "Une demande de déconnexion venue d’un autre site a été refusée : seul ce service peut vous déconnecter. Vous êtes toujours connecté.",
+        "Une demande de déconnexion venue d’un autre site a été refusée : seul ce service peut vous déconnecter. Rien n’a changé pour vous sur ce service.",
       nextStep: "Pour vous déconnecter, utilisez le bouton « Se déconnecter » de ce service.",
       forTechnicalTeam:
         "POST /logout avec Sec-Fetch-Site: cross-site ou same-site, ou un en-tête Origin différent de l’origine de baseUrl.",
@@ -109,7 +111,7 @@ export const PROCONNECT_MESSAGES_FR: Readonly<Record<ProConnectErrorCode, ProCon
     session_store_unavailable: {
       title: "Service momentanément indisponible",
       explanation:
-        "Ce service n'a pas pu enregistrer votre session : vous n'êtes ni connecté ni déconnecté à moitié.",
+        "Ce service n'a pas pu lire ou enregistrer votre session. Aucune connexion ni déconnexion n'est restée à moitié faite.",
       nextStep: `${RETRY_LATER} Si le problème continue, prévenez le support de ce service.`,
       forTechnicalTeam:
         "Le stockage des sessions (Redis…) a échoué ou n'a pas répondu dans le délai sessionTimeout (3 secondes par défaut) : vérifiez qu'il répond.",
