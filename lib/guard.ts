@@ -50,10 +50,10 @@ export function guard(options: RequireAuthOptions, instance: Context | undefined
       next();
       return;
     }
-    const api =
-      options.api === true ||
-      (req.method !== "GET" && req.method !== "HEAD") ||
-      req.accepts(["html", "json"]) === "json";
+    const byAccept = options.api !== true && (req.method === "GET" || req.method === "HEAD");
+    // The answer (a 401 or a redirect to the login) then depends on Accept: say so to caches.
+    if (byAccept) res.vary("Accept");
+    const api = !byAccept || req.accepts(["html", "json"]) === "json";
     if (api) {
       const error = user
         ? new ProConnectError(

@@ -32,7 +32,8 @@ beforeAll(async () => {
   app = await listen(server);
   registerApp(emulator, "answered-first", app.url);
   const served = express();
-  served.use(responseTimeout(150));
+  // On the callback only: a loaded machine may take longer than that on /login's first discovery.
+  served.use("/callback", responseTimeout(150));
   served.use(session({ secret: "answered-first", resave: false, saveUninitialized: false, store }));
   served.use(
     proconnect({

@@ -44,6 +44,8 @@ describe("requireAuth()", () => {
   it("answers an anonymous API call with 401 JSON (JSON Accept, or not a GET)", async () => {
     const json = await request(app.url).get("/me").set("accept", "application/json");
     expect([json.status, json.body.error]).toEqual([401, "unauthenticated"]);
+    // The same URL redirects a browser: the answer depends on Accept, and says so.
+    expect(json.headers.vary).toMatch(/\bAccept\b/);
     const post = await request(app.url).post("/api/action").set("accept", "text/html");
     expect([post.status, post.body.error]).toEqual([401, "unauthenticated"]);
   });
