@@ -292,6 +292,33 @@ describe("hints (interaction.controller.ts getInteraction, connexion-idp_hint.fe
     expect(refused.state).toBe(refused.sent);
   });
 
+  it("stops an idp_hint naming a failing FI on that FI's error page, though no test identity is at it", async () => {
+    // core-fca-controller.service.ts redirectToIdpWithIdpId → oidc-client.service.ts getProviderConfig.
+    const failing = await startTestEmulator({
+      identityProviders: {
+        "fia3-desactive": { status: "disabled" },
+        "fia-rie-low": { status: "unreachable" },
+        "fia-refuse": { error: { error: "access_denied", error_description: "user canceled" } },
+      },
+    });
+    try {
+      const failingConfig = await discover(failing);
+      const pages = [];
+      for (const idp_hint of ["fia3-desactive", "fia-rie-low", "fia-refuse"]) {
+        const request = await authorizationRequest(failingConfig, { idp_hint });
+        const page = await new TestBrowser().navigate(request.url, { stopAt: toRp });
+        pages.push([page.status, errorCode(page.body), page.location]);
+      }
+      expect(pages).toEqual([
+        [400, "Y020017", undefined],
+        [502, "Y020031", undefined],
+        [502, "Y020032", undefined],
+      ]);
+    } finally {
+      await failing.close();
+    }
+  });
+
   it("sends a login_hint straight to the FI: no e-mail page for a known person", async () => {
     const request = await authorizationRequest(config, { login_hint: "jean.martin@fia2.fr" });
     const page = await new TestBrowser().navigate(request.url, { stopAt: toRp });

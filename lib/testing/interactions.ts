@@ -7,6 +7,7 @@ import {
   fiFailure,
   retryUrl,
   TECHNICAL_ERROR,
+  type FiFailure,
   type IdentityProviders,
 } from "./fi-failures.js";
 import { form } from "./front-channel.js";
@@ -126,6 +127,13 @@ async function startInteraction(steps: Steps, req: Request, res: Response): Prom
   }
   if (current) await sessions.end(req, res);
 
+  // redirectToIdpWithIdpId: ProConnect fails on a hinted FI that is disabled or unreachable before
+  // anyone signs in there (getProviderConfig); the emulator skips a hinted FI's page, so its error too.
+  const hintedFailure = idpHint && fiFailure(steps.identityProviders, idpHint);
+  if (hintedFailure) {
+    sendFiFailure(res, details, hintedFailure);
+    return;
+  }
   const chosen = hintedIdentity(identities, idpHint, loginHint);
   if (chosen) {
     await signInAtFi(steps, req, res, details, chosen);
@@ -299,6 +307,19 @@ async function pendingCodeStep(sessions: ProConnectSessions, req: Request, res: 
   return { current, email };
 }
 
+/** ProConnect's page for the FI's failure, its retry button ending the login with the error. */
+function sendFiFailure(res: Response, details: Details, failure: FiFailure): void {
+  const page = errorPage(
+    failure.error,
+    failure.message,
+    failure.code,
+    serviceUrlOf(details.params.redirect_uri),
+    failure.title,
+    { retryUrl: retryUrl(details.uid, failure) },
+  );
+  res.status(failure.status).type("html").send(page);
+}
+
 /**
  * The FI signs the person in (oidc-client.controller.ts getOidcCallback): its acr and amr, then
  * ProConnect's clean-up of the identity, which may refuse it (Y500006), and a new ProConnect session.
@@ -312,15 +333,7 @@ async function signInAtFi(
 ) {
   const failure = fiFailure(setup.identityProviders, identity.idp_id);
   if (failure) {
-    const page = errorPage(
-      failure.error,
-      failure.message,
-      failure.code,
-      serviceUrlOf(details.params.redirect_uri),
-      failure.title,
-      { retryUrl: retryUrl(details.uid, failure) },
-    );
-    res.status(failure.status).type("html").send(page);
+    sendFiFailure(res, details, failure);
     return;
   }
   // An FI with acr values of its own answers with its acr whatever was asked.
