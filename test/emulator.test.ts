@@ -384,6 +384,30 @@ describe("/authorize: login page, hints, prompt and SSO", () => {
     expect(page.body).toContain('aria-invalid="true"');
   });
 
+  it("reads a login form up to ProConnect's 100 KB, and answers a larger one with its Y000500 page", async () => {
+    const { url } = await authorizationRequest(config);
+    const browser = new TestBrowser();
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(
+      (await browser.navigate(url)).body,
+    )![1]!;
+    const post = (body: string) =>
+      browser.fetch(new URL(action, emulator.url), {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+    const read = await post(`email=nobody%40example.fr&filler=${"a".repeat(90_000)}`);
+    expect([read.status, await read.text()]).toEqual([
+      400,
+      expect.stringContaining('role="alert"'),
+    ]);
+    // main.ts's urlencoded() refuses it, and Nest 10 hands that to ProConnect's catch-all filter: a 500.
+    const huge = await post(`email=x&filler=${"a".repeat(26 * 1024 * 1024)}`);
+    const page = await huge.text();
+    expect([huge.status, errorCode(page)]).toEqual([500, "Y000500"]);
+    expect(page).toContain('data-error-message="request entity too large"');
+  });
+
   it("signs in an identity without an e-mail through the list", async () => {
     const identity = emulator.identities.find((candidate) => candidate.email === undefined)!;
     const request = await authorizationRequest(config);

@@ -13,8 +13,11 @@ import { errorPage, SECURITY_HEADERS } from "./pages.js";
 import { PREFIX } from "./paths.js";
 import type { ProConnectSessions } from "./pc-session.js";
 
-/** The emulator's form parser: the authorize endpoint (as POST) and the login page read forms. */
-export const form: RequestHandler = express.urlencoded({ extended: false, limit: "64kb" });
+/**
+ * The emulator's form parser: the authorize endpoint (as POST) and the login page read forms.
+ * ProConnect's (back/apps/core-fca-low/src/main.ts): `urlencoded({ extended: false })`, 100 KB.
+ */
+export const form: RequestHandler = express.urlencoded({ extended: false });
 
 // oidc-provider's session cookies (and their signatures): ProConnect clears them on every /authorize.
 const OIDC_SESSION_COOKIE = /^_session(\.|$)/;
@@ -163,10 +166,17 @@ export const notFound: RequestHandler = (req, res) => {
 /**
  * oidc-provider's SessionNotFound (no interaction cookie, or an expired one) is shown by ProConnect's
  * OidcProviderSessionNotFoundExceptionFilter as `oidc-provider-error:session-not-found` with
- * oidc-provider's description; `strict`, the documented Y030110. Anything else is a bug here.
+ * oidc-provider's description; `strict`, the documented Y030110. A form the parser refuses (too
+ * large, say) gets what ProConnect answers; anything else is a bug here.
  */
 export function errorHandler(strict: boolean) {
   return (error: Error, _req: Request, res: Response, _next: NextFunction): void => {
+    if (isBodyParserError(error)) {
+      // Nest 10 hands the parser's 413 to ProConnect's catch-all UnknownExceptionFilter (libs/exceptions),
+      // which wraps it in a 500: its error page, Y000500, the parser's message.
+      sendError(res, 500, errorPage("server_error", error.message, "Y000500", undefined, TITLE));
+      return;
+    }
     if (error.name !== "SessionNotFound") {
       sendError(res, 500, errorPage("server_error", error.message));
       return;
@@ -175,6 +185,15 @@ export function errorHandler(strict: boolean) {
     const code = strict ? "Y030110" : "oidc-provider-error:session-not-found";
     sendError(res, 400, errorPage("session_not_found", description ?? error.message, code));
   };
+}
+
+// views/error.ejs's title when the error has none of its own, as a 500.
+const TITLE = "Accès impossible";
+
+/** body-parser's errors (http-errors with a `type` such as `entity.too.large`). */
+function isBodyParserError(error: Error): boolean {
+  const { type, statusCode } = error as { type?: unknown; statusCode?: unknown };
+  return typeof type === "string" && typeof statusCode === "number";
 }
 
 function sendError(res: Response, status: number, page: string): void {
