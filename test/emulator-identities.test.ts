@@ -1,7 +1,16 @@
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { normalizeSiret } from "../lib/index.js";
-import { DEFAULT_IDENTITIES } from "../lib/testing/index.js";
+import { MFA_ACR_VALUES, normalizeSiret } from "../lib/index.js";
+import { DEFAULT_IDENTITIES, TestBrowser, type ProConnectEmulator } from "../lib/testing/index.js";
 import { CERTIFICATION_DIRIGEANT } from "../lib/index.js";
+import {
+  authorizationRequest,
+  discover,
+  errorCode,
+  exchange,
+  startTestEmulator,
+  toRp,
+} from "./helpers/emulator.js";
 
 const byEmail = (email: string) => DEFAULT_IDENTITIES.find((identity) => identity.email === email);
 
@@ -50,5 +59,65 @@ describe("DEFAULT_IDENTITIES", () => {
     const subs = DEFAULT_IDENTITIES.map((identity) => identity.sub);
     expect(new Set(subs).size).toBe(subs.length);
     for (const sub of subs) expect(sub).toMatch(/^[\x21-\x7e]{1,256}$/);
+  });
+});
+
+describe("MFA for the test identities (docs/testing.md's table)", () => {
+  /** What the login `requireAuth({ mfa: true })` asks for ends in for `sub`: its acr, or the error. */
+  async function mfaOutcome(emulator: ProConnectEmulator, sub: string) {
+    const config = await discover(emulator);
+    const claims = JSON.stringify({
+      id_token: { acr: { essential: true, values: [...MFA_ACR_VALUES] } },
+    });
+    const request = await authorizationRequest(config, { claims });
+    const page = await new TestBrowser().navigate(request.url, { sub, stopAt: toRp });
+    const query = page.location?.searchParams;
+    if (query?.get("code"))
+      return String((await exchange(config, page.location!, request)).claims()?.acr);
+    return query?.get("error") ?? `stopped at ${errorCode(page.body) ?? page.status}`;
+  }
+
+  it("reaches eidas1-mfa, or not, as the table's MFA column says for each default identity", async () => {
+    const docs = await readFile(new URL("../docs/testing.md", import.meta.url), "utf8");
+    const column = new Map(
+      [...docs.matchAll(/^\| (`[^`]+`|\(none\)) +\| `[^`]+` +\|[^|]+\| ([^|]+?) +\|$/gm)].map(
+        ([, email, mfa]) => [email === "(none)" ? undefined : email!.slice(1, -1), mfa!],
+      ),
+    );
+    const emulator = await startTestEmulator();
+    try {
+      for (const identity of DEFAULT_IDENTITIES) {
+        const outcome = await mfaOutcome(emulator, identity.sub);
+        const said = column.get(identity.email);
+        expect(said, identity.email).toBeDefined();
+        expect([identity.email, said!.startsWith("`eidas1-mfa`")]).toEqual([
+          identity.email,
+          outcome === "eidas1-mfa",
+        ]);
+      }
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it("lets a company head of one's own through MFA, as the text under the table says", async () => {
+    const marie = byEmail("marie.lefevre@yopmail.com")!;
+    const emulator = await startTestEmulator({
+      identities: [
+        {
+          ...marie,
+          sub: "mfa-fi",
+          acr: ["eidas1-mfa", CERTIFICATION_DIRIGEANT],
+          amr: ["pwd", "totp", "mfa"],
+        },
+        { ...marie, sub: "mfa-code", email: "code@yopmail.com", amr: ["pwd"] },
+      ],
+    });
+    try {
+      expect(await mfaOutcome(emulator, "mfa-fi")).toBe("eidas1-mfa");
+      expect(await mfaOutcome(emulator, "mfa-code")).toBe("eidas1-mfa");
+    } finally {
+      await emulator.close();
+    }
   });
 });
