@@ -26,6 +26,20 @@ describe("docs/testing.md", () => {
   });
 });
 
+describe("docs/testing.md, as the npm package shows it", () => {
+  it("says of each test file it names that it is in the project's source repository, the package having no test/", async () => {
+    const prose = (await read("docs/testing.md")).replace(/```[\s\S]*?```/g, "");
+    // A paragraph, a list item, or one row of a table.
+    const units = prose
+      .split(/\n\s*\n/)
+      .flatMap((block) => (block.startsWith("|") ? block.split("\n") : [block]));
+    const unplaced = units.filter(
+      (unit) => unit.includes("`test/") && !/source\s+repository/.test(unit),
+    );
+    expect(unplaced).toEqual([]);
+  });
+});
+
 describe("recipes beside their tests", () => {
   it.each([
     ["docs/passport.md", "passport-app.ts", "test/passport.test.ts"],
