@@ -205,6 +205,27 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
+/** The flags whose value is a secret: masked in every line, usage errors included. */
+const SECRET_FLAGS: readonly OptionName[] = ["client-secret"];
+
+/**
+ * The values given to a secret-bearing flag (`--client-secret S`, `--client-secret=S`), read from the raw
+ * command line: known before parsing, so that even a usage error about another flag cannot echo them.
+ *
+ * @example
+ * secretArgs(["emulator", "--client-secret", "s3cret", "--port", "s3cret"]); // ["s3cret"]
+ */
+export function secretArgs(argv: readonly string[]): string[] {
+  const secrets: string[] = [];
+  argv.forEach((arg, index) => {
+    for (const flag of SECRET_FLAGS) {
+      if (arg === `--${flag}` && index + 1 < argv.length) secrets.push(argv[index + 1] ?? "");
+      else if (arg.startsWith(`--${flag}=`)) secrets.push(arg.slice(flag.length + 3));
+    }
+  });
+  return secrets;
+}
+
 /** The flags of the emulator's one client: --clients replaces them all. */
 const ONE_CLIENT_FLAGS = [
   "client-id",

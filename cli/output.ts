@@ -65,9 +65,12 @@ const MIN_MASKED_LENGTH = 6;
  * output.out(mark("pass") + " découverte");
  */
 export function createOutput(options: OutputOptions): Output {
-  const secrets = (options.secrets ?? []).filter(
-    (secret): secret is string => secret !== undefined && secret.length >= MIN_MASKED_LENGTH,
-  );
+  // The longest first: a secret that contains another is masked whole.
+  const secrets = (options.secrets ?? [])
+    .filter(
+      (secret): secret is string => secret !== undefined && secret.length >= MIN_MASKED_LENGTH,
+    )
+    .sort((a, b) => b.length - a.length);
   const mask = (text: string) =>
     secrets.reduce((masked, secret) => masked.split(secret).join("***"), text);
   const lang = options.lang ?? "fr";

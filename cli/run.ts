@@ -1,4 +1,4 @@
-import { EXIT, parseCliArgs, usage } from "./args.js";
+import { EXIT, parseCliArgs, secretArgs, usage } from "./args.js";
 import type { DoctorDeps } from "./check.js";
 import { describeSource, ENV_VARIABLES, loadConfig } from "./config.js";
 import { runDoctor } from "./doctor.js";
@@ -26,12 +26,14 @@ export interface RunContext extends DoctorDeps, EmulatorDeps {
 export async function run(argv: readonly string[], context: RunContext): Promise<number> {
   const env = context.env;
   const lang = detectLang(env);
+  // The secrets of the command line are masked from the first line on, a usage error's included.
+  const flagSecrets = secretArgs(argv);
   const outputMasking = (...secrets: (string | undefined)[]) =>
     createOutput({
       stdout: context.stdout,
       stderr: context.stderr,
       color: context.color,
-      secrets: [env[ENV_VARIABLES.clientSecret], ...secrets],
+      secrets: [env[ENV_VARIABLES.clientSecret], ...flagSecrets, ...secrets],
       lang,
     });
   const output = outputMasking();
@@ -49,8 +51,7 @@ export async function run(argv: readonly string[], context: RunContext): Promise
   }
   if (args.command === "emulator") {
     // The emulator reads no configuration: its flags and files say everything.
-    const masked = outputMasking(args.clientSecret);
-    return guarded(masked, () => runEmulator(args, masked, context));
+    return guarded(output, () => runEmulator(args, output, context));
   }
   const loaded = await guarded(output, () =>
     loadConfig({

@@ -464,6 +464,21 @@ describe("proconnect-express emulator", () => {
     }
   });
 
+  it("never prints a --client-secret, not even in a usage error about another flag", async () => {
+    const secret = "flag-secret-Hq4mX9vL2pR8tW6nB3kZ";
+    for (const args of [
+      ["--client-secret", secret, "--port", secret],
+      [`--client-secret=${secret}`, "--port", secret],
+      ["--client-secret", secret, "--bogus", secret],
+    ]) {
+      const result = await exitOf(runCli(args));
+      expect(result.code, args.join(" ")).toBe(2);
+      expect(result.stdout + result.stderr).not.toContain(secret);
+    }
+    const port = await exitOf(runCli(["--client-secret", secret, "--port", secret]));
+    expect(port.stderr).toContain("--port : un numéro de port de 0 à 65535, pas « *** »");
+  });
+
   it("exits 2 on a port that is not one", async () => {
     const result = await exitOf(runCli(["--port", "http"]));
     expect(result.code).toBe(2);
