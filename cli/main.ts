@@ -1,17 +1,43 @@
 #!/usr/bin/env node
 // The `proconnect-express` executable: the only module that reads process.argv and process.env.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { EXIT } from "./args.js";
+import { detectLang, translator } from "./i18n.js";
+import type { Sink } from "./output.js";
 import { run } from "./run.js";
 
-// `proconnect-express sp-config | head`: once the reader is gone, stop quietly, as Unix tools do.
+/** The streams no longer written to: their reader went away. */
+const gone = new Set<NodeJS.WriteStream>();
+
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw error;
+    gone.add(stream);
+    // `doctor | head -1`: once the reader is gone, stop writing quietly, as Unix tools do, but run to
+    // the end, so that the exit code is the run's own.
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
+    // Anything else (a full disk: ENOSPC) loses the output: one line where it can still go, no stack.
+    if (stream === process.stdout && !gone.has(process.stderr)) {
+      const t = translator(detectLang(process.env));
+      const code = error.code ?? error.name;
+      try {
+        writeSync(
+          2,
+          `${t(`proconnect-express : écriture impossible sur la sortie standard (${code})`, `proconnect-express: cannot write to standard output (${code})`)}\n`,
+        );
+      } catch {
+        // stderr cannot take it either: the exit code says it.
+      }
+    }
+    process.exit(EXIT.internal);
   });
 }
+
+/** A stream's writes, dropped once its reader is gone. */
+const sink = (stream: NodeJS.WriteStream): Sink => ({
+  write: (text) => gone.has(stream) || stream.write(text),
+});
 
 /**
  * Marks in colour on a terminal that has them, as Node decides for its own output (`NO_COLOR`,
@@ -25,8 +51,8 @@ function colorFor(stream: NodeJS.WriteStream): boolean {
 
 process.exitCode = await run(process.argv.slice(2), {
   env: process.env,
-  stdout: process.stdout,
-  stderr: process.stderr,
+  stdout: sink(process.stdout),
+  stderr: sink(process.stderr),
   color: { out: colorFor(process.stdout), err: colorFor(process.stderr) },
   readFile: (path) => readFileSync(path, "utf8"),
   importFile: (path) => import(pathToFileURL(resolve(path)).href),

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Socket } from "node:net";
@@ -1064,6 +1065,45 @@ describe("proconnect-express usage", () => {
     expect(code).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|Unhandled|at \S+ \(/);
   });
+
+  it("keeps the run's own exit code when its reader goes away early (doctor | head -1)", async () => {
+    const child = spawn(process.execPath, [CLI_BIN, "doctor"], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? "",
+        ...emulatorEnv({ PROCONNECT_ISSUER: `http://127.0.0.1:${await closedPort()}/api/v2` }),
+      },
+    });
+    child.stdout.destroy(); // gone before the checks end: the discovery check still fails
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, "close")) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr).toBe("");
+  });
+
+  it.skipIf(!existsSync("/dev/full"))(
+    "exits 70 with one line on stderr, no stack, when its output cannot be written (a full disk)",
+    async () => {
+      const full = openSync("/dev/full", "w");
+      try {
+        const child = spawn(process.execPath, [CLI_BIN, "--help"], {
+          cwd: root,
+          env: { PATH: process.env.PATH ?? "" },
+          stdio: ["ignore", full, "pipe"],
+        });
+        let stderr = "";
+        child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        const [code] = (await once(child, "close")) as [number | null];
+        expect(code).toBe(70);
+        expect(stderr).toBe(
+          "proconnect-express : écriture impossible sur la sortie standard (ENOSPC)\n",
+        );
+      } finally {
+        closeSync(full);
+      }
+    },
+  );
 
   it("--help prints the usage on stdout and exits 0", async () => {
     const run = await cli(["--help"]);
