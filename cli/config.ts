@@ -23,6 +23,9 @@ const MISSING_HINTS: Partial<Record<EnvOption, Record<Lang, string>>> = {
 // Neither command signs in: validation needs a secret, the commands never use nor print this one.
 const SECRET_PLACEHOLDER = "unused-by-the-cli-which-never-signs-in";
 
+/** How long a `--config` module may take to load: a top-level await that never settles ends there. */
+export const IMPORT_TIMEOUT_MS = 10_000;
+
 /** Files read as a JavaScript module (its default export) rather than as JSON. */
 const MODULE_FILE = /\.(?:js|mjs|cjs)$/i;
 
@@ -85,8 +88,16 @@ export async function loadConfig(input: LoadConfigInput): Promise<ConfigResult> 
     }
     let module: unknown;
     try {
-      module = await input.importFile(path);
+      module = await withinTime(input.importFile(path), IMPORT_TIMEOUT_MS);
     } catch (error) {
+      if (error instanceof ImportTimeout) {
+        return failed(
+          `${path} : ${t(
+            `chargement impossible : le module ne s'est pas chargé en ${IMPORT_TIMEOUT_MS / 1000} s (un await de premier niveau qui n'aboutit jamais ?)`,
+            `cannot be loaded: the module did not load within ${IMPORT_TIMEOUT_MS / 1000} s (a top-level await that never settles?)`,
+          )}`,
+        );
+      }
       const code = (error as NodeJS.ErrnoException).code;
       // The module's own error (a syntax error, a throw): its name only, its message may quote the file.
       const name = (error as Error | undefined)?.name ?? "Error";
@@ -147,6 +158,28 @@ export async function loadConfig(input: LoadConfigInput): Promise<ConfigResult> 
   );
   const secret = typeof record.clientSecret === "string" ? record.clientSecret : undefined;
   return result.ok ? result : { ...result, secret };
+}
+
+class ImportTimeout extends Error {
+  override name = "ImportTimeout";
+}
+
+/**
+ * `promise`, or an `ImportTimeout` after `ms`. The timer also keeps the process alive meanwhile: with
+ * nothing else pending, Node would end it silently (exit code 13) on a top-level await that never settles.
+ */
+async function withinTime<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ImportTimeout()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function fromEnv(env: LoadConfigInput["env"], lang: Lang): ConfigResult {

@@ -49,7 +49,7 @@ function colorFor(stream: NodeJS.WriteStream): boolean {
   return forced !== undefined && ["", "1", "2", "3", "true"].includes(forced);
 }
 
-process.exitCode = await run(process.argv.slice(2), {
+const code = await run(process.argv.slice(2), {
   env: process.env,
   stdout: sink(process.stdout),
   stderr: sink(process.stderr),
@@ -73,3 +73,12 @@ process.exitCode = await run(process.argv.slice(2), {
       process.on("SIGTERM", stop);
     }),
 });
+
+// The command is done: a --config module may keep the event loop alive (a database pool, a timer), which
+// must not keep the command from ending. What was written is flushed first.
+await Promise.all(
+  [process.stdout, process.stderr]
+    .filter((stream) => !gone.has(stream))
+    .map((stream) => new Promise((flushed) => stream.write("", flushed))),
+);
+process.exit(code);

@@ -33,11 +33,17 @@ interface CliRun {
  * Runs the real executable with only the given environment (no PROCONNECT_* of the parent). Every run
  * checks that the client secret appears nowhere.
  */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  { timeout }: { timeout?: number } = {},
+): Promise<CliRun> {
   const started = Date.now();
   const child = spawn(process.execPath, [CLI_BIN, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", ...env },
+    // A command that never ends is killed (code null) rather than left behind.
+    timeout,
   });
   let stdout = "";
   let stderr = "";
@@ -690,6 +696,42 @@ describe("the configuration the CLI reads", () => {
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toContain("empty.mjs : doit exporter par défaut");
   });
+});
+
+describe("a --config module that keeps the process busy", () => {
+  const options = { clientId: "mon-service", clientSecret: SECRET, baseUrl: BASE_URL };
+
+  it("ends once the answer is printed, though the module keeps the event loop alive (a database pool)", async () => {
+    const busy = await configFile(
+      "busy.config.mjs",
+      `setInterval(() => {}, 1000);\nexport default ${JSON.stringify({ ...options, issuer: emulator.issuer })};`,
+    );
+    const run = await cli(["sp-config", "--json", "--config", busy], {}, { timeout: 10_000 });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ clientId: "mon-service" });
+    const doctor = await cli(["doctor", "--config", busy], {}, { timeout: 10_000 });
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/Tout est bon \(12 réussies, 0 en échec\)/);
+  });
+
+  it(
+    "gives up after 10 s on a module whose top-level await never settles, saying so, exit 2",
+    {
+      timeout: 30_000,
+    },
+    async () => {
+      const stuck = await configFile(
+        "stuck.config.mjs",
+        `await new Promise(() => {});\nexport default ${JSON.stringify(options)};`,
+      );
+      const run = await cli(["sp-config", "--config", stuck], {}, { timeout: 20_000 });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        "stuck.config.mjs : chargement impossible : le module ne s'est pas chargé en 10 s",
+      );
+      expect(run.ms).toBeGreaterThanOrEqual(10_000);
+    },
+  );
 });
 
 /** Words of the French output that must never show in an English run. */
