@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { ProConnectError } from "../lib/errors.js";
 import { resolveOptions, type ResolvedOptions } from "../lib/options.js";
 import { ENV_VARIABLES } from "./env.js";
+import { fileProblem } from "./files.js";
 import { issueMessage, translator, type Lang } from "./i18n.js";
 
 export { ENV_VARIABLES };
@@ -80,11 +81,10 @@ export async function loadConfig(input: LoadConfigInput): Promise<ConfigResult> 
   let value: unknown;
   if (MODULE_FILE.test(path)) {
     try {
+      // Read only to check it (present, a regular file of a sensible size) before Node imports it.
       input.readFile(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        return failed(`${path} : ${t("fichier introuvable", "file not found")}`);
-      }
+      return failed(`${path} : ${fileProblem(error, t)}`);
     }
     let module: unknown;
     try {
@@ -119,14 +119,7 @@ export async function loadConfig(input: LoadConfigInput): Promise<ConfigResult> 
     try {
       text = input.readFile(path);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return failed(
-        `${path} : ${
-          code === "ENOENT"
-            ? t("fichier introuvable", "file not found")
-            : t(`lecture impossible (${code ?? "?"})`, `cannot be read (${code ?? "?"})`)
-        }`,
-      );
+      return failed(`${path} : ${fileProblem(error, t)}`);
     }
     try {
       value = JSON.parse(text);

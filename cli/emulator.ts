@@ -3,6 +3,7 @@ import type { ProConnectEmulator } from "../lib/testing/emulator.js";
 import { emulatorOptionsSchema, type EmulatorOptions } from "../lib/testing/options.js";
 import type { SigningAlg } from "../lib/algorithms.js";
 import { EXIT, type EmulatorArgs } from "./args.js";
+import { fileProblem } from "./files.js";
 import { issueMessage } from "./i18n.js";
 import { mark, type Output } from "./output.js";
 
@@ -107,11 +108,7 @@ function readJson(
   try {
     text = deps.readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      ok: false,
-      problem: `${flag} ${path} : ${code === "ENOENT" ? t("fichier introuvable", "file not found") : t(`lecture impossible (${code ?? "?"})`, `cannot be read (${code ?? "?"})`)}`,
-    };
+    return { ok: false, problem: `${flag} ${path} : ${fileProblem(error, t)}` };
   }
   let value: unknown;
   try {

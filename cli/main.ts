@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The `proconnect-express` executable: the only module that reads process.argv and process.env.
-import { readFileSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EXIT } from "./args.js";
+import { readTextFile } from "./files.js";
 import { detectLang, translator } from "./i18n.js";
 import type { Sink } from "./output.js";
 import { run } from "./run.js";
@@ -54,7 +55,7 @@ const code = await run(process.argv.slice(2), {
   stdout: sink(process.stdout),
   stderr: sink(process.stderr),
   color: { out: colorFor(process.stdout), err: colorFor(process.stderr) },
-  readFile: (path) => readFileSync(path, "utf8"),
+  readFile: readTextFile,
   importFile: (path) => import(pathToFileURL(resolve(path)).href),
   fetch: globalThis.fetch,
   now: Date.now,

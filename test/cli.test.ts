@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, existsSync, openSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -695,6 +695,25 @@ describe("the configuration the CLI reads", () => {
     const nothing = await cli(["sp-config", "--config", empty]);
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toContain("empty.mjs : doit exporter par défaut");
+  });
+
+  it("--config refuses a file that is not a regular file (/dev/zero) or over 1 MB, JSON or module, exit 2", async () => {
+    for (const name of ["zero.json", "zero.mjs"]) {
+      const zero = join(directory, name);
+      await symlink("/dev/zero", zero);
+      const run = await cli(["sp-config", "--config", zero]);
+      expect(run.code, name).toBe(2);
+      expect(run.stderr).toContain(`✘ ${zero} : n'est pas un fichier ordinaire`);
+    }
+    const huge = await configFile(
+      "huge.json",
+      JSON.stringify({ clientId: "mon-service", baseUrl: BASE_URL }) + " ".repeat(2 * 1024 * 1024),
+    );
+    const large = await cli(["sp-config", "--config", huge]);
+    expect(large.code).toBe(2);
+    expect(large.stderr).toContain(
+      `✘ ${huge} : plus de 1 Mo : trop gros pour un fichier de réglages`,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -419,6 +419,25 @@ describe("proconnect-express emulator", () => {
     expect(mixed.stderr).toContain(
       "--clients donne tous les clients : --client-id n'a pas de sens avec lui",
     );
+  });
+
+  it("refuses a file flag that is not a regular file (/dev/zero) or over 1 MB, naming the file, exit 2", async () => {
+    const zero = join(directory, "zero.json");
+    await symlink("/dev/zero", zero);
+    const device = await exitOf(runCli(["--port", "0", "--clients", zero]));
+    expect(device.code).toBe(2);
+    expect(device.stderr).toContain(
+      `✘ --clients ${zero} : n'est pas un fichier ordinaire (un dossier, un périphérique, un tube ?)`,
+    );
+    // Valid JSON, but 2 MB of it: not a settings file.
+    const huge = join(directory, "huge.json");
+    await writeFile(huge, `[${" ".repeat(2 * 1024 * 1024)}]`);
+    const large = await exitOf(runCli(["--port", "0", "--identities", huge]));
+    expect(large.code).toBe(2);
+    expect(large.stderr).toContain(
+      `✘ --identities ${huge} : plus de 1 Mo : trop gros pour un fichier de réglages`,
+    );
+    expect(large.stdout).toBe("");
   });
 
   it("exits 2 on a wrong option, naming its flag and the option it sets, without listening", async () => {
