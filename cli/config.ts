@@ -221,8 +221,8 @@ function validate(
         const hint = MISSING_HINTS[field as EnvOption]?.[lang];
         const message =
           issue.path.length === 1 && isMissing(field)
-            ? `${t("manquant", "missing")}${lang === "en" ? ":" : " :"} ${hint ?? issueMessage(issue, lang)}`
-            : issueMessage(issue, lang);
+            ? `${t("manquant", "missing")}${lang === "en" ? ":" : " :"} ${hint ?? issueMessage(issue, lang, input)}`
+            : issueMessage(issue, lang, input);
         return issue.path.length === 0
           ? message
           : `${label(field)}${pathTail(issue.path.slice(1))}${lang === "en" ? ":" : " :"} ${message}`;

@@ -157,7 +157,9 @@ export async function runEmulator(
     };
     const checked = emulatorOptionsSchema.safeParse(options);
     if (checked.success) return start(options as EmulatorOptions, checked.data, args, output, deps);
-    problems.push(...checked.error.issues.map((issue) => describeIssue(issue, args, output)));
+    problems.push(
+      ...checked.error.issues.map((issue) => describeIssue(issue, options, args, output)),
+    );
   }
   output.err(t("Options de l'émulateur invalides :", "Invalid emulator options:"));
   for (const problem of problems) output.err(`${mark("fail")} ${problem}`);
@@ -303,7 +305,12 @@ function printBanner(
 }
 
 /** `--client-secret (clients[0].clientSecret) : doit avoir au moins 32 caractères`. */
-function describeIssue(issue: z.core.$ZodIssue, args: EmulatorArgs, output: Output): string {
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  options: unknown,
+  args: EmulatorArgs,
+  output: Output,
+): string {
   const [head] = issue.path;
   const flag =
     head === "clients" && args.clientsFile !== undefined
@@ -313,7 +320,7 @@ function describeIssue(issue: z.core.$ZodIssue, args: EmulatorArgs, output: Outp
         : issue.path.map((key) => FLAGS[String(key)]).find((name) => name !== undefined);
   const path = z.core.toDotPath(issue.path);
   const colon = output.lang === "en" ? ":" : " :";
-  return `${flag === undefined ? path : `${flag} (${path})`}${colon} ${issueMessage(issue, output.lang)}`;
+  return `${flag === undefined ? path : `${flag} (${path})`}${colon} ${issueMessage(issue, output.lang, options)}`;
 }
 
 /** Why the server could not listen, in the user's terms; undefined for anything else (a bug). */

@@ -96,19 +96,39 @@ const FRENCH_TYPES: Readonly<Record<string, string>> = {
   function: "une fonction",
 };
 
+/** The value at `path` in `root`: undefined when absent (zod 4's issues do not carry it). */
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** What a value is, in French: `une chaîne de caractères`, `null`. */
+function frenchTypeOf(value: unknown): string {
+  if (value === null) return "null";
+  const type = Array.isArray(value) ? "array" : typeof value;
+  return FRENCH_TYPES[type] ?? type;
+}
+
 /**
  * A zod issue of proconnect()'s schema in the run's language: zod and the library speak English, so in
  * French each message is translated, from the library's own sentences or from the issue's code.
+ * `input` is what was validated: a value of the wrong type is told apart from a missing one by it.
  */
-export function issueMessage(issue: z.core.$ZodIssue, lang: Lang): string {
+export function issueMessage(issue: z.core.$ZodIssue, lang: Lang, input: unknown): string {
   if (lang === "en") return issue.message;
   const known = frenchOf(issue.message);
   if (known !== undefined) return known;
   switch (issue.code) {
-    case "invalid_type":
-      return issue.input === undefined
+    case "invalid_type": {
+      const value = valueAt(input, issue.path);
+      return value === undefined
         ? "manquant"
-        : `doit être ${FRENCH_TYPES[issue.expected] ?? issue.expected}`;
+        : `doit être ${FRENCH_TYPES[issue.expected] ?? issue.expected}, pas ${frenchTypeOf(value)}`;
+    }
     case "invalid_value":
       return `doit valoir ${issue.values.map((value) => JSON.stringify(value)).join(" ou ")}`;
     case "unrecognized_keys":

@@ -697,6 +697,21 @@ describe("the configuration the CLI reads", () => {
     expect(nothing.stderr).toContain("empty.mjs : doit exporter par défaut");
   });
 
+  it("--config says a value of the wrong type is one (scopes as a string), not that it is missing", async () => {
+    const path = await configFile("typed.json", {
+      clientId: "mon-service",
+      baseUrl: BASE_URL,
+      scopes: "email",
+      routes: { callback: 3 },
+    });
+    const run = await cli(["sp-config", "--config", path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split("\n").slice(1)).toEqual([
+      "✘ scopes : doit être une liste, pas une chaîne de caractères",
+      "✘ routes.callback : doit être une chaîne de caractères, pas un nombre",
+    ]);
+  });
+
   it("--config refuses a file that is not a regular file (/dev/zero) or over 1 MB, JSON or module, exit 2", async () => {
     for (const name of ["zero.json", "zero.mjs"]) {
       const zero = join(directory, name);

@@ -440,6 +440,40 @@ describe("proconnect-express emulator", () => {
     expect(large.stdout).toBe("");
   });
 
+  it("says a value of the wrong type is one, with the type expected, and missing only when it is absent", async () => {
+    const secret = "a-local-secret-of-at-least-32-characters";
+    const cases: [unknown[], string[]][] = [
+      [
+        [
+          {
+            clientId: "a",
+            clientSecret: secret,
+            redirectUris: "http://localhost:8000/cb",
+            active: "false",
+          },
+        ],
+        [
+          "✘ --clients (clients[0].redirectUris) : doit être une liste, pas une chaîne de caractères",
+          "✘ --clients (clients[0].active) : doit être un booléen (true ou false), pas une chaîne de caractères",
+        ],
+      ],
+      [[1], ["✘ --clients (clients[0]) : doit être un objet, pas un nombre"]],
+      [[null], ["✘ --clients (clients[0]) : doit être un objet, pas null"]],
+      [
+        [{ clientId: "a", clientSecret: secret }],
+        ["✘ --clients (clients[0].redirectUris) : manquant"],
+      ],
+    ];
+    for (const [list, lines] of cases) {
+      const clients = await jsonFile("typed-clients.json", list);
+      const result = await exitOf(runCli(["--port", "0", "--clients", clients]));
+      expect([result.code, result.stderr.trim().split("\n")], JSON.stringify(list)).toEqual([
+        2,
+        ["Options de l'émulateur invalides :", ...lines],
+      ]);
+    }
+  });
+
   it("exits 2 on a wrong option, naming its flag and the option it sets, without listening", async () => {
     const result = await exitOf(runCli(["--port", "0", "--client-secret", "short"]));
     expect(result.code).toBe(2);
