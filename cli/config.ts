@@ -3,7 +3,7 @@ import { ProConnectError } from "../lib/errors.js";
 import { resolveOptions, type ResolvedOptions } from "../lib/options.js";
 import { ENV_VARIABLES } from "./env.js";
 import { fileProblem } from "./files.js";
-import { issueMessage, translator, type Lang } from "./i18n.js";
+import { issueMessage, translator, type Lang, type Translate } from "./i18n.js";
 
 export { ENV_VARIABLES };
 
@@ -26,6 +26,9 @@ const SECRET_PLACEHOLDER = "unused-by-the-cli-which-never-signs-in";
 
 /** How long a `--config` module may take to load: a top-level await that never settles ends there. */
 export const IMPORT_TIMEOUT_MS = 10_000;
+
+/** TypeScript, which Node does not import everywhere: said, rather than read as JSON. */
+const TYPESCRIPT_FILE = /\.(?:ts|mts|cts|tsx)$/i;
 
 /** Files read as a JavaScript module (its default export) rather than as JSON. */
 const MODULE_FILE = /\.(?:js|mjs|cjs)$/i;
@@ -78,59 +81,17 @@ export async function loadConfig(input: LoadConfigInput): Promise<ConfigResult> 
   const path = input.configPath;
   const source: ConfigSource = { kind: "file", path };
   const failed = (problem: string): ConfigResult => ({ ok: false, source, problems: [problem] });
-  let value: unknown;
-  if (MODULE_FILE.test(path)) {
-    try {
-      // Read only to check it (present, a regular file of a sensible size) before Node imports it.
-      input.readFile(path);
-    } catch (error) {
-      return failed(`${path} : ${fileProblem(error, t)}`);
-    }
-    let module: unknown;
-    try {
-      module = await withinTime(input.importFile(path), IMPORT_TIMEOUT_MS);
-    } catch (error) {
-      if (error instanceof ImportTimeout) {
-        return failed(
-          `${path} : ${t(
-            `chargement impossible : le module ne s'est pas chargé en ${IMPORT_TIMEOUT_MS / 1000} s (un await de premier niveau qui n'aboutit jamais ?)`,
-            `cannot be loaded: the module did not load within ${IMPORT_TIMEOUT_MS / 1000} s (a top-level await that never settles?)`,
-          )}`,
-        );
-      }
-      const code = (error as NodeJS.ErrnoException).code;
-      // The module's own error (a syntax error, a throw): its name only, its message may quote the file.
-      const name = (error as Error | undefined)?.name ?? "Error";
-      return failed(
-        `${path} : ${t("chargement impossible", "cannot be loaded")} (${code ?? name}${code === "ERR_MODULE_NOT_FOUND" ? t(" : un module qu'il importe est introuvable", ": a module it imports is missing") : ""})`,
-      );
-    }
-    value = (module as { default?: unknown } | null)?.default;
-    if (value === undefined) {
-      return failed(
-        `${path} : ${t(
-          "doit exporter par défaut (export default, module.exports) un objet des options de proconnect()",
-          "must export by default (export default, module.exports) an object of proconnect() options",
-        )}`,
-      );
-    }
-  } else {
-    let text: string;
-    try {
-      text = input.readFile(path);
-    } catch (error) {
-      return failed(`${path} : ${fileProblem(error, t)}`);
-    }
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      // JSON.parse's message may quote the text around the mistake, secret included: only its position.
-      const position = /position (\d+)/.exec((error as Error).message)?.[1];
-      const where =
-        position === undefined ? "" : ` (${lineAndColumn(text, Number(position), input.lang)})`;
-      return failed(`${path} : ${t("JSON invalide", "invalid JSON")}${where}`);
-    }
+  if (TYPESCRIPT_FILE.test(path)) {
+    return failed(
+      `${path} : ${t(
+        "TypeScript n'est pas lu : compilez-le, ou donnez un fichier .js, .mjs, .cjs ou .json",
+        "TypeScript is not read: compile it, or give a .js, .mjs, .cjs or .json file",
+      )}`,
+    );
   }
+  const read = MODULE_FILE.test(path) ? await readModule(path, input) : readJsonFile(path, input);
+  if ("problem" in read) return failed(`${path} : ${read.problem}`);
+  const { value } = read;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return failed(
       `${path} : ${t(
@@ -152,6 +113,90 @@ export async function loadConfig(input: LoadConfigInput): Promise<ConfigResult> 
   const secret = typeof record.clientSecret === "string" ? record.clientSecret : undefined;
   return result.ok ? result : { ...result, secret };
 }
+
+type Read = { value: unknown } | { problem: string };
+
+/** A JSON file's value, or why it has none (a UTF-8 byte order mark is no mistake). */
+function readJsonFile(path: string, input: LoadConfigInput): Read {
+  const t = translator(input.lang);
+  let text: string;
+  try {
+    text = input.readFile(path);
+  } catch (error) {
+    return { problem: fileProblem(error, t) };
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (error) {
+    // JSON.parse's message may quote the text around the mistake, secret included: only its position.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    const where =
+      position === undefined ? "" : ` (${lineAndColumn(text, Number(position), input.lang)})`;
+    return { problem: `${t("JSON invalide", "invalid JSON")}${where}` };
+  }
+}
+
+/**
+ * A JavaScript module's default export, awaited when it is a promise, or why there is none. Bounded in
+ * time: a top-level await that never settles would otherwise end the process silently.
+ */
+async function readModule(path: string, input: LoadConfigInput): Promise<Read> {
+  const t = translator(input.lang);
+  try {
+    // Read only to check it (present, a regular file of a sensible size) before Node imports it.
+    input.readFile(path);
+  } catch (error) {
+    return { problem: fileProblem(error, t) };
+  }
+  let value: unknown;
+  try {
+    value = await withinTime(
+      (async () => {
+        const module = await input.importFile(path);
+        const exported = (module as { default?: unknown } | null)?.default;
+        // `export default loadSecrets().then(…)`: the options, once there.
+        return isThenable(exported) ? await exported : exported;
+      })(),
+      IMPORT_TIMEOUT_MS,
+    );
+  } catch (error) {
+    return { problem: loadingProblem(error, t) };
+  }
+  if (value === undefined) {
+    return {
+      problem: t(
+        "doit exporter par défaut (export default, module.exports) un objet des options de proconnect()",
+        "must export by default (export default, module.exports) an object of proconnect() options",
+      ),
+    };
+  }
+  return { value };
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as { then?: unknown } | null | undefined)?.then === "function";
+
+/** Why a module could not be loaded: its error's name or code, and its message's first line, cut short. */
+function loadingProblem(error: unknown, t: Translate): string {
+  if (error instanceof ImportTimeout) {
+    return t(
+      `chargement impossible : le module ne s'est pas chargé en ${IMPORT_TIMEOUT_MS / 1000} s (un await de premier niveau qui n'aboutit jamais ?)`,
+      `cannot be loaded: the module did not load within ${IMPORT_TIMEOUT_MS / 1000} s (a top-level await that never settles?)`,
+    );
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const name = (error as Error | undefined)?.name ?? "Error";
+  if (code === "ERR_MODULE_NOT_FOUND") {
+    return `${t("chargement impossible", "cannot be loaded")} (${code}${t(" : un module qu'il importe est introuvable", ": a module it imports is missing")})`;
+  }
+  // The output masks the known secrets; a long message (a stack, a quoted file) is cut short.
+  const message = String((error as Error | undefined)?.message ?? error).split("\n")[0] ?? "";
+  const cut = message.length > MESSAGE_LENGTH ? `${message.slice(0, MESSAGE_LENGTH)}…` : message;
+  return `${t("chargement impossible", "cannot be loaded")} (${code ?? name}${cut ? `${t(" : ", ": ")}${cut}` : ""})`;
+}
+
+/** How much of a module's error message is quoted. */
+const MESSAGE_LENGTH = 200;
 
 class ImportTimeout extends Error {
   override name = "ImportTimeout";

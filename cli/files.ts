@@ -13,7 +13,7 @@ export class FileRefused extends Error {
 }
 
 /**
- * A file of the command line as UTF-8 text, read no further than {@link MAX_FILE_BYTES}: a symbolic link
+ * A file of the command line as UTF-8 text (without a byte order mark), read no further than {@link MAX_FILE_BYTES}: a symbolic link
  * to `/dev/zero` or a huge file would otherwise fill the memory. Throws `FileRefused`, or as
  * `fs.readFileSync` does (`ENOENT`…).
  */
@@ -30,7 +30,8 @@ export function readTextFile(path: string): string {
       read = readSync(fd, buffer, size, buffer.length - size, null);
     }
     if (size > MAX_FILE_BYTES) throw new FileRefused("too_large");
-    return buffer.toString("utf8", 0, size);
+    // A byte order mark, as some Windows editors write: not part of the text.
+    return buffer.toString("utf8", 0, size).replace(/^\uFEFF/, "");
   } finally {
     closeSync(fd);
   }

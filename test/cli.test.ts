@@ -687,14 +687,51 @@ describe("the configuration the CLI reads", () => {
     const missing = await cli(["sp-config", "--config", join(directory, "absent.mjs")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("absent.mjs : fichier introuvable");
-    const throwing = await configFile("throws.mjs", `throw new Error(${JSON.stringify(SECRET)});`);
-    const thrown = await cli(["sp-config", "--config", throwing]);
+    // Its message is quoted, the known secret masked (the module may have read it to build the options).
+    const throwing = await configFile(
+      "throws.mjs",
+      `throw new Error(${JSON.stringify(`connexion refusée avec ${SECRET}\nat la ligne 2`)});`,
+    );
+    const thrown = await cli(["sp-config", "--config", throwing], {
+      PROCONNECT_CLIENT_SECRET: SECRET,
+    });
     expect(thrown.code).toBe(2);
-    expect(thrown.stderr).toContain("throws.mjs : chargement impossible (Error)");
+    expect(thrown.stderr).toContain(
+      "throws.mjs : chargement impossible (Error : connexion refusée avec ***)\n",
+    );
+    const syntax = await configFile("syntax.mjs", 'export default {\n  clientId: "a",,\n};');
+    const broken = await cli(["sp-config", "--config", syntax]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain(
+      "syntax.mjs : chargement impossible (SyntaxError : Unexpected token ',')",
+    );
+    const long = await configFile("long.mjs", `throw new Error("x".repeat(5000));`);
+    const cut = await cli(["sp-config", "--config", long]);
+    expect(cut.stderr).toContain(`long.mjs : chargement impossible (Error : ${"x".repeat(200)}…)`);
     const empty = await configFile("empty.mjs", "export const clientId = 'x';");
     const nothing = await cli(["sp-config", "--config", empty]);
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toContain("empty.mjs : doit exporter par défaut");
+  });
+
+  it("--config reads a JSON file with a byte order mark and a default export that is a promise; says TypeScript is not read", async () => {
+    const options = { clientId: "mon-service", baseUrl: BASE_URL };
+    const bom = await configFile("bom.json", `\uFEFF${JSON.stringify(options)}`);
+    const promised = await configFile(
+      "promised.mjs",
+      `export default Promise.resolve(${JSON.stringify(options)});`,
+    );
+    for (const path of [bom, promised]) {
+      const run = await cli(["sp-config", "--json", "--config", path]);
+      expect(run.code, path).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ clientId: "mon-service" });
+    }
+    const typescript = await configFile("proconnect.config.ts", "export default {};");
+    const run = await cli(["sp-config", "--config", typescript]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "proconnect.config.ts : TypeScript n'est pas lu : compilez-le, ou donnez un fichier .js, .mjs, .cjs ou .json",
+    );
   });
 
   it("--config says a value of the wrong type is one (scopes as a string), not that it is missing", async () => {
