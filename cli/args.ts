@@ -338,10 +338,17 @@ export function parseCliArgs(argv: readonly string[], lang: Lang = "fr"): Parsed
     config: values.config,
     json: values.json ?? false,
     strict: values.strict ?? false,
-    existing: values.existing ?? [],
-    existingLogout: values["existing-logout"] ?? [],
+    existing: uriList(values.existing),
+    existingLogout: uriList(values["existing-logout"]),
   };
 }
+
+/**
+ * The URIs of a repeatable flag, each value split on whitespace, which no URI holds: a list pasted as
+ * one value (`--existing "$(cat registered.txt)"`) is several URIs, not one the URL parser would join.
+ */
+const uriList = (values: readonly string[] | undefined): string[] =>
+  (values ?? []).flatMap((value) => value.split(/\s+/).filter((uri) => uri !== ""));
 
 function emulatorArgs(values: ReturnType<typeof parseOptions>["values"], lang: Lang): ParsedArgs {
   const t = translator(lang);

@@ -3,6 +3,7 @@ import { translator, type Lang, type Translate } from "./i18n.js";
 
 /** Where a command writes: its report on `out`, errors about how it was called or configured on `err`. */
 export interface Output {
+  /** One line (control characters, a newline included, are shown escaped). */
   out(line?: string): void;
   err(line?: string): void;
   /** The language of the run: every line is in this one. */
@@ -71,8 +72,10 @@ export function createOutput(options: OutputOptions): Output {
       (secret): secret is string => secret !== undefined && secret.length >= MIN_MASKED_LENGTH,
     )
     .sort((a, b) => b.length - a.length);
+  // Masked, then made one printable line: a value echoed from the input (an argument, a file's
+  // error) cannot move the cursor, colour the terminal nor start a line of its own.
   const mask = (text: string) =>
-    secrets.reduce((masked, secret) => masked.split(secret).join("***"), text);
+    escapeControls(secrets.reduce((masked, secret) => masked.split(secret).join("***"), text));
   const lang = options.lang ?? "fr";
   const { color } = options;
   return {
@@ -83,6 +86,15 @@ export function createOutput(options: OutputOptions): Output {
     err: (line = "") =>
       void options.stderr.write(`${color.err ? colored(mask(line)) : mask(line)}\n`),
   };
+}
+
+/** Control characters (but tab), as `\u001b`: a line written is one line, shown as typed. */
+export function escapeControls(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are what is matched
+    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** The mark of a status (`✔`, `✘`, `–`, `⚠`, `•`), to start a line with: the output colours it. */

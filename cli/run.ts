@@ -40,13 +40,13 @@ export async function run(argv: readonly string[], context: RunContext): Promise
   const { t } = output;
   const args = parseCliArgs(argv, lang);
   if (args.command === "help") {
-    output.out(usage(lang).trimEnd());
+    for (const line of usage(lang).trimEnd().split("\n")) output.out(line);
     return EXIT.ok;
   }
   if (args.command === "usage-error") {
     output.err(`proconnect-express${lang === "en" ? ":" : " :"} ${args.message}`);
     output.err();
-    output.err(usage(lang).trimEnd());
+    for (const line of usage(lang).trimEnd().split("\n")) output.err(line);
     return EXIT.usage;
   }
   if (args.command === "emulator") {

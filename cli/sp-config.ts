@@ -58,7 +58,7 @@ export function spConfigReport(
 export function runSpConfig(args: SpConfigArgs, config: LoadedConfig, output: Output): number {
   const report = spConfigReport(config, args, output.lang);
   if (args.json) {
-    output.out(JSON.stringify(report, null, 2));
+    for (const line of JSON.stringify(report, null, 2).split("\n")) output.out(line);
   } else {
     for (const line of formatReport(report, config, output)) output.out(line);
   }

@@ -1005,6 +1005,30 @@ describe("proconnect-express sp-config", () => {
     ]);
   });
 
+  it("--existing takes a list pasted as one value (one URI per line) as that many URIs", async () => {
+    const run = await cli(
+      [
+        "sp-config",
+        "--json",
+        "--existing",
+        `${BASE_URL}/callback\nhttps://recette.mon-service.gouv.fr/callback\n`,
+        "--existing-logout",
+        `${BASE_URL}/logout/callback https://recette.mon-service.gouv.fr/logout/callback`,
+      ],
+      emulatorEnv(),
+    );
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({
+      redirectUris: [`${BASE_URL}/callback`, "https://recette.mon-service.gouv.fr/callback"],
+      postLogoutRedirectUris: [
+        `${BASE_URL}/logout/callback`,
+        "https://recette.mon-service.gouv.fr/logout/callback",
+      ],
+      warnings: [],
+    });
+  });
+
   it("warns with Y030031 and Y030111 when a registered URI differs from the app's route by a trailing slash", async () => {
     const run = await cli(
       [
@@ -1217,6 +1241,15 @@ describe("proconnect-express usage", () => {
       }
     },
   );
+
+  it("shows the control characters of what it echoes escaped: a terminal sequence or a newline prints as typed", async () => {
+    const run = await cli(["\u001b[31mdeploy\n✔ tout va bien"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split("\n")[0]).toBe(
+      "proconnect-express : commande inconnue : \\u001b[31mdeploy\\u000a✔ tout va bien (sp-config, doctor ou emulator)",
+    );
+    expect(run.stderr).not.toContain("\u001b");
+  });
 
   it("--help prints the usage on stdout and exits 0", async () => {
     const run = await cli(["--help"]);
