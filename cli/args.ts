@@ -61,6 +61,7 @@ export type ParsedArgs =
   | DoctorArgs
   | EmulatorArgs
   | { command: "help" }
+  | { command: "version" }
   | { command: "usage-error"; message: string };
 
 const USAGE_FR = `Usage : proconnect-express <commande> [options]
@@ -112,6 +113,7 @@ Options d'emulator (il tourne jusqu'à Ctrl+C ou SIGTERM) :
   --userinfo-alg <alg>        ES256, RS256 ou HS256 (par défaut ES256)
 
   -h, --help                  cette aide
+  --version                   la version de proconnect-express
 
 Langue : français, ou anglais quand LC_ALL, LC_MESSAGES ou LANG commence par en.
 
@@ -169,6 +171,7 @@ emulator options (it runs until Ctrl+C or SIGTERM):
   --userinfo-alg <alg>        ES256, RS256 or HS256 (default ES256)
 
   -h, --help                  this help
+  --version                   the version of proconnect-express
 
 Language: French, or English when LC_ALL, LC_MESSAGES or LANG starts with en.
 
@@ -183,6 +186,7 @@ export const usage = (lang: Lang): string => (lang === "en" ? USAGE_EN : USAGE_F
 const OPTIONS = {
   config: { type: "string" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
   json: { type: "boolean" },
   strict: { type: "boolean" },
   existing: { type: "string", multiple: true },
@@ -255,7 +259,26 @@ const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
 };
 
 const parseOptions = (argv: readonly string[]) =>
-  parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+    tokens: true,
+  });
+
+/** A flag of one value given twice (`--port 4001 --port 4002`): which one was meant is not known. */
+function repeatedFlag(tokens: ReturnType<typeof parseOptions>["tokens"]): string | undefined {
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const option = OPTIONS[token.name as OptionName] as { type: string; multiple?: boolean };
+    if (option.type !== "string" || option.multiple) continue;
+    if (seen.has(token.name)) return token.rawName;
+    seen.add(token.name);
+  }
+  return undefined;
+}
 
 const isCommand = (value: string | undefined): value is Command =>
   (COMMANDS as readonly string[]).includes(value ?? "");
@@ -276,9 +299,20 @@ export function parseCliArgs(argv: readonly string[], lang: Lang = "fr"): Parsed
   } catch (error) {
     return { command: "usage-error", message: usageMessage(error as NodeJS.ErrnoException, lang) };
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
   const [name, ...extra] = positionals;
   if (name === "help" || (name === undefined && values.help)) return { command: "help" };
+  if (name === undefined && values.version) return { command: "version" };
+  const repeated = repeatedFlag(tokens);
+  if (repeated !== undefined) {
+    return {
+      command: "usage-error",
+      message: t(
+        `${repeated} donnée plusieurs fois : elle prend une seule valeur`,
+        `${repeated} given more than once: it takes one value`,
+      ),
+    };
+  }
   if (name === undefined) {
     return {
       command: "usage-error",

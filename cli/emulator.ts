@@ -156,14 +156,38 @@ export async function runEmulator(
       ...(identities === undefined ? {} : { identities }),
     };
     const checked = emulatorOptionsSchema.safeParse(options);
-    if (checked.success) return start(options as EmulatorOptions, checked.data, args, output, deps);
-    problems.push(
-      ...checked.error.issues.map((issue) => describeIssue(issue, options, args, output)),
-    );
+    if (checked.success) {
+      problems.push(...duplicateClients(checked.data.clients, output));
+      if (problems.length === 0) {
+        return start(options as EmulatorOptions, checked.data, args, output, deps);
+      }
+    } else {
+      problems.push(
+        ...checked.error.issues.map((issue) => describeIssue(issue, options, args, output)),
+      );
+    }
   }
   output.err(t("Options de l'émulateur invalides :", "Invalid emulator options:"));
   for (const problem of problems) output.err(`${mark("fail")} ${problem}`);
   return EXIT.usage;
+}
+
+/** A clientId registered twice: only the last one would work. Each must be unique, as `sub`s are. */
+function duplicateClients(clients: readonly { clientId: string }[], output: Output): string[] {
+  const first = new Map<string, number>();
+  return clients.flatMap(({ clientId }, index) => {
+    const earlier = first.get(clientId);
+    if (earlier === undefined) {
+      first.set(clientId, index);
+      return [];
+    }
+    return [
+      output.t(
+        `--clients (clients[${index}].clientId) : chaque clientId doit être unique, « ${clientId} » est déjà celui de clients[${earlier}]`,
+        `--clients (clients[${index}].clientId): each clientId must be unique, "${clientId}" is already clients[${earlier}]'s`,
+      ),
+    ];
+  });
 }
 
 /** `--identity-providers` and `--accounts`: the federation around the emulator, as options. */

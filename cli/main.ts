@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `proconnect-express` executable: the only module that reads process.argv and process.env.
-import { writeSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { EXIT } from "./args.js";
@@ -40,6 +40,24 @@ const sink = (stream: NodeJS.WriteStream): Sink => ({
   write: (text) => gone.has(stream) || stream.write(text),
 });
 
+/** The version in the package's package.json: two folders up when built (dist/cli/), one from source. */
+function packageVersion(): string {
+  for (const path of ["../../package.json", "../package.json"]) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8")) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (manifest.name === "proconnect-express" && typeof manifest.version === "string") {
+        return manifest.version;
+      }
+    } catch {
+      // Not there: the other place.
+    }
+  }
+  throw new Error("package.json of proconnect-express not found");
+}
+
 /**
  * Marks in colour on a terminal that has them, as Node decides for its own output (`NO_COLOR`,
  * `NODE_DISABLE_COLORS`, `TERM=dumb`, `FORCE_COLOR`); elsewhere only with `FORCE_COLOR` (a CI's log).
@@ -56,6 +74,7 @@ const code = await run(process.argv.slice(2), {
   stderr: sink(process.stderr),
   color: { out: colorFor(process.stdout), err: colorFor(process.stderr) },
   readFile: readTextFile,
+  version: packageVersion,
   importFile: (path) => import(pathToFileURL(resolve(path)).href),
   fetch: globalThis.fetch,
   now: Date.now,

@@ -16,6 +16,8 @@ export interface RunContext extends DoctorDeps, EmulatorDeps {
   readFile: (path: string) => string;
   /** Imports a `--config` JavaScript file: its module namespace. */
   importFile: (path: string) => Promise<unknown>;
+  /** The package's version, for `--version`. */
+  version: () => string;
 }
 
 /**
@@ -41,6 +43,10 @@ export async function run(argv: readonly string[], context: RunContext): Promise
   const args = parseCliArgs(argv, lang);
   if (args.command === "help") {
     for (const line of usage(lang).trimEnd().split("\n")) output.out(line);
+    return EXIT.ok;
+  }
+  if (args.command === "version") {
+    output.out(context.version());
     return EXIT.ok;
   }
   if (args.command === "usage-error") {

@@ -1251,6 +1251,14 @@ describe("proconnect-express usage", () => {
     expect(run.stderr).not.toContain("\u001b");
   });
 
+  it("--version prints the package's version and exits 0", async () => {
+    const manifest = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
+      version: string;
+    };
+    const run = await cli(["--version"]);
+    expect([run.code, run.stdout, run.stderr]).toEqual([0, `${manifest.version}\n`, ""]);
+  });
+
   it("--help prints the usage on stdout and exits 0", async () => {
     const run = await cli(["--help"]);
     expect(run.code).toBe(0);

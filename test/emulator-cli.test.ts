@@ -474,6 +474,34 @@ describe("proconnect-express emulator", () => {
     }
   });
 
+  it("refuses a clients file with the same clientId twice, and a single-value flag given twice, exit 2", async () => {
+    const client = {
+      clientId: "mon-app",
+      clientSecret: "a-local-secret-of-at-least-32-characters",
+      redirectUris: ["http://localhost:8000/cb"],
+    };
+    const twice = await jsonFile("twice.json", [
+      client,
+      { ...client, redirectUris: ["http://localhost:8001/cb"] },
+      client,
+    ]);
+    const duplicate = await exitOf(runCli(["--port", "0", "--clients", twice]));
+    expect([duplicate.code, duplicate.stderr.trim().split("\n")]).toEqual([
+      2,
+      [
+        "Options de l'émulateur invalides :",
+        "✘ --clients (clients[1].clientId) : chaque clientId doit être unique, « mon-app » est déjà celui de clients[0]",
+        "✘ --clients (clients[2].clientId) : chaque clientId doit être unique, « mon-app » est déjà celui de clients[0]",
+      ],
+    ]);
+    const ports = await exitOf(runCli(["--port", "0", "--port=0"]));
+    expect(ports.code).toBe(2);
+    expect(ports.stderr).toContain(
+      "proconnect-express : --port donnée plusieurs fois : elle prend une seule valeur",
+    );
+    expect(ports.stdout).toBe("");
+  });
+
   it("exits 2 on a wrong option, naming its flag and the option it sets, without listening", async () => {
     const result = await exitOf(runCli(["--port", "0", "--client-secret", "short"]));
     expect(result.code).toBe(2);
