@@ -166,9 +166,14 @@ function conclusion(counts: Counts, output: Output): string {
           `${counts.fail} en échec`,
           ...(counts.skip > 0 ? [`${counts.skip} impossible${plural(counts.skip)}`] : []),
         ].join(", ");
-  return counts.fail === 0
-    ? t(`Tout est bon (${summary}).`, `All good (${summary}).`)
-    : t(`Échec de doctor : ${summary}.`, `doctor failed: ${summary}.`);
+  if (counts.fail > 0) return t(`Échec de doctor : ${summary}.`, `doctor failed: ${summary}.`);
+  // Nothing failed, but what could not run (–) is not known to be good: said, the exit code stays 0.
+  return counts.skip > 0
+    ? t(
+        `Aucun échec, mais tout n'a pas pu être vérifié (${summary}) : voir les lignes –.`,
+        `No failure, but not everything could be checked (${summary}): see the – lines.`,
+      )
+    : t(`Tout est bon (${summary}).`, `All good (${summary}).`);
 }
 
 function checkRedirectUris(config: LoadedConfig, output: Output): Check {

@@ -68,11 +68,17 @@ function readAuthorize(fetched: Fetched, requestUrl: string, redirectUri: string
   const { response } = fetched;
   const location = response.headers.get("location");
   if (response.status >= 300 && response.status < 400 && location !== null) {
-    const target = new URL(location, requestUrl);
+    const target = URL.canParse(location, requestUrl) ? new URL(location, requestUrl) : undefined;
     // oidc-provider sends the browser back only to a redirect_uri it checked against the client's.
-    return isBackTo(target, redirectUri)
-      ? { kind: "registered", error: target.searchParams.get("error") }
-      : { kind: "registered" };
+    if (target !== undefined && isBackTo(target, redirectUri)) {
+      return { kind: "registered", error: target.searchParams.get("error") };
+    }
+    // Into ProConnect's own interaction pages, on its origin. A redirect elsewhere (a proxy's login
+    // page, a maintenance site) says nothing of the client.
+    if (target !== undefined && target.origin === new URL(requestUrl).origin) {
+      return { kind: "registered" };
+    }
+    return { kind: "unclear", why: `HTTP ${response.status} → ${location}` };
   }
   const { names, codes, text } = errorsOf(fetched.body);
   if (response.status >= 400) {
@@ -435,6 +441,14 @@ export async function checkRegistration(
   // The scopes only once ProConnect sends the browser back to the app: its answer then says which.
   if (authorize !== undefined && login.reading?.kind === "registered") {
     checks.push(await checkScopes(authorize, config, timeout, deps, t));
+  } else if (authorize !== undefined) {
+    checks.push({
+      status: "skip",
+      text: t(
+        "scopes autorisés pour ce client : vérification impossible tant que l'URL de redirection de connexion n'est pas reconnue",
+        "scopes allowed for this client: cannot be checked until the login redirect URI is recognised",
+      ),
+    });
   }
   if (login.reading?.kind === "unknown_client") {
     checks.push({

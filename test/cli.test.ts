@@ -438,12 +438,16 @@ describe("proconnect-express doctor: the registration, as ProConnect answers a b
       `✘ URL de redirection de connexion non enregistrée (Y030031, invalid_redirect_uri) : ${BASE_URL}/app/callback`,
       `✘ URL de redirection de déconnexion non enregistrée (Y030111) : ${BASE_URL}/app/logout/callback`,
     ]);
+    // The scopes are asked only once the login URI is known: shown as not run, not left out.
+    expect(marked(run.stdout, "–")).toEqual([
+      "– scopes autorisés pour ce client : vérification impossible tant que l'URL de redirection de connexion n'est pas reconnue",
+    ]);
     expect(run.stdout).toContain("« URLs de redirection post CONNEXION » du formulaire");
     expect(run.stdout).toContain("proconnect-express sp-config --existing <chaque URL");
     expect(run.stdout).toContain("« URLs de redirection post DÉCONNEXION » du formulaire");
     expect(run.stdout).toContain("proconnect-express sp-config --existing-logout <chaque URL");
     expect(run.stdout).toContain("Ou corrigez PROCONNECT_BASE_URL (ou routes.callback)");
-    expect(run.stdout).toMatch(/Échec de doctor : 9 réussies, 2 en échec\./);
+    expect(run.stdout).toMatch(/Échec de doctor : 9 réussies, 2 en échec, 1 impossible\./);
   });
 
   it("fails with Y030111 for a post-logout redirect URI ProConnect does not know, the login one passing", async () => {
@@ -608,6 +612,37 @@ describe("proconnect-express doctor: the registration, as ProConnect answers a b
       }
     } finally {
       await fake.close();
+    }
+  });
+
+  it("draws no conclusion on the login from a redirect elsewhere or a 500, says so in the summary, exit 0", async () => {
+    const answers: [string, (res: ServerResponse) => void][] = [
+      // Neither back to the app nor into ProConnect's own pages: a proxy's login page, say.
+      [
+        "HTTP 302 → https://elsewhere.example/login",
+        (res) => res.writeHead(302, { Location: "https://elsewhere.example/login" }).end(),
+      ],
+      ["HTTP 500", (res) => res.writeHead(500).end()],
+    ];
+    for (const [why, answer] of answers) {
+      const fake = await fakeProConnect((url, res) => {
+        if (url.startsWith("/api/v2/authorize")) return answer(res);
+        res.writeHead(303, { Location: `${BASE_URL}/logout/callback` }).end();
+      });
+      try {
+        const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_ISSUER: fake.issuer }));
+        expect(run.code, why).toBe(0);
+        expect(marked(run.stdout, "–"), why).toEqual([
+          `– client id et URL de redirection de connexion : réponse de ${fake.issuer}/authorize sans conclusion (${why})`,
+          "– scopes autorisés pour ce client : vérification impossible tant que l'URL de redirection de connexion n'est pas reconnue",
+        ]);
+        expect(run.stdout).not.toContain("Tout est bon");
+        expect(run.stdout).toContain(
+          "Aucun échec, mais tout n'a pas pu être vérifié (10 réussies, 0 en échec, 2 impossibles) : voir les lignes –.",
+        );
+      } finally {
+        await fake.close();
+      }
     }
   });
 
