@@ -255,10 +255,32 @@ async function start(
     return EXIT.failed;
   }
   printBanner(emulator, resolved, args, output);
+  warnUnreachableIssuer(emulator, resolved, output);
   await deps.untilInterrupted();
   await emulator.close();
   output.out(t("Émulateur arrêté.", "Emulator stopped."));
   return EXIT.ok;
+}
+
+/** The addresses that mean "every interface": listened on, never reached at. */
+const ANY_ADDRESS = new Set(["0.0.0.0", "::", "[::]"]);
+
+/**
+ * `--host 0.0.0.0` (a container) without `--public-url`: the issuer would be http://0.0.0.0:…, which no
+ * client can use (the middleware compares it to the letter). Said on stderr, the emulator runs anyway.
+ */
+function warnUnreachableIssuer(
+  emulator: ProConnectEmulator,
+  resolved: z.output<typeof emulatorOptionsSchema>,
+  output: Output,
+): void {
+  if (resolved.publicUrl !== undefined || !ANY_ADDRESS.has(resolved.host)) return;
+  output.err(
+    output.t(
+      `${mark("warn")} --host ${resolved.host} sans --public-url : l'issuer annoncé, ${emulator.issuer}, n'est l'adresse d'aucun client. Ajoutez --public-url avec l'adresse où les clients le joignent (http://proconnect:4000 dans compose, http://localhost:4000 depuis cette machine).`,
+      `${mark("warn")} --host ${resolved.host} without --public-url: the issuer announced, ${emulator.issuer}, is no client's address. Add --public-url with the address clients reach it at (http://proconnect:4000 in compose, http://localhost:4000 from this machine).`,
+    ),
+  );
 }
 
 /** What the emulator prints once it listens: its issuer, its clients, its test identities, then how to stop it. */

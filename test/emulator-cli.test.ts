@@ -560,6 +560,22 @@ describe("proconnect-express emulator", () => {
     expect(port.stderr).toContain("--port : un numéro de port de 0 à 65535, pas « *** »");
   });
 
+  it("warns that --host 0.0.0.0 without --public-url announces an issuer no client can use", async () => {
+    const run = runCli(["--port", "0", "--host", "0.0.0.0"]);
+    try {
+      const issuer = await issuerOf(run);
+      expect(issuer).toMatch(/^http:\/\/0\.0\.0\.0:\d+\/api\/v2$/);
+      await expect
+        .poll(() => run.output().stderr)
+        .toContain(
+          `⚠ --host 0.0.0.0 sans --public-url : l'issuer annoncé, ${issuer}, n'est l'adresse d'aucun client. Ajoutez --public-url`,
+        );
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    expect((await exitOf(run)).code).toBe(0);
+  });
+
   it("exits 2 on a port that is not one", async () => {
     const result = await exitOf(runCli(["--port", "http"]));
     expect(result.code).toBe(2);
