@@ -332,10 +332,12 @@ function unreachable(
           ]),
     );
   } else if (timedOut) {
+    // The issuer's own scheme: an http:// one (a local emulator) is not reached over HTTPS.
+    const scheme = url.startsWith("http://") ? "HTTP" : "HTTPS";
     details.push(
       t(
-        `Vérifiez que ce serveur peut joindre ${host} en HTTPS (pare-feu, proxy sortant), ou augmentez --timeout.`,
-        `Check that this server can reach ${host} over HTTPS (firewall, outgoing proxy), or raise --timeout.`,
+        `Vérifiez que ce serveur peut joindre ${host} en ${scheme} (pare-feu, proxy sortant), ou augmentez --timeout.`,
+        `Check that this server can reach ${host} over ${scheme} (firewall, outgoing proxy), or raise --timeout.`,
       ),
     );
   } else if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
@@ -402,6 +404,16 @@ function checkIssuer(document: Discovery, config: LoadedConfig, t: Translate): C
   };
 }
 
+/** Why a list of strings of the discovery document cannot be read: absent, or of another type. */
+function notAList(field: string, value: unknown, t: Translate): string {
+  return value === undefined
+    ? t(`${field} absent du document`, `${field} missing from the document`)
+    : t(
+        `${field} présent mais pas une liste de chaînes (${JSON.stringify(value).slice(0, 80)})`,
+        `${field} present but not a list of strings (${JSON.stringify(value).slice(0, 80)})`,
+      );
+}
+
 function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((item) => typeof item === "string")
     ? value
@@ -419,10 +431,7 @@ function checkAlg(
   if (supported === undefined) {
     return {
       status: "fail",
-      text: t(
-        `algorithme ${what} : ${field} absent du document`,
-        `algorithm ${what}: ${field} missing from the document`,
-      ),
+      text: `${t(`algorithme ${what} :`, `algorithm ${what}:`)} ${notAList(field, document[field], t)}`,
     };
   }
   return supported.includes(alg)
@@ -453,10 +462,7 @@ function checkScopes(document: Discovery, scopes: readonly string[], t: Translat
   if (supported === undefined) {
     return {
       status: "fail",
-      text: t(
-        "scopes : scopes_supported absent du document",
-        "scopes: scopes_supported missing from the document",
-      ),
+      text: `${t("scopes :", "scopes:")} ${notAList("scopes_supported", document.scopes_supported, t)}`,
     };
   }
   const missing = scopes.filter((scope) => !supported.includes(scope));

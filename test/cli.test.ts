@@ -327,6 +327,46 @@ describe("proconnect-express doctor", () => {
     );
   });
 
+  it("on the Internet, a silent http:// issuer times out with a hint in HTTP, not HTTPS", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createNetServer((socket) => sockets.add(socket));
+    const port = await listen(silent);
+    try {
+      const run = await cli(
+        ["doctor", "--timeout", "300"],
+        emulatorEnv({ PROCONNECT_ISSUER: `http://127.0.0.1:${port}/api/v2` }),
+      );
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(
+        `Vérifiez que ce serveur peut joindre 127.0.0.1:${port} en HTTP (pare-feu, proxy sortant)`,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it("says a discovery list present with the wrong type is one, not that it is missing", async () => {
+    const mirror = await startMirror((document, issuer) => ({
+      ...document,
+      issuer,
+      scopes_supported: "openid email",
+      id_token_signing_alg_values_supported: undefined,
+    }));
+    try {
+      const run = await cli(["doctor"], emulatorEnv({ PROCONNECT_ISSUER: mirror.issuer }));
+      expect(run.code).toBe(1);
+      expect(marked(run.stdout, "✘")).toEqual(
+        expect.arrayContaining([
+          "✘ algorithme de l'id_token : id_token_signing_alg_values_supported absent du document",
+          '✘ scopes : scopes_supported présent mais pas une liste de chaînes ("openid email")',
+        ]),
+      );
+    } finally {
+      await mirror.close();
+    }
+  });
+
   it("on the RIE, a server that never answers times out and explains the IP range to open", async () => {
     const sockets = new Set<Socket>();
     const silent = createNetServer((socket) => sockets.add(socket));
