@@ -287,6 +287,15 @@ function tooLarge(error: TooLarge, t: Translate): string {
   );
 }
 
+/** TLS's codes for a certificate no trusted authority signed (self-signed, or an unknown authority). */
+const UNTRUSTED_CERTIFICATE = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+]);
+
 function unreachable(
   url: string,
   error: unknown,
@@ -345,6 +354,14 @@ function unreachable(
       t(
         "Vérifiez le nom de l'issuer et la résolution DNS de ce serveur.",
         "Check the issuer's name and this server's DNS resolution.",
+      ),
+    );
+  }
+  if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) {
+    details.push(
+      t(
+        `Le certificat de ${host} n'est signé par aucune autorité que Node connaît : si c'est celle de votre organisation (un proxy qui inspecte TLS), donnez-la à Node avec NODE_EXTRA_CA_CERTS=<fichier .pem>, pour doctor comme pour l'application.`,
+        `${host}'s certificate is signed by no authority Node knows: if it is your organisation's (a proxy inspecting TLS), give it to Node with NODE_EXTRA_CA_CERTS=<.pem file>, for doctor as for the app.`,
       ),
     );
   }

@@ -1,8 +1,9 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -325,6 +326,37 @@ describe("proconnect-express doctor", () => {
     expect(run.stdout).toContain(
       "HTTPS_PROXY est défini : Node n'y passe (pour le middleware comme pour ce contrôle) qu'avec NODE_USE_ENV_PROXY=1",
     );
+  });
+
+  it("on a self-signed certificate, points to NODE_EXTRA_CA_CERTS", async () => {
+    execFileSync(
+      "openssl",
+      `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout self.key -out self.pem -days 1 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1`.split(
+        " ",
+      ),
+      { cwd: directory, stdio: "pipe" },
+    );
+    const tls = createHttpsServer(
+      {
+        key: await readFile(join(directory, "self.key")),
+        cert: await readFile(join(directory, "self.pem")),
+      },
+      (_req, res) => res.end("{}"),
+    );
+    const port = await listen(tls);
+    try {
+      const run = await cli(
+        ["doctor"],
+        emulatorEnv({ PROCONNECT_ISSUER: `https://127.0.0.1:${port}/api/v2` }),
+      );
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain("(DEPTH_ZERO_SELF_SIGNED_CERT)");
+      expect(run.stdout).toContain(
+        `Le certificat de 127.0.0.1:${port} n'est signé par aucune autorité que Node connaît : si c'est celle de votre organisation (un proxy qui inspecte TLS), donnez-la à Node avec NODE_EXTRA_CA_CERTS=<fichier .pem>`,
+      );
+    } finally {
+      await new Promise((resolve) => tls.close(resolve));
+    }
   });
 
   it("on the Internet, a silent http:// issuer times out with a hint in HTTP, not HTTPS", async () => {
