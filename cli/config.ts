@@ -153,9 +153,8 @@ async function readModule(path: string, input: LoadConfigInput): Promise<Read> {
     value = await withinTime(
       (async () => {
         const module = await input.importFile(path);
-        const exported = (module as { default?: unknown } | null)?.default;
-        // `export default loadSecrets().then(…)`: the options, once there.
-        return isThenable(exported) ? await exported : exported;
+        // `export default loadSecrets().then(…)`: returned from an async function, the options once there.
+        return (module as { default?: unknown } | null)?.default;
       })(),
       IMPORT_TIMEOUT_MS,
     );
@@ -172,9 +171,6 @@ async function readModule(path: string, input: LoadConfigInput): Promise<Read> {
   }
   return { value };
 }
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  typeof (value as { then?: unknown } | null | undefined)?.then === "function";
 
 /** Why a module could not be loaded: its error's name or code, and its message's first line, cut short. */
 function loadingProblem(error: unknown, t: Translate): string {

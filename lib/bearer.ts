@@ -153,7 +153,7 @@ function resourceServer(resolved: ResolvedBearerOptions): ResourceServer {
       if (known) return known;
       // Tokens the cache does not know, as many as an anonymous caller likes: their introspections
       // are bounded, so that no one can make this API flood ProConnect.
-      if (!budget.take(performance.now())) return undefined;
+      if (!budget.take(now)) return undefined;
       const flight = introspect(token, key).finally(() => pending.delete(key));
       pending.set(key, flight);
       return flight;

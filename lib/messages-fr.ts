@@ -77,7 +77,8 @@ export const PROCONNECT_MESSAGES_FR: Readonly<Record<ProConnectErrorCode, ProCon
       // Redis restarted without persistence): a new login then works, and a loop shows this page again.
       title: "Connexion interrompue",
       explanation: "Vous venez de vous connecter, mais ce service n'a pas retrouvé votre session.",
-      nextStep: `Reconnectez-vous. Si cette page revient, ${CONTACT_SERVICE.charAt(0).toLowerCase()}${CONTACT_SERVICE.slice(1)}`,
+      nextStep:
+        "Reconnectez-vous. Si cette page revient, contactez le support de ce service en lui indiquant le code technique.",
       forTechnicalTeam:
         "La connexion vient de réussir mais la session n'a pas été retrouvée : le cookie de session n'est pas revenu (vérifiez son sameSite, lax et non strict, son domaine et son chemin, l'hôte de baseUrl), ou le magasin de sessions l'a perdue (toutes les instances doivent partager le même magasin, persistant).",
       retry: true,

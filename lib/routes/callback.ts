@@ -147,6 +147,8 @@ async function signIn(
   const { options, scopes, key } = context;
   const before = sessionOf(req);
   const held = heldCookie(req);
+  // What goes on into the next session, whichever it is: the keys the app keeps, other instances' sign-ins.
+  const carried = carriedKeys(before, key, options.keepSessionKeys);
   let user: ProConnectUser;
   progress.step = "claims";
   try {
@@ -161,17 +163,10 @@ async function signIn(
     // Refused before the session was touched: an anonymous one (the app's own data) stays as it was;
     // a signed-in one ends, keeping what the app keeps.
     if (dataOf(before, key)?.user !== undefined) {
-      await signOutKeeping(
-        req,
-        res,
-        held,
-        carriedKeys(before, key, options.keepSessionKeys),
-        options,
-      );
+      await signOutKeeping(req, res, held, carried, options);
     }
     throw error;
   }
-  const carried = carriedKeys(before, key, options.keepSessionKeys);
   try {
     // A new session id (no fixation). Other tabs' logins under way are in their own cookies.
     progress.step = "session";
