@@ -63,12 +63,22 @@ function authorizeUrl(authorize: string, options: ResolvedOptions, scope: string
   return url.href;
 }
 
+/**
+ * Where a redirect sends the browser, if the answer is one: `null` for no redirect, `undefined` for a
+ * `Location` that is no URL (which proves nothing).
+ */
+function redirectTarget(fetched: Fetched, requestUrl: string): URL | null | undefined {
+  const { status, headers } = fetched.response;
+  const location = headers.get("location");
+  if (status < 300 || status >= 400 || location === null) return null;
+  return URL.canParse(location, requestUrl) ? new URL(location, requestUrl) : undefined;
+}
+
 /** The authorize endpoint's answer: a redirect into the login flow, or an error page. */
 function readAuthorize(fetched: Fetched, requestUrl: string, redirectUri: string): Reading {
   const { response } = fetched;
-  const location = response.headers.get("location");
-  if (response.status >= 300 && response.status < 400 && location !== null) {
-    const target = URL.canParse(location, requestUrl) ? new URL(location, requestUrl) : undefined;
+  const target = redirectTarget(fetched, requestUrl);
+  if (target !== null) {
     // oidc-provider sends the browser back only to a redirect_uri it checked against the client's.
     if (target !== undefined && isBackTo(target, redirectUri)) {
       return { kind: "registered", error: target.searchParams.get("error") };
@@ -78,7 +88,10 @@ function readAuthorize(fetched: Fetched, requestUrl: string, redirectUri: string
     if (target !== undefined && target.origin === new URL(requestUrl).origin) {
       return { kind: "registered" };
     }
-    return { kind: "unclear", why: `HTTP ${response.status} → ${location}` };
+    return {
+      kind: "unclear",
+      why: `HTTP ${response.status} → ${response.headers.get("location")}`,
+    };
   }
   const { names, codes, text } = errorsOf(fetched.body);
   if (response.status >= 400) {
@@ -113,9 +126,9 @@ function readEndSession(fetched: Fetched, requestUrl: string, postLogoutUri: str
       return { kind: "unregistered" };
     }
   }
-  const location = response.headers.get("location");
-  if (response.status >= 300 && response.status < 400 && location !== null) {
-    if (isBackTo(new URL(location, requestUrl), postLogoutUri)) return { kind: "registered" };
+  const target = redirectTarget(fetched, requestUrl);
+  if (target !== null) {
+    if (target !== undefined && isBackTo(target, postLogoutUri)) return { kind: "registered" };
   } else if (response.status >= 200 && response.status < 300 && LOGOUT_FORM.test(fetched.body)) {
     return { kind: "registered" };
   }

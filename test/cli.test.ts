@@ -727,6 +727,8 @@ describe("proconnect-express doctor: the registration, as ProConnect answers a b
       ],
       // A redirect elsewhere than the post-logout URI (a single sign-on portal, say).
       ["HTTP 302", (res) => res.writeHead(302, { Location: "https://sso.example/login" }).end()],
+      // A Location that is no URL.
+      ["HTTP 302", (res) => res.writeHead(302, { Location: "http://[" }).end()],
     ];
     for (const [status, answer] of answers) {
       const fake = await fakeProConnect((url, res) =>
