@@ -360,10 +360,7 @@ describe("proconnect-express doctor", () => {
   });
 
   it("on the Internet, a silent http:// issuer times out with a hint in HTTP, not HTTPS", async () => {
-    const sockets = new Set<Socket>();
-    const silent = createNetServer((socket) => sockets.add(socket));
-    const port = await listen(silent);
-    try {
+    await withSilentServer(async (port) => {
       const run = await cli(
         ["doctor", "--timeout", "300"],
         emulatorEnv({ PROCONNECT_ISSUER: `http://127.0.0.1:${port}/api/v2` }),
@@ -372,10 +369,7 @@ describe("proconnect-express doctor", () => {
       expect(run.stdout).toContain(
         `Vérifiez que ce serveur peut joindre 127.0.0.1:${port} en HTTP (pare-feu, proxy sortant)`,
       );
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
-    }
+    });
   });
 
   it("says a discovery list present with the wrong type is one, not that it is missing", async () => {
@@ -400,10 +394,7 @@ describe("proconnect-express doctor", () => {
   });
 
   it("on the RIE, a server that never answers times out and explains the IP range to open", async () => {
-    const sockets = new Set<Socket>();
-    const silent = createNetServer((socket) => sockets.add(socket));
-    const port = await listen(silent);
-    try {
+    await withSilentServer(async (port) => {
       const run = await cli(
         ["doctor", "--timeout", "400"],
         emulatorEnv({
@@ -420,10 +411,7 @@ describe("proconnect-express doctor", () => {
       expect(run.stdout).toContain("« Plages / adresses IP »");
       expect(run.stdout).toContain("Depuis une machine hors du RIE");
       expect(run.ms).toBeLessThan(5000);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
-    }
+    });
   });
 
   it("exits 2 and lists every missing variable, by its name, on stderr", async () => {
@@ -1474,6 +1462,19 @@ describe("the CLI's output", () => {
     expect(written).toBe('clientSecret=***\n"******"\n');
   });
 });
+
+/** Runs `run` with a loopback port whose server accepts connections and never answers, closed after. */
+async function withSilentServer(run: (port: number) => Promise<void>): Promise<void> {
+  const sockets = new Set<Socket>();
+  const silent = createNetServer((socket) => sockets.add(socket));
+  const port = await listen(silent);
+  try {
+    await run(port);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+}
 
 /** A loopback port nothing listens on any more. */
 async function closedPort(): Promise<number> {
