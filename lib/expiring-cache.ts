@@ -1,7 +1,8 @@
 /**
- * A bounded map of entries that each end at their `until` (epoch milliseconds), least recently used
- * first: past `max`, the least recently used goes. requireBearer()'s verdicts by token digest, and the
- * token pairs a failed write could not store (unstored-pairs.ts).
+ * A bounded map of entries that each end at their `until`, least recently used first: past `max`, the
+ * least recently used goes. `until` and `get`'s `now` are read on one clock, the caller's: the monotonic
+ * one for requireBearer()'s verdicts by token digest, the wall clock for the token pairs a failed write
+ * could not store (unstored-pairs.ts).
  *
  * @example
  * const cache = new ExpiringCache<{ until: number }>(500);
